@@ -1,0 +1,23 @@
+"""ballotbook build: every report of reports.yml into reports/ (see helpers.reports.build)."""
+
+from __future__ import annotations
+
+from ..data._table import DataError
+
+
+def run(args) -> int:
+    from .. import reports
+
+    if args.jobs is not None and args.jobs < 1:
+        raise DataError(f"--jobs {args.jobs}: the number of reports built at once must be at least 1.")
+    if args.timeout < 1:
+        raise DataError(f"--timeout {args.timeout}: the per-cell timeout must be at least 1 second.")
+    executor = None
+    if args.executor == "dask":
+        from ..executors import dask_executor
+
+        executor = dask_executor(args.scheduler)
+    elif args.scheduler:
+        raise DataError("--scheduler is only used with --executor dask.")
+    return reports.build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
+                         timeout=args.timeout, executor=executor)

@@ -1,0 +1,643 @@
+"""The report pipeline: the batch file, typed parameters, the cache, execution, HTML, manifests, the index and a
+safe publish.
+
+One way to run a report: :func:`execute` (papermill -> HTML -> atomic publish -> manifest), called in-process by
+``ballotbook run`` and in worker processes by :func:`build`. The executor is any
+``concurrent.futures.Executor``, so a cluster's executor can stand in for the local process pool.
+
+Guarantees:
+- every parameter is checked (name, type, range, data file) before any kernel starts: exit 2 otherwise;
+- a report is rendered into a temporary file in the output folder and renamed into place, so a failed or killed
+  run never replaces the last good report; its error goes in its manifest and on the index;
+- one build at a time per output folder (a lock); a second build waits;
+- a report whose notebook, parameters, input files and ``helpers`` source are unchanged is not rebuilt.
+
+Heavy imports (papermill, nbconvert, pandas) happen only when a report really runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, paths
+from .data._table import DataError
+from .params import Parameter, check_files, read_parameters, validate
+
+MANIFEST_VERSION = 1
+KERNEL_NAME = "python3"
+START_RETRIES = 3
+INPUTS_TAG = "ballotbook-inputs"
+
+
+# --------------------------------------------------------------------------------------------- the batch file
+@dataclass
+class Job:
+    """One report to build: where it comes from and what it runs with."""
+
+    name: str
+    notebook: str                      # as written (relative to the project root, or absolute)
+    title: str | None = None
+    parameters: dict = field(default_factory=dict)   # given values, validated and typed
+    declared: dict[str, Parameter] = field(default_factory=dict, repr=False)
+
+    @property
+    def notebook_path(self) -> Path:
+        return paths.resolve(self.notebook)
+
+    def all_parameters(self) -> dict:
+        """Defaults overlaid with the given values: what the notebook runs with."""
+        out = {k: p.default for k, p in self.declared.items()}
+        out.update(self.parameters)
+        return out
+
+
+def _yaml_error(path: Path, exc) -> DataError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f", line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return DataError(f"{paths.display(path)}{where}: not valid YAML ({problem}).")
+
+
+def read_yaml(path: str | Path, what: str):
+    """A YAML file's content; DataError for a missing, unreadable or invalid file."""
+    import yaml
+
+    p = paths.resolve(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{paths.display(p)} does not exist; expected {what}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{paths.display(p)} cannot be read as text ({exc}).") from None
+    paths.note_read(p)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(p, exc) from None
+
+
+def load_config(path: str | Path = "reports.yml") -> list[Job]:
+    """Read the report batch: every entry checked (keys, notebook, parameter names and types, unique names).
+
+    An entry whose ``parameters`` is a list produces one report per parameter set; its name is formatted with
+    the set's values (``thresholds-{as_of}``)."""
+    p = paths.resolve(path)
+    name = paths.display(p)
+    doc = read_yaml(p, "a report batch file (reports.yml)")
+    if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
+        raise DataError(f"{name}: expected a mapping with a 'reports' list at the top.")
+    jobs: list[Job] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(doc["reports"], start=1):
+        here = f"{name}, report {i}"
+        if not isinstance(entry, dict):
+            raise DataError(f"{here}: expected a mapping with 'name' and 'notebook'.")
+        unknown = set(entry) - {"name", "notebook", "title", "parameters"}
+        if unknown:
+            raise DataError(f"{here}: unknown key '{sorted(unknown)[0]}'; expected name, notebook, title, "
+                            "parameters.")
+        for key in ("name", "notebook"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise DataError(f"{here}: '{key}' is missing or not text.")
+        here = f"{name}, report '{entry['name']}'"
+        nb_path = paths.resolve(entry["notebook"])
+        if not nb_path.is_file():
+            raise DataError(f"{here}: notebook {entry['notebook']} does not exist.")
+        title = entry.get("title")
+        if title is not None and not isinstance(title, str):
+            raise DataError(f"{here}: 'title' must be text.")
+        sets = entry.get("parameters") or {}
+        if isinstance(sets, dict):
+            sets = [sets]
+        if not isinstance(sets, list) or not all(isinstance(s, dict) for s in sets):
+            raise DataError(f"{here}: 'parameters' must be a mapping or a list of mappings.")
+        declared = read_parameters(nb_path)
+        for given in sets or [{}]:
+            try:
+                values = validate(nb_path, given, declared=declared)
+            except DataError as exc:
+                raise DataError(f"{here}: {exc}") from None
+            try:
+                report_name = entry["name"].format(**{k: v for k, v in {**{k: p.default for k, p in
+                                                       declared.items()}, **values}.items()})
+            except (KeyError, IndexError, ValueError) as exc:
+                raise DataError(f"{here}: the name refers to {exc}, which is not a parameter of the "
+                                "notebook.") from None
+            if not _safe_name(report_name):
+                raise DataError(f"{here}: report name '{report_name}' may hold only letters, digits, '.', "
+                                "'_' and '-'.")
+            if report_name in seen:
+                raise DataError(f"{name}: report name '{report_name}' is used twice (reports {seen[report_name]} "
+                                f"and {i}); names must be unique.")
+            seen[report_name] = i
+            jobs.append(Job(report_name, entry["notebook"], title, values, declared))
+    return jobs
+
+
+def _safe_name(name: str) -> bool:
+    return bool(name) and name[0] not in ".-" and all(c.isalnum() or c in "._-" for c in name)
+
+
+# --------------------------------------------------------------------------------------------- cache keys
+def sha256_file(path: str | Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() if hasattr(hashlib, "file_digest") else \
+                hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def helpers_digest() -> str:
+    """One hash of the ``helpers`` package's source and templates: a change to the kit rebuilds every report."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in {".py", ".j2", ".json", ".css"} and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(job: Job, kit: str, previous: dict | None) -> str:
+    """What a report's content depends on: kit source, notebook, parameters, and every data file it read last
+    time (from its previous manifest) or names through a parameter."""
+    from .params import file_parameters
+
+    files = {str(paths.resolve(p)) for p in file_parameters(job.declared, job.parameters).values()}
+    if previous:
+        files |= {str(paths.resolve(i["path"])) for i in previous.get("inputs", [])}
+    payload = {
+        "kit": kit,
+        "notebook": sha256_file(job.notebook_path),
+        "parameters": job.all_parameters(),
+        "inputs": {paths.display(f): sha256_file(f) for f in sorted(files)},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------- manifests
+def manifest_path(out: Path, name: str) -> Path:
+    return out / f"{name}.json"
+
+
+def read_manifest(out: Path, name: str) -> dict | None:
+    try:
+        return json.loads(manifest_path(out, name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename: readers see the old
+    file or the new one, never a part."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.project_root(),
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------------------------- execution
+def _report_title(nb, job_title: str | None) -> tuple[str, int | None]:
+    """The report title (from reports.yml, else the notebook's first '# ' heading) and the index of the
+    markdown cell holding that heading."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return (job_title or line[2:].strip()), i
+            break
+    return (job_title or "Report"), None
+
+
+def _sanitise_outputs(nb) -> None:
+    """Make outputs safe to share: data-derived HTML and Markdown go through an allowlist sanitiser (no script,
+    no event handlers, images only from data: URIs), script and SVG outputs are dropped, warnings on stderr are
+    not shown, and the kit's own record outputs are removed."""
+    import nh3
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from .notebook import INPUTS_MIME, RECORD_MIME
+
+    tags = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
+                                    "h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "div", "br", "hr",
+                                    "code", "pre", "sup", "sub", "figure", "figcaption", "colgroup", "col"}
+    attributes = {"*": {"class", "title", "colspan", "rowspan", "align"}, "img": {"src", "alt", "width",
+                                                                                   "height"},
+                  "a": {"href"}}
+
+    def keep_attr(tag, attr, value):
+        if tag == "img" and attr == "src" and not value.startswith("data:image/"):
+            return None  # nothing in a report may load from a network or a local file
+        return value
+
+    def clean(markup: str) -> str:
+        return nh3.clean(markup, tags=tags, attributes=attributes, attribute_filter=keep_attr,
+                         url_schemes={"http", "https", "mailto", "data"}, link_rel="noopener noreferrer")
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                if out.get("name") == "stdout":
+                    kept.append(out)
+                continue
+            if out.get("output_type") == "error":
+                continue
+            data = out.get("data")
+            if data is None:
+                kept.append(out)
+                continue
+            if RECORD_MIME in data or INPUTS_MIME in data:
+                continue
+            for mime in list(data):
+                if mime in ("application/javascript", "text/javascript", "image/svg+xml", "text/latex") or \
+                        mime.startswith("application/vnd.jupyter.widget") or mime.endswith("+json"):
+                    del data[mime]
+            if "text/markdown" in data:
+                data["text/html"] = clean(markdown2html_mistune(data.pop("text/markdown")))
+            elif "text/html" in data:
+                value = data["text/html"]
+                data["text/html"] = clean("".join(value) if isinstance(value, list) else value)
+            if any(k in data for k in ("text/html", "image/png", "image/jpeg")):
+                data.pop("text/plain", None)  # shown instead of nothing only
+            if data:
+                kept.append(out)
+        cell.outputs = kept
+
+
+def render_html(nb, meta: dict) -> str:
+    """The executed notebook as one self-contained HTML page: no code, no network, escaped header."""
+    from nbconvert import HTMLExporter
+
+    _sanitise_outputs(nb)
+    title, heading_cell = _report_title(nb, meta.get("title"))
+    if heading_cell is not None:  # the header shows the title; the question stays as the first paragraph
+        cell = nb.cells[heading_cell]
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("# "):
+                lines[i] = "# " + title
+                break
+        cell.source = "\n".join(lines)
+    nb.cells = [c for c in nb.cells if not ({"injected-parameters", INPUTS_TAG, "remove"} &
+                                            set(c.metadata.get("tags", [])))]
+    nb.metadata["title"] = title
+    nb.metadata["ballotbook"] = meta
+    exporter = HTMLExporter(template_name="ballotbook",
+                            extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=False, sanitize_html=False)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _start_failed(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(s in text for s in ("Address already in use", "Kernel died before replying",
+                                   "Kernel didn't respond", "kernel_info", "DeadKernelError",
+                                   "TimeoutError: Kernel"))
+
+
+def _execute_notebook(job: Job, timeout: int):
+    """Run the notebook with papermill; retry when the kernel fails to start (port collisions)."""
+    import nbformat
+    import papermill as pm
+
+    nb = nbformat.read(str(job.notebook_path), as_version=4)
+    cell = nbformat.v4.new_code_cell("import helpers.notebook as _bb\n_bb.record_inputs()")
+    cell.metadata["tags"] = [INPUTS_TAG]
+    nb.cells.append(cell)
+    nb.metadata.setdefault("kernelspec", {"name": KERNEL_NAME, "display_name": "Python 3",
+                                          "language": "python"})
+    last: BaseException | None = None
+    for attempt in range(START_RETRIES):
+        try:
+            return pm.execute_notebook(nb, None, parameters=job.parameters, kernel_name=KERNEL_NAME,
+                                       progress_bar=False, log_output=False, cwd=str(paths.project_root()),
+                                       execution_timeout=timeout, request_save_on_cell_execute=False,
+                                       start_timeout=60)
+        except Exception as exc:  # noqa: BLE001 - classify, then retry or re-raise
+            if not _start_failed(exc) or "PapermillExecutionError" in type(exc).__name__:
+                raise
+            last = exc
+            time.sleep(0.5 * (attempt + 1))
+    raise RuntimeError(f"the kernel failed to start {START_RETRIES} times ({last})")
+
+
+def _describe_failure(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        return f"cell {exc.exec_count or '?'} raised {exc.ename}: {exc.evalue}"[:600]
+    if "Timeout" in name or "timed out" in str(exc).lower():
+        return f"a cell ran longer than its timeout ({str(exc).splitlines()[0][:300]})"
+    if name == "DeadKernelError":
+        return "the kernel died while running the notebook"
+    return f"{name}: {str(exc).splitlines()[0][:500] if str(exc) else ''}"
+
+
+def execute(spec: dict) -> dict:
+    """Run one report end to end and publish it: the unit of work of every executor (picklable in and out).
+
+    `spec` holds the job fields, ``out`` (folder), ``html`` (file name), ``timeout`` (s), ``key`` (cache key),
+    ``kit`` (helpers digest), ``commit``. Returns the manifest written. Never raises for a report failure: the
+    failure is in the manifest, and the last good HTML is left in place."""
+    os.environ.setdefault("BALLOTBOOK_ROOT", spec["root"])
+    job = Job(spec["name"], spec["notebook"], spec.get("title"), spec["parameters"],
+              read_parameters(paths.resolve(spec["notebook"])))
+    out = Path(spec["out"])
+    html_path = out / spec["html"]
+    previous = read_manifest(out, spec["name"]) or {}
+    started = time.time()
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "name": job.name,
+        "title": job.title,
+        "notebook": paths.display(job.notebook_path),
+        "parameters": job.all_parameters(),
+        "given_parameters": job.parameters,
+        "version": __version__,
+        "commit": spec.get("commit"),
+        "cache_key": spec.get("key"),
+        "started": _now(),
+        "html": html_path.name,
+        "last_good": previous.get("last_good"),
+    }
+    try:
+        nb = _execute_notebook(job, spec.get("timeout", 600))
+        from .notebook import read_inputs, read_record
+
+        record = read_record(nb)
+        inputs = [{"path": paths.display(p), "sha256": sha256_file(p)} for p in read_inputs(nb)]
+        built = _now()
+        meta = {"title": job.title, "as_of": record.get("as_of"), "parameters": job.all_parameters(),
+                "seed": record.get("seed"), "sources": record.get("sources", []), "built": built,
+                "version": __version__, "commit": spec.get("commit"), "notebook": manifest["notebook"],
+                "inputs": inputs}
+        body = render_html(nb, meta).encode("utf-8")
+        atomic_write(html_path, body)
+        manifest.update({
+            "title": nb.metadata.get("title", job.title), "status": "ok", "error": None,
+            "as_of": record.get("as_of"), "seed": record.get("seed"), "sources": record.get("sources", []),
+            "outputs": record.get("outputs", {}), "inputs": inputs, "html_bytes": len(body),
+            "html_sha256": hashlib.sha256(body).hexdigest(),
+            "last_good": {"built": built, "html": html_path.name},
+        })
+    except Exception as exc:  # noqa: BLE001 - a report failure is data, not a crash of the build
+        manifest.update({"status": "failed", "error": _describe_failure(exc),
+                         "inputs": previous.get("inputs", []), "outputs": previous.get("outputs", {})})
+        if not html_path.exists():
+            manifest["last_good"] = None
+    finished = time.time()
+    manifest["finished"] = _now()
+    manifest["duration_s"] = round(finished - started, 3)
+    atomic_write(manifest_path(out, job.name), json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                          default=str).encode("utf-8"))
+    return manifest
+
+
+def _warm() -> None:
+    """Worker start-up: import the heavy libraries once per worker, not once per report."""
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+    import nh3  # noqa: F401
+    import papermill  # noqa: F401
+
+
+# --------------------------------------------------------------------------------------------- the index
+def write_index(out: Path, names: list[str]) -> None:
+    """reports/index.html: every report with title, status, last good build and a link; a failed report shows
+    its error while its last good HTML stays linked. Self-contained, escaped."""
+    rows = []
+    for name in names:
+        m = read_manifest(out, name) or {}
+        esc = html.escape
+        status = m.get("status", "not built")
+        good = m.get("last_good") or {}
+        link = (f'<a href="{esc(good.get("html", name + ".html"))}">{esc(m.get("title") or name)}</a>'
+                if good and (out / good.get("html", "")).exists() else esc(m.get("title") or name))
+        error = f'<div class="err">{esc(m["error"])}</div>' if m.get("status") == "failed" else ""
+        rows.append(
+            f'<tr class="{esc(status)}"><td>{link}{error}</td><td><code>{esc(name)}</code></td>'
+            f'<td><span class="st">{esc(status)}</span></td><td>{esc(str(m.get("as_of") or ""))}</td>'
+            f'<td>{esc(good.get("built", "never"))}</td></tr>')
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>ballotbook reports</title>
+<style>
+body {{ font: 16px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Roboto, sans-serif; color: #222; margin: 0; }}
+main {{ max-width: 1000px; margin: 0 auto; padding: 1.5rem; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .45rem .6rem;
+border-bottom: 1px solid #ddd; vertical-align: top; }} th {{ border-bottom: 2px solid #999; }}
+.st {{ font-weight: 600; }} tr.ok .st {{ color: #1b5e20; }} tr.failed .st {{ color: #b71c1c; }}
+.err {{ color: #b71c1c; font-size: .85rem; margin-top: .2rem; overflow-wrap: anywhere; }}
+</style></head><body><main>
+<h1>ballotbook reports</h1>
+<p>Updated {html.escape(_now())} by ballotbook {html.escape(__version__)}. A failed report keeps its last good
+version linked; its error is shown under its title.</p>
+<table><thead><tr><th>Report</th><th>Name</th><th>Status</th><th>Data as of</th><th>Last good build</th></tr>
+</thead><tbody>
+{chr(10).join(rows)}
+</tbody></table></main></body></html>
+"""
+    atomic_write(out / "index.html", page.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------- build and run
+class BuildLock:
+    """One build per output folder at a time; a second one waits and says so."""
+
+    def __init__(self, out: Path, say: Callable[[str], None]):
+        self.path = out / ".build.lock"
+        self.say = say
+        self.f = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.f = open(self.path, "a+")
+        try:
+            fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.say(f"another build is writing to {paths.display(self.path.parent)}; waiting for it to finish")
+            fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
+def _clean_temporaries(out: Path) -> None:
+    """Remove what a killed run left: temporary files never replace a report, so they can simply go."""
+    for p in out.glob(".*.tmp-*"):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+class Progress:
+    """A line per report: live on a terminal, plain one-line-per-report for logs (cron)."""
+
+    def __init__(self, total: int, stream=None):
+        self.total = total
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+
+    def say(self, text: str) -> None:
+        print(f"ballotbook: {text}", file=self.stream, flush=True)
+
+    def started(self, name: str) -> None:
+        if self.tty:
+            print(f"  … {name}", file=self.stream, flush=True)
+
+    def finished(self, name: str, status: str, seconds: float, error: str | None = None) -> None:
+        self.done += 1
+        tail = f": {error}" if error else ""
+        print(f"[{self.done}/{self.total}] {name} {status} ({seconds:.1f} s){tail}", file=self.stream,
+              flush=True)
+
+
+def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int | None = None,
+          force: bool = False, out: str | None = None, timeout: int = 600, executor=None,
+          stream=None) -> int:
+    """Build the report set. Returns the exit code: 0 all built or up to date, 1 a report failed (the others
+    were still published), 2 bad config or parameters (nothing ran)."""
+    root = paths.project_root()
+    all_jobs = load_config(config)
+    if only:
+        known = {j.name for j in all_jobs}
+        missing = [n for n in only if n not in known]
+        if missing:
+            from difflib import get_close_matches
+
+            near = get_close_matches(missing[0], sorted(known), n=1)
+            raise DataError(f"--only {missing[0]}: no such report in {config}" +
+                            (f"; did you mean '{near[0]}'?" if near else ".") )
+        selected = [j for j in all_jobs if j.name in set(only)]
+    else:
+        selected = all_jobs
+    out_dir = paths.resolve(out or paths.REPORTS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    progress = Progress(len(selected), stream)
+    kit = helpers_digest()
+    with BuildLock(out_dir, progress.say):
+        _clean_temporaries(out_dir)
+        todo, keys = [], {}
+        for job in selected:
+            previous = read_manifest(out_dir, job.name)
+            key = cache_key(job, kit, previous)
+            keys[job.name] = key
+            fresh = (previous and previous.get("status") == "ok" and previous.get("cache_key") == key
+                     and (out_dir / previous.get("html", "")).is_file())
+            if force or not fresh:
+                todo.append(job)
+            else:
+                progress.finished(job.name, "up to date", 0.0)
+        # Every data file a report will read is checked before any kernel starts.
+        for job in todo:
+            try:
+                check_files(job.declared, job.parameters)
+            except DataError as exc:
+                raise DataError(f"report '{job.name}': {exc}") from None
+        failed = 0
+        if todo:
+            commit = git_commit()
+            specs = [{"name": j.name, "notebook": j.notebook, "title": j.title, "parameters": j.parameters,
+                      "out": str(out_dir), "html": f"{j.name}.html", "timeout": timeout, "key": keys[j.name],
+                      "commit": commit, "root": str(root)} for j in todo]
+            failed = _run_all(specs, jobs, executor, progress)
+        write_index(out_dir, [j.name for j in all_jobs])
+    return 1 if failed else 0
+
+
+def _run_all(specs: list[dict], jobs: int | None, executor, progress: Progress) -> int:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    own = executor is None
+    if own:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
+        executor = ProcessPoolExecutor(max_workers=workers, initializer=_warm)
+    failed = 0
+    try:
+        futures = {}
+        for spec in specs:
+            progress.started(spec["name"])
+            futures[executor.submit(execute, spec)] = spec
+        for fut in as_completed(futures):
+            spec = futures[fut]
+            try:
+                m = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died: the report failed, others go on
+                failed += 1
+                progress.finished(spec["name"], "failed", 0.0, f"the worker stopped ({type(exc).__name__})")
+                continue
+            if m["status"] != "ok":
+                failed += 1
+            progress.finished(spec["name"], m["status"], m["duration_s"], m.get("error"))
+    finally:
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+    return failed
+
+
+def run_notebook(notebook: str, given: dict, output: str | None = None, timeout: int = 600,
+                 stream=None) -> int:
+    """``ballotbook run``: one notebook with parameters from the command line into one HTML file (and its
+    manifest beside it). Parameters and data files are checked before the kernel starts."""
+    nb_path = paths.resolve(notebook)
+    declared = read_parameters(nb_path)
+    values = validate(nb_path, given, from_text=True, declared=declared)
+    check_files(declared, values)
+    target = Path(output) if output else paths.resolve(paths.REPORTS) / f"{nb_path.stem}.html"
+    target = target if target.is_absolute() else Path.cwd() / target
+    if target.suffix.lower() != ".html":
+        raise DataError(f"-o {output}: the output must be an .html file.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    progress = Progress(1, stream)
+    spec = {"name": target.stem, "notebook": str(nb_path), "title": None, "parameters": values,
+            "out": str(target.parent), "html": target.name, "timeout": timeout, "key": None,
+            "commit": git_commit(), "root": str(paths.project_root())}
+    with BuildLock(target.parent, progress.say):
+        m = execute(spec)
+    progress.finished(target.name, m["status"], m["duration_s"], m.get("error"))
+    return 0 if m["status"] == "ok" else 1
