@@ -51,7 +51,7 @@ def _jsonable(value):
     return str(value)
 
 
-def record(*, as_of=None, sources=(), seed=None, outputs=None, notes=None) -> dict:
+def record(*, as_of=None, sources=(), seed=None, outputs=None, notes=None) -> None:
     """Record this report's facts for the pipeline: data as-of date, sources (list of strings), seed, and key
     outputs (a small dict of numbers the manifest keeps so two builds can be compared).
 
@@ -67,7 +67,6 @@ def record(*, as_of=None, sources=(), seed=None, outputs=None, notes=None) -> di
         display({RECORD_MIME: facts, "text/plain": summary}, raw=True)
     except ImportError:
         pass
-    return facts
 
 
 INPUTS_MIME = "application/vnd.ballotbook.inputs+json"

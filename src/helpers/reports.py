@@ -306,14 +306,12 @@ def render_html(nb, meta: dict) -> str:
 
     _sanitise_outputs(nb)
     title, heading_cell = _report_title(nb, meta.get("title"))
+    meta = {**meta, "title": title}
     if heading_cell is not None:  # the header shows the title; the question stays as the first paragraph
         cell = nb.cells[heading_cell]
         lines = cell.source.splitlines()
-        for i, line in enumerate(lines):
-            if line.startswith("# "):
-                lines[i] = "# " + title
-                break
-        cell.source = "\n".join(lines)
+        first = next(i for i, line in enumerate(lines) if line.startswith("# "))
+        cell.source = "\n".join(lines[:first] + lines[first + 1:]).strip()
     nb.cells = [c for c in nb.cells if not ({"injected-parameters", INPUTS_TAG, "remove"} &
                                             set(c.metadata.get("tags", [])))]
     nb.metadata["title"] = title
@@ -333,6 +331,29 @@ def _start_failed(exc: BaseException) -> bool:
                                    "TimeoutError: Kernel"))
 
 
+_KM_CLASS = None
+
+
+def kernel_manager_class():
+    """Kernels talk over Unix sockets in a private temporary path (IPC transport), not TCP: no port
+    collisions when many kernels start at once, and nothing listens on the network."""
+    global _KM_CLASS
+    if _KM_CLASS is None:
+        import tempfile
+        import uuid
+
+        from jupyter_client.manager import AsyncKernelManager
+
+        class IPCKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                kwargs["transport"] = "ipc"
+                kwargs["ip"] = os.path.join(tempfile.gettempdir(), f"ballotbook-kernel-{uuid.uuid4().hex}")
+                super().__init__(**kwargs)
+
+        _KM_CLASS = IPCKernelManager
+    return _KM_CLASS
+
+
 def _execute_notebook(job: Job, timeout: int):
     """Run the notebook with papermill; retry when the kernel fails to start (port collisions)."""
     import nbformat
@@ -350,7 +371,7 @@ def _execute_notebook(job: Job, timeout: int):
             return pm.execute_notebook(nb, None, parameters=job.parameters, kernel_name=KERNEL_NAME,
                                        progress_bar=False, log_output=False, cwd=str(paths.project_root()),
                                        execution_timeout=timeout, request_save_on_cell_execute=False,
-                                       start_timeout=60)
+                                       start_timeout=60, kernel_manager_class=kernel_manager_class())
         except Exception as exc:  # noqa: BLE001 - classify, then retry or re-raise
             if not _start_failed(exc) or "PapermillExecutionError" in type(exc).__name__:
                 raise
@@ -404,7 +425,8 @@ def execute(spec: dict) -> dict:
         record = read_record(nb)
         inputs = [{"path": paths.display(p), "sha256": sha256_file(p)} for p in read_inputs(nb)]
         built = _now()
-        meta = {"title": job.title, "as_of": record.get("as_of"), "parameters": job.all_parameters(),
+        shown = {k: json.dumps(v, ensure_ascii=False) for k, v in job.all_parameters().items()}
+        meta = {"title": job.title, "as_of": record.get("as_of"), "parameters": shown,
                 "seed": record.get("seed"), "sources": record.get("sources", []), "built": built,
                 "version": __version__, "commit": spec.get("commit"), "notebook": manifest["notebook"],
                 "inputs": inputs}

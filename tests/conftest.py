@@ -1,0 +1,92 @@
+"""Shared fixtures: the project root, a way to run the real command line, and one real build of the shipped
+report set (reused by the smoke and browser tests, so the kernels start once per test run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, cwd: Path | str = ROOT, env: dict | None = None, timeout: float = 600):
+    """Run `ballotbook ARGS` as a user would (a new process) and return the CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("BALLOTBOOK_ROOT", None)
+    return subprocess.run([sys.executable, "-m", "helpers.cli", *map(str, args)], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_clean_error(proc, *needles: str) -> None:
+    """Exit 2, one or two sentences on stderr naming what is wrong, no traceback, nothing on stdout."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    err = proc.stderr.strip()
+    assert "Traceback" not in err, err
+    assert err and len(err.splitlines()) <= 2, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def make_project(tmp: Path, reports: str, notebooks: dict[str, Path | dict] = (), data: dict = ()) -> Path:
+    """A throwaway project: reports.yml, notebooks (copied from paths or written from nbformat dicts) and
+    data files, so build tests never touch the real reports/ folder."""
+    (tmp / "notebooks").mkdir(parents=True, exist_ok=True)
+    (tmp / "data").mkdir(exist_ok=True)
+    (tmp / "reports.yml").write_text(reports, encoding="utf-8")
+    for name, src in dict(notebooks).items():
+        target = tmp / "notebooks" / name
+        if isinstance(src, Path):
+            shutil.copy(src, target)
+        else:
+            target.write_text(json.dumps(src), encoding="utf-8")
+    for name, content in dict(data).items():
+        target = tmp / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copy(content, target)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return tmp
+
+
+def notebook_json(*cells: tuple[str, str], parameters: str = "") -> dict:
+    """A minimal notebook: a title cell, a parameters cell, then (kind, source) cells."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Test report\n\nA question."))
+    p = nbformat.v4.new_code_cell(parameters)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells.append(p)
+    for kind, source in cells:
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else
+                        nbformat.v4.new_code_cell(source))
+    return json.loads(nbformat.writes(nb))
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory):
+    """`ballotbook build` of the shipped reports.yml into a temporary folder: (process, out folder)."""
+    out = tmp_path_factory.mktemp("reports")
+    proc = run_cli("build", "--out", out, "--jobs", "2", timeout=900)
+    return proc, out
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
