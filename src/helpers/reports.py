@@ -339,13 +339,13 @@ def kernel_manager_class():
     collisions when many kernels start at once, and nothing listens on the network."""
     global _KM_CLASS
     if _KM_CLASS is None:
-        import tempfile
-        import uuid
+        from jupyter_client.manager import KernelManager
 
-        from jupyter_client.manager import AsyncKernelManager
-
-        class IPCKernelManager(AsyncKernelManager):
+        class IPCKernelManager(KernelManager):
             def __init__(self, **kwargs):
+                import tempfile
+                import uuid
+
                 kwargs["transport"] = "ipc"
                 kwargs["ip"] = os.path.join(tempfile.gettempdir(), f"ballotbook-kernel-{uuid.uuid4().hex}")
                 super().__init__(**kwargs)
@@ -354,8 +354,100 @@ def kernel_manager_class():
     return _KM_CLASS
 
 
-def _execute_notebook(job: Job, timeout: int):
-    """Run the notebook with papermill; retry when the kernel fails to start (port collisions)."""
+#: Imported in a kernel before it is handed to a report: what every report notebook imports anyway.
+WARM_UP = "import helpers.notebook, helpers.charts, helpers.tables, helpers.data, pandas, numpy, matplotlib.pyplot"
+
+
+class KernelSupply:
+    """Fresh kernels for reports, started ahead: while one report runs, the next report's kernel starts and
+    imports the kit in a background thread. Every report still gets a kernel of its own (nothing is shared
+    between reports); only the waiting is overlapped."""
+
+    def __init__(self, root: str, ahead: bool = True):
+        self.root = root
+        self.ahead = ahead
+        self._next = None  # (thread, holder dict)
+
+    def _start(self):
+        km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+        km.start_kernel(cwd=self.root)
+        try:
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=60)
+                reply = kc.execute_interactive(WARM_UP, timeout=120, store_history=False)
+                if reply.get("content", {}).get("status") != "ok":
+                    raise RuntimeError("the warm-up imports failed in the kernel")
+            finally:
+                kc.stop_channels()
+        except BaseException:
+            self._stop(km)
+            raise
+        return km
+
+    def _start_in_background(self):
+        import threading
+
+        holder: dict = {}
+
+        def target():
+            for attempt in range(START_RETRIES):
+                try:
+                    holder["km"] = self._start()
+                    return
+                except Exception as exc:  # noqa: BLE001 - retried, then reported by take()
+                    holder["error"] = exc
+                    time.sleep(0.3 * (attempt + 1))
+
+        thread = threading.Thread(target=target, name="ballotbook-next-kernel", daemon=True)
+        thread.start()
+        self._next = (thread, holder)
+
+    def prepare(self) -> None:
+        if self.ahead and self._next is None:
+            self._start_in_background()
+
+    def take(self):
+        """A started, warmed kernel manager for one report; the caller shuts it down. None when no kernel
+        could be started ahead (papermill then starts one itself)."""
+        km = None
+        if self._next is not None:
+            thread, holder = self._next
+            self._next = None
+            thread.join()
+            km = holder.get("km")
+        if km is not None and not km.is_alive():
+            self._stop(km)
+            km = None
+        return km
+
+    @staticmethod
+    def _stop(km) -> None:
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        try:
+            km.cleanup_resources()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def close(self) -> None:
+        if self._next is not None:
+            thread, holder = self._next
+            self._next = None
+            thread.join()
+            if holder.get("km") is not None:
+                self._stop(holder["km"])
+
+
+_SUPPLY: KernelSupply | None = None
+
+
+def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
+    """Run the notebook with papermill in a fresh kernel (started ahead when this process keeps a supply);
+    retry when a kernel fails to start."""
     import nbformat
     import papermill as pm
 
@@ -367,16 +459,23 @@ def _execute_notebook(job: Job, timeout: int):
                                           "language": "python"})
     last: BaseException | None = None
     for attempt in range(START_RETRIES):
+        km = _SUPPLY.take() if _SUPPLY is not None else None
+        if prestart and _SUPPLY is not None:
+            _SUPPLY.prepare()  # the next report's kernel starts while this one runs
         try:
+            extra = {"km": km} if km is not None else {"kernel_manager_class": kernel_manager_class()}
             return pm.execute_notebook(nb, None, parameters=job.parameters, kernel_name=KERNEL_NAME,
                                        progress_bar=False, log_output=False, cwd=str(paths.project_root()),
                                        execution_timeout=timeout, request_save_on_cell_execute=False,
-                                       start_timeout=60, kernel_manager_class=kernel_manager_class())
+                                       start_timeout=60, **extra)
         except Exception as exc:  # noqa: BLE001 - classify, then retry or re-raise
             if not _start_failed(exc) or "PapermillExecutionError" in type(exc).__name__:
                 raise
             last = exc
             time.sleep(0.5 * (attempt + 1))
+        finally:
+            if km is not None:
+                KernelSupply._stop(km)
     raise RuntimeError(f"the kernel failed to start {START_RETRIES} times ({last})")
 
 
@@ -419,7 +518,7 @@ def execute(spec: dict) -> dict:
         "last_good": previous.get("last_good"),
     }
     try:
-        nb = _execute_notebook(job, spec.get("timeout", 600))
+        nb = _execute_notebook(job, spec.get("timeout", 600), spec.get("prestart", False))
         from .notebook import read_inputs, read_record
 
         record = read_record(nb)
@@ -452,12 +551,22 @@ def execute(spec: dict) -> dict:
     return manifest
 
 
-def _warm() -> None:
-    """Worker start-up: import the heavy libraries once per worker, not once per report."""
+def _warm(root: str, ahead: bool = True) -> None:
+    """Worker start-up: import the heavy libraries once per worker, not once per report, and start the first
+    report's kernel ahead."""
+    global _SUPPLY
+    os.environ.setdefault("BALLOTBOOK_ROOT", root)
+    if ahead:
+        from multiprocessing.util import Finalize
+
+        _SUPPLY = KernelSupply(root)
+        _SUPPLY.prepare()
+        Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
     import nbconvert  # noqa: F401
     import nbformat  # noqa: F401
     import nh3  # noqa: F401
     import papermill  # noqa: F401
+    from nbconvert import HTMLExporter  # noqa: F401
 
 
 # --------------------------------------------------------------------------------------------- the index
@@ -604,21 +713,24 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         failed = 0
         if todo:
             commit = git_commit()
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+            # Start kernels ahead only where another report will follow on the same worker.
             specs = [{"name": j.name, "notebook": j.notebook, "title": j.title, "parameters": j.parameters,
                       "out": str(out_dir), "html": f"{j.name}.html", "timeout": timeout, "key": keys[j.name],
-                      "commit": commit, "root": str(root)} for j in todo]
-            failed = _run_all(specs, jobs, executor, progress)
+                      "commit": commit, "root": str(root), "prestart": i < len(todo) - workers}
+                     for i, j in enumerate(todo)]
+            failed = _run_all(specs, jobs, executor, progress, str(root))
         write_index(out_dir, [j.name for j in all_jobs])
     return 1 if failed else 0
 
 
-def _run_all(specs: list[dict], jobs: int | None, executor, progress: Progress) -> int:
+def _run_all(specs: list[dict], jobs: int | None, executor, progress: Progress, root: str) -> int:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     own = executor is None
     if own:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
-        executor = ProcessPoolExecutor(max_workers=workers, initializer=_warm)
+        executor = ProcessPoolExecutor(max_workers=workers, initializer=_warm, initargs=(root,))
     failed = 0
     try:
         futures = {}
