@@ -43,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=["local", "dask"], default="local", help="where reports run")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address")
 
+    p = sub.add_parser("run-one", help="build the I-th report of reports.yml (Kubernetes indexed jobs, CI)")
+    p.add_argument("--config", default="reports.yml", help="report batch file (default reports.yml)")
+    p.add_argument("--index", type=int, default=None, metavar="I",
+                   help="which report, from 0 (default: $JOB_COMPLETION_INDEX)")
+    p.add_argument("--list", action="store_true", help="print each report's index and name, build nothing")
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/)")
+    p.add_argument("--timeout", type=int, default=600, metavar="S", help="per-cell timeout in seconds")
+
     p = sub.add_parser("run", help="run one notebook with parameters into one HTML report")
     p.add_argument("notebook")
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
-    module = importlib.import_module(f"helpers.commands.{args.command}")
+    module = importlib.import_module(f"helpers.commands.{args.command.replace('-', '_')}")
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

@@ -12,12 +12,18 @@ def run(args) -> int:
         raise DataError(f"--jobs {args.jobs}: the number of reports built at once must be at least 1.")
     if args.timeout < 1:
         raise DataError(f"--timeout {args.timeout}: the per-cell timeout must be at least 1 second.")
+    if args.scheduler and args.executor != "dask":
+        raise DataError("--scheduler is only used with --executor dask.")
+    # The batch file and every parameter are checked before a cluster is started.
+    reports.load_config(args.config)
     executor = None
     if args.executor == "dask":
         from ..executors import dask_executor
 
-        executor = dask_executor(args.scheduler)
-    elif args.scheduler:
-        raise DataError("--scheduler is only used with --executor dask.")
-    return reports.build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
-                         timeout=args.timeout, executor=executor)
+        executor = dask_executor(args.scheduler, args.jobs)
+    try:
+        return reports.build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
+                             timeout=args.timeout, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)

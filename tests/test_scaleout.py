@@ -1,0 +1,54 @@
+"""Scale-out: the dask executor (on a real LocalCluster) and run-one build the same reports as the local pool."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import assert_clean_error, run_cli
+
+pytestmark = pytest.mark.slow
+
+pytest.importorskip("dask.distributed", reason="dask is an optional extra: pip install 'ballotbook[dask]'")
+
+
+def normalised(html: str) -> str:
+    """A report without what legitimately differs between two builds: the build time and commit."""
+    return re.sub(r"<dt>Built</dt><dd>.*?</dd>", "", html)
+
+
+def test_dask_local_cluster_builds_identical_reports(shipped_build, tmp_path):
+    proc, local = shipped_build
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "dask"
+    dask = run_cli("build", "--executor", "dask", "--jobs", "2", "--out", out, timeout=900)
+    assert dask.returncode == 0, dask.stderr
+    names = sorted(p.stem for p in local.glob("*.json"))
+    assert names and names == sorted(p.stem for p in out.glob("*.json"))
+    for name in names:
+        a = json.loads((local / f"{name}.json").read_text())
+        b = json.loads((out / f"{name}.json").read_text())
+        assert a["status"] == b["status"] == "ok"
+        assert a["outputs"] == b["outputs"], name
+        assert a["inputs"] == b["inputs"], name
+        assert normalised((local / f"{name}.html").read_text()) == normalised((out / f"{name}.html").read_text())
+
+
+def test_run_one_builds_the_indexed_report(tmp_path):
+    listing = run_cli("run-one", "--list")
+    assert listing.returncode == 0
+    names = [line.split("\t")[1] for line in listing.stdout.splitlines()]
+    i = names.index("timeline")
+    proc = run_cli("run-one", "--index", i, "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "timeline.html").is_file() and (tmp_path / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["index.html", "timeline.html"]
+    by_env = run_cli("run-one", "--out", tmp_path, env={"JOB_COMPLETION_INDEX": str(i)})
+    assert by_env.returncode == 0 and "up to date" in by_env.stderr
+
+
+def test_run_one_rejects_a_bad_index(tmp_path):
+    assert_clean_error(run_cli("run-one", "--index", "999", "--out", tmp_path), "--index 999")
+    assert_clean_error(run_cli("run-one", "--out", tmp_path, env={"JOB_COMPLETION_INDEX": ""}), "--index")
