@@ -1,0 +1,345 @@
+"""Polls files and the party registry.
+
+A polls file is long: one row per poll x party. Required columns ``date,pollster,sample_size,party`` and
+either ``share`` (percent of valid votes) or ``seats`` (or both). Optional columns the kit understands:
+
+- ``poll_id``: which rows form one poll. Without it a poll is the rows sharing date, pollster, media and
+  question (so two polls by one pollster on one day need a ``poll_id``).
+- ``media``, ``poll_type``, ``population``, ``notes``: text, kept.
+- ``question``: what the poll asked when a file holds several questions ("first round", "runoff"); empty for
+  the usual vote-intention question.
+- ``fieldwork_start``, ``fieldwork_end``: dates.
+- ``share_if_below`` (alias ``vote_percent_if_below_threshold``): the percentage a seats poll published for a
+  party it shows under the threshold with 0 seats.
+- ``partial``: ``yes`` when the source gives only some parties' figures (then the sum check below is relaxed
+  and the models leave the poll out of averages; charts still show it).
+- ``date_precision``: ``day`` (default) or a note such as ``approx``. ``date`` may also be ``YYYY-MM`` or
+  ``YYYY`` when only the month or year is known; it is then read as the first day of that period and
+  ``date_precision`` becomes ``month`` or ``year``.
+Any other column is kept as text.
+
+Errors (DataError naming file, row and column): a date that is not a real day, seats that are not whole
+numbers >= 0, a share outside 0..100, a sample size that is not a whole number > 0 (empty is allowed), the
+same party twice in one poll, a poll whose rows disagree on date, pollster or sample size, a poll mixing
+rows with only seats and rows with only shares, and a share poll whose figures sum to more than
+``MAX_SHARE_SUM`` (105: rounding cannot explain more) or, unless it is marked partial, to less than
+``MIN_SHARE_SUM`` (50: the figures are then in another unit or most parties are missing).
+
+Flags, kept rather than rejected (boolean columns): ``flag_seats_total`` (a seats poll not summing to the
+house size, 120), ``flag_merged`` (a column that combines several lists: its key holds ``+`` or the registry
+gives it ``members``), ``flag_sample_size_missing``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pandas as pd
+
+from .. import paths
+from ._table import DataError, fail, read_table
+
+#: Seats in the house a seats poll is checked against (the Knesset).
+HOUSE_SEATS = 120
+#: A share poll's figures may sum to at most this (percent); rounding explains a little over 100.
+MAX_SHARE_SUM = 105.0
+#: ... and at least this, unless the poll is marked partial (undecided voters explain a little under 100).
+MIN_SHARE_SUM = 50.0
+
+REQUIRED = ("date", "pollster", "sample_size", "party")
+BELOW_ALIASES = ("share_if_below", "vote_percent_if_below_threshold")
+_TEXT = ("poll_id", "media", "poll_type", "population", "question", "notes")
+_YES = {"yes", "y", "true", "1"}
+_NO = {"", "no", "n", "false", "0"}
+
+#: The registry file the kit ships (project-relative).
+PARTIES_FILE = "data/parties.csv"
+
+
+def _parse_period(text: str) -> tuple[dt.date, str]:
+    """A date written YYYY-MM-DD, or YYYY-MM / YYYY when only the month or year is known."""
+    t = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+        return dt.date.fromisoformat(t), "day"
+    if re.fullmatch(r"\d{4}-\d{2}", t):
+        return dt.date(int(t[:4]), int(t[5:]), 1), "month"
+    if re.fullmatch(r"\d{4}", t):
+        return dt.date(int(t), 1, 1), "year"
+    raise ValueError(text)
+
+
+def _yes_no(text: str) -> bool:
+    t = text.strip().lower()
+    if t in _YES:
+        return True
+    if t in _NO:
+        return False
+    raise ValueError(text)
+
+
+def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
+               house_seats: int = HOUSE_SEATS) -> pd.DataFrame:
+    """Read and check a polls file (see the module docstring); one row per poll x party.
+
+    Columns of the result: poll_id, date (datetime64), date_precision, pollster, media, poll_type, question,
+    population, sample_size (Int64, <NA> when missing), party, seats (Int64, <NA> for share polls), share
+    (float, percent; NaN for seats polls), share_if_below (float, percent), partial (bool), kind ('seats' or
+    'share', per poll), poll_seats (Int64: the poll's seat total), flag_seats_total, flag_merged,
+    flag_sample_size_missing (bool), fieldwork_start, fieldwork_end (datetime64), notes, row (the row in the
+    file), then any other column of the file as text. ``attrs['path']`` names the file, ``attrs['format']``
+    is 'seats', 'share' or 'mixed'.
+
+    `parties` (the registry from :func:`load_parties`) only adds its merged columns to ``flag_merged``."""
+    t = read_table(path, REQUIRED, what="polls file")
+    below_col = next((c for c in BELOW_ALIASES if t.has(c)), None)
+    if not t.has("share") and not t.has("seats"):
+        raise DataError(f"{paths.display(t.path)}: a polls file needs a 'share' column (percent of valid "
+                        "votes) or a 'seats' column; the header has neither.")
+
+    periods = t.convert("date", _parse_period, "a date written YYYY-MM-DD (or YYYY-MM / YYYY)")
+    dates = [p[0] for p in periods]
+    given = t.text("date_precision", required=False) if t.has("date_precision") else [""] * len(t)
+    precision = [p[1] if p[1] != "day" else (g or "day") for p, g in zip(periods, given, strict=True)]
+    pollster = t.text("pollster")
+    party = t.text("party")
+    sample = t.integers("sample_size", minimum=1, required=False, unit="whole number of respondents")
+    seats = (t.integers("seats", minimum=0, required=False, unit="whole number of seats")
+             if t.has("seats") else [None] * len(t))
+    share = (t.numbers("share", minimum=0, maximum=100, required=False, unit="percentage")
+             if t.has("share") else [None] * len(t))
+    below = (t.numbers(below_col, minimum=0, maximum=100, required=False, unit="percentage")
+             if below_col else [None] * len(t))
+    partial = (t.convert("partial", _yes_no, "yes or no", required=False, default=False)
+               if t.has("partial") else [False] * len(t))
+    text = {c: (t.text(c, required=False) if t.has(c) else [""] * len(t)) for c in _TEXT}
+    field = {c: (t.dates(c, required=False) if t.has(c) else [None] * len(t))
+             for c in ("fieldwork_start", "fieldwork_end")}
+
+    for i, row in enumerate(t.rows):
+        if seats[i] is None and share[i] is None:
+            col = "seats" if t.has("seats") else "share"
+            raise fail(t.path, row, col, "is empty; each row needs the party's seats or its share (percent)")
+        s, e = field["fieldwork_start"][i], field["fieldwork_end"][i]
+        if s is not None and e is not None and e < s:
+            raise fail(t.path, row, "fieldwork_end", f"{e} is before fieldwork_start {s}")
+
+    if t.has("poll_id"):
+        ids = t.text("poll_id")
+    else:
+        ids = [f"{d.isoformat()} {p}" + (f" ({m})" if m else "") + (f" [{q}]" if q else "")
+               for d, p, m, q in zip(dates, pollster, text["media"], text["question"], strict=True)]
+
+    # Per-poll checks: one party once, consistent header fields, one kind of figure.
+    first: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    members: dict[str, list[int]] = {}
+    for i, (pid, key, row) in enumerate(zip(ids, party, t.rows, strict=True)):
+        members.setdefault(pid, []).append(i)
+        k = (pid, key.casefold())
+        if k in seen:
+            raise fail(t.path, row, "party", f"'{key}' appears twice in poll '{pid}' (first in row "
+                                             f"{seen[k]}); each party appears once per poll")
+        seen[k] = row
+        j = first.setdefault(pid, i)
+        for col, values in (("date", dates), ("pollster", pollster), ("sample_size", sample),
+                            ("question", text["question"]), ("partial", partial)):
+            if values[i] != values[j]:
+                shown = "" if values[i] is None else values[i]
+                earlier = "" if values[j] is None else values[j]
+                raise fail(t.path, row, col, f"'{shown}' differs from '{earlier}' in row {t.rows[j]} of the "
+                                             f"same poll '{pid}'; a poll has one {col.replace('_', ' ')}")
+
+    kind_of: dict[str, str] = {}
+    poll_seats: dict[str, int | None] = {}
+    for pid, idx in members.items():
+        if all(share[i] is not None for i in idx):
+            kind = "share"
+            total = sum(share[i] for i in idx)
+            row = t.rows[idx[0]]
+            if total > MAX_SHARE_SUM + 1e-9:
+                raise fail(t.path, row, "share", f"the shares of poll '{pid}' sum to {total:g}%; a poll's "
+                                                 f"shares may sum to at most {MAX_SHARE_SUM:g}%")
+            if total < MIN_SHARE_SUM - 1e-9 and not partial[idx[0]]:
+                raise fail(t.path, row, "share", f"the shares of poll '{pid}' sum to {total:g}%, below "
+                                                 f"{MIN_SHARE_SUM:g}%; use percentages, or mark the poll "
+                                                 "partial=yes if the source gives only some parties")
+        elif all(seats[i] is not None for i in idx):
+            kind = "seats"
+        else:
+            i = next(i for i in idx if seats[i] is None)
+            raise fail(t.path, t.rows[i], "seats", f"is empty, but other rows of poll '{pid}' give seats; "
+                                                  "a poll gives seats for every party or shares for every "
+                                                  "party")
+        kind_of[pid] = kind
+        poll_seats[pid] = sum(seats[i] for i in idx) if all(seats[i] is not None for i in idx) else None
+
+    merged_keys = set()
+    if parties is not None and len(parties):
+        merged_keys = {k.casefold() for k, m in zip(parties["key"], parties["members"], strict=True) if m}
+
+    known = {"date", "date_precision", "pollster", "sample_size", "party", "seats", "share", "partial",
+             "fieldwork_start", "fieldwork_end", *BELOW_ALIASES, *_TEXT}
+    extra = [c for c in t.columns if c and c not in known]
+
+    df = pd.DataFrame({
+        "poll_id": pd.Series(ids, dtype="str"),
+        "date": pd.to_datetime(pd.Series(dates)),
+        "date_precision": pd.Series(precision, dtype="str"),
+        "pollster": pd.Series(pollster, dtype="str"),
+        "media": pd.Series(text["media"], dtype="str"),
+        "poll_type": pd.Series(text["poll_type"], dtype="str"),
+        "question": pd.Series(text["question"], dtype="str"),
+        "population": pd.Series(text["population"], dtype="str"),
+        "sample_size": pd.array(sample, dtype="Int64"),
+        "party": pd.Series(party, dtype="str"),
+        "seats": pd.array([s if kind_of[p] == "seats" else None for s, p in zip(seats, ids, strict=True)],
+                          dtype="Int64"),
+        "share": pd.Series([s if kind_of[p] == "share" else None for s, p in zip(share, ids, strict=True)],
+                           dtype="float64"),
+        "share_if_below": pd.Series(below, dtype="float64"),
+        "partial": pd.Series(partial, dtype="bool"),
+        "kind": pd.Series([kind_of[p] for p in ids], dtype="str"),
+        "poll_seats": pd.array([poll_seats[p] for p in ids], dtype="Int64"),
+        "flag_seats_total": pd.Series([kind_of[p] == "seats" and poll_seats[p] != house_seats for p in ids],
+                                      dtype="bool"),
+        "flag_merged": pd.Series(["+" in k or k.casefold() in merged_keys for k in party], dtype="bool"),
+        "flag_sample_size_missing": pd.Series([s is None for s in sample], dtype="bool"),
+        "fieldwork_start": pd.to_datetime(pd.Series(field["fieldwork_start"], dtype="object")),
+        "fieldwork_end": pd.to_datetime(pd.Series(field["fieldwork_end"], dtype="object")),
+        "notes": pd.Series(text["notes"], dtype="str"),
+        "row": pd.Series(t.rows, dtype="int64"),
+    })
+    for c in extra:
+        df[c] = pd.Series(t.text(c, required=False), dtype="str")
+    kinds = set(kind_of.values())
+    df.attrs["path"] = paths.display(t.path)
+    df.attrs["format"] = kinds.pop() if len(kinds) == 1 else "mixed"
+    return df
+
+
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def load_parties(path: str | os.PathLike = PARTIES_FILE) -> pd.DataFrame:
+    """Read the party registry: one row per party key.
+
+    Columns: ``key`` (lower_snake, as in polls files; ``+`` joins the keys of a merged poll column), ``name``
+    (display name), optional ``name_hebrew``, ``colour`` (#RRGGBB), ``bloc`` (the party's bloc at the latest
+    election), ``bloc_history`` (``YYYY-MM-DD=Bloc`` entries separated by ';' for elections where it sat
+    elsewhere), ``aliases`` (other names, separated by ';'), ``members`` (for a merged column: the keys it
+    combines, separated by ';'), ``notes``. Result columns ``aliases`` and ``members`` are lists,
+    ``bloc_history`` a dict {date string: bloc}.
+
+    A key, name or alias may name one party only (letter case ignored); members must be registry keys."""
+    t = read_table(path, ("key", "name"), what="party registry")
+    keys = t.text("key")
+    for key, row in zip(keys, t.rows, strict=True):
+        if not re.fullmatch(r"[a-z0-9_]+(\+[a-z0-9_]+)*", key):
+            raise fail(t.path, row, "key", f"'{key}' is not a key written in lower_snake_case (letters, "
+                                           "digits, '_'; '+' only between the keys of a merged column)")
+    t.unique("key", keys, what="party key")
+    names = t.text("name")
+    opt = {c: (t.text(c, required=False) if t.has(c) else [""] * len(t))
+           for c in ("name_hebrew", "colour", "bloc", "bloc_history", "aliases", "members", "notes")}
+    for colour, row in zip(opt["colour"], t.rows, strict=True):
+        if colour and not _HEX.fullmatch(colour):
+            raise fail(t.path, row, "colour", f"'{colour}' is not a colour written #RRGGBB")
+    aliases = [[a.strip() for a in s.split(";") if a.strip()] for s in opt["aliases"]]
+    members = [[m.strip() for m in s.split(";") if m.strip()] for s in opt["members"]]
+    history = []
+    for s, row in zip(opt["bloc_history"], t.rows, strict=True):
+        entry = {}
+        for part in (p.strip() for p in s.split(";") if p.strip()):
+            date, sep, bloc = part.partition("=")
+            try:
+                dt.date.fromisoformat(date.strip())
+            except ValueError:
+                raise fail(t.path, row, "bloc_history", f"'{part}' is not written YYYY-MM-DD=Bloc") from None
+            if not sep or not bloc.strip():
+                raise fail(t.path, row, "bloc_history", f"'{part}' is not written YYYY-MM-DD=Bloc")
+            entry[date.strip()] = bloc.strip()
+        history.append(entry)
+    owner: dict[str, tuple[str, int]] = {}
+    for key, name, heb, al, row in zip(keys, names, opt["name_hebrew"], aliases, t.rows, strict=True):
+        for label in {key, name, heb, *al} - {""}:
+            k = label.casefold()
+            if k in owner and owner[k][0] != key:
+                raise fail(t.path, row, "aliases", f"'{label}' already names party '{owner[k][0]}' (row "
+                                                   f"{owner[k][1]}); a name may belong to one party only")
+            owner[k] = (key, row)
+    keyset = set(keys)
+    for mem, row in zip(members, t.rows, strict=True):
+        for m in mem:
+            if m not in keyset:
+                raise fail(t.path, row, "members", f"'{m}' is not a key in this registry")
+    df = pd.DataFrame({"key": pd.Series(keys, dtype="str"), "name": pd.Series(names, dtype="str")})
+    for c in ("name_hebrew", "colour", "bloc"):
+        df[c] = pd.Series(opt[c], dtype="str")
+    df["bloc_history"] = history
+    df["aliases"] = aliases
+    df["members"] = members
+    df["notes"] = pd.Series(opt["notes"], dtype="str")
+    df.attrs["path"] = paths.display(t.path)
+    return df
+
+
+def default_parties() -> pd.DataFrame | None:
+    """The kit's registry (data/parties.csv under the project root), or None when there is none."""
+    p = paths.resolve(PARTIES_FILE)
+    return load_parties(p) if p.is_file() else None
+
+
+def party_lookup(parties: pd.DataFrame) -> dict[str, str]:
+    """{casefolded key, name, Hebrew name or alias: key} for naming parties in any of those ways."""
+    out: dict[str, str] = {}
+    for rec in parties.itertuples(index=False):
+        for label in (rec.key, rec.name, rec.name_hebrew, *rec.aliases):
+            if label:
+                out[label.casefold()] = rec.key
+    return out
+
+
+def find_party(parties: pd.DataFrame, name: str, *, where: str = "") -> str:
+    """The registry key for `name` (key, display name, Hebrew name or alias, any letter case).
+
+    An unknown name is a DataError that names it (prefixed with `where`, e.g. a file and row)."""
+    key = party_lookup(parties).get(name.strip().casefold())
+    if key is None:
+        prefix = f"{where}: " if where else ""
+        registry = parties.attrs.get("path", "the registry")
+        raise DataError(f"{prefix}'{name}' is not a party in {registry}; use its key, display name or an "
+                        "alias.")
+    return key
+
+
+def merges_of(parties: pd.DataFrame | None, keys=()) -> dict[str, list[str]]:
+    """{merged column key: member keys}: from the registry's ``members``, and for any key in `keys` written
+    ``a+b`` that the registry does not describe, its parts."""
+    out: dict[str, list[str]] = {}
+    if parties is not None:
+        out.update({k: list(m) for k, m in zip(parties["key"], parties["members"], strict=True) if m})
+    for k in keys:
+        if "+" in k and k not in out:
+            out[k] = k.split("+")
+    return out
+
+
+def bloc_at(parties: pd.DataFrame, election: str | dt.date | None = None) -> dict[str, str]:
+    """{party key: bloc} at an election date (its ``bloc_history`` entry, else its ``bloc``)."""
+    date = election.isoformat() if isinstance(election, dt.date) else (election or "")
+    return {rec.key: rec.bloc_history.get(date, rec.bloc) for rec in parties.itertuples(index=False)}
+
+
+
+def display_names(parties: pd.DataFrame | None) -> dict[str, str]:
+    """{key: display name} from the registry ({} without one)."""
+    return {} if parties is None else dict(zip(parties["key"], parties["name"], strict=True))
+
+
+def colours(parties: pd.DataFrame | None) -> dict[str, str]:
+    """{key: colour} from the registry, for the keys that have one."""
+    if parties is None:
+        return {}
+    return {k: c for k, c in zip(parties["key"], parties["colour"], strict=True) if c}

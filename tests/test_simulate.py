@@ -1,0 +1,154 @@
+"""The Monte Carlo model: determinism, the threshold probabilities of the reference test vector, seats from
+the real seat engine on every draw, and probabilities that divide by the draws used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import seats as engine
+from helpers import simulate as sim_model
+from helpers.data import DataError
+
+#: One poll of 600 respondents, 12 parties (README test vector): a, b, c poll 4.0%, 3.5% and 3.0%.
+VECTOR = {"a": 4.0, "b": 3.5, "c": 3.0, "d": 30.0, "e": 20.0, "f": 10.0, "g": 8.0, "h": 7.0, "i": 5.5,
+          "j": 4.5, "k": 2.5, "l": 2.0}
+#: P(clearing 3.25%) under the Dirichlet posterior (counts + 1/2), from shared/data/README.md.
+EXPECTED = {"a": 0.8405, "b": 0.6327, "c": 0.3632}
+
+
+def test_threshold_probabilities_match_the_dirichlet_posterior():
+    sim = sim_model.simulate(VECTOR, 600, draws=60_000, seed=1, threshold=3.25)
+    p = sim.summary.set_index("party")["p_pass"]
+    for party, expected in EXPECTED.items():
+        # Monte Carlo standard error at 60,000 draws is below 0.002
+        assert p[party] == pytest.approx(expected, abs=0.01), party
+
+
+def test_dirichlet_parameters_are_respondents_plus_a_half():
+    alpha = sim_model.dirichlet_alpha(list(VECTOR.values()), 600)
+    assert alpha[0] == pytest.approx(24.5) and alpha.sum() == pytest.approx(606)
+
+
+def test_same_seed_same_draws_other_seed_other_draws():
+    kw = dict(draws=3_000, threshold=3.25, poll_error=1.0, agreements=[("a", "b")])
+    one = sim_model.simulate(VECTOR, 600, seed=7, **kw)
+    two = sim_model.simulate(VECTOR, 600, seed=7, **kw)
+    other = sim_model.simulate(VECTOR, 600, seed=8, **kw)
+    assert np.array_equal(one.shares, two.shares) and np.array_equal(one.seats, two.seats)
+    pd.testing.assert_frame_equal(one.summary, two.summary)
+    assert not np.array_equal(one.shares, other.shares)
+
+
+def test_chunks_do_not_change_the_draws():
+    """Without an election-day error the gamma stream is read in order, so chunking is invisible."""
+    big = sim_model.simulate(VECTOR, 600, draws=2_500, seed=3, chunk=10_000)
+    small = sim_model.simulate(VECTOR, 600, draws=2_500, seed=3, chunk=700)
+    assert np.array_equal(big.shares, small.shares) and np.array_equal(big.seats, small.seats)
+
+
+def test_every_draw_gives_all_seats_and_means_sum_to_the_total():
+    sim = sim_model.simulate(VECTOR, 600, draws=5_000, seed=0, seats=120, threshold=3.25, poll_error=1.5)
+    assert (sim.seats.sum(axis=1) == 120).all()
+    assert sim.summary["seats_mean"].sum() == pytest.approx(120)
+    # a list under the threshold never has a seat
+    assert not (sim.seats[~sim.passed] > 0).any()
+
+
+def test_seats_equal_the_exact_allocator_on_every_draw():
+    pairs = [("d", "e"), ("a", "b"), ("i", "j")]
+    sim = sim_model.simulate(VECTOR, 600, draws=40, seed=5, threshold=3.25, poll_error=1.5, agreements=pairs)
+    counts = sim_model.vote_counts(sim.shares)
+    for d in range(sim.draws):
+        exact = engine.allocate(dict(zip(sim.parties, counts[d].tolist(), strict=True)), seats=120,
+                                threshold=3.25, agreements=pairs)
+        assert list(exact.seats) == sim.seats[d].tolist()
+        assert list(exact.passed) == sim.passed[d].tolist()
+
+
+def test_probabilities_divide_by_the_draws_used():
+    sim = sim_model.simulate(VECTOR, 600, draws=7, seed=0, threshold=3.25, poll_error=2.0)
+    for col in ("p_pass", "p_zero"):
+        scaled = sim.summary[col] * 7
+        assert np.allclose(scaled, np.round(scaled)), col
+    assert sim.probability(np.ones(7, dtype=bool)) == 1.0
+    assert sim.probability(np.arange(7) < 2) == pytest.approx(2 / 7)
+
+
+def test_quantiles_are_real_seat_counts():
+    sim = sim_model.simulate(VECTOR, 600, draws=2_000, seed=0, threshold=3.25, poll_error=1.0)
+    s = sim.summary
+    for col in ("seats_p05", "seats_median", "seats_p95"):
+        assert (s[col] == np.round(s[col])).all()
+    assert (s["seats_p05"] <= s["seats_median"]).all() and (s["seats_median"] <= s["seats_p95"]).all()
+    d = s.set_index("party").loc["d"]
+    column = sim.seats[:, sim.parties.index("d")]
+    assert (column <= d["seats_p05"]).mean() >= 0.05 and (column < d["seats_p05"]).mean() < 0.05
+
+
+def test_election_day_error_widens_the_range():
+    calm = sim_model.simulate(VECTOR, 600, draws=4_000, seed=0)
+    rough = sim_model.simulate(VECTOR, 600, draws=4_000, seed=0, poll_error=1.5)
+    width = lambda s: (s["share_p95"] - s["share_p05"]).to_numpy()  # noqa: E731
+    assert (width(rough.summary) > width(calm.summary)).all()
+    assert np.allclose(rough.shares.sum(axis=1), 1.0) and (rough.shares >= 0).all()
+
+
+def test_no_seats_for_a_first_round():
+    shares = {"Ayalon": 36.0, "Barak": 34.0, "Peretz": 19.0, "Pines-Paz": 9.0, "Yatom": 2.0}
+    sim = sim_model.simulate(shares, 2000, draws=2_000, seed=0, seats=0, threshold=40)
+    assert sim.seats is None and sim.summary["seats_mean"].isna().all()
+    runoffs = sim_model.runoff_pairs(sim)
+    assert runoffs["probability"].sum() == pytest.approx(1.0)
+    assert runoffs.iloc[0][["first", "second"]].tolist() == ["Ayalon", "Barak"]
+
+
+def test_draws_where_nobody_clears_keep_zero_seats():
+    sim = sim_model.simulate({"x": 50.0, "y": 50.0}, 200, draws=500, seed=0, seats=10, threshold=55)
+    nobody = ~sim.passed.any(axis=1)
+    assert nobody.any() and (sim.seats[nobody] == 0).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"draws": 0}, "draws must be"),
+    ({"threshold": 100.0}, "outside 0 <= threshold < 100"),
+    ({"seed": -1}, "seed must be"),
+    ({"poll_error": -1.0}, "poll_error"),
+    ({"agreements": [("a", "zz")]}, "names 'zz', which is not a party"),
+])
+def test_bad_arguments_are_data_errors(kwargs, message):
+    with pytest.raises(DataError, match=message):
+        sim_model.simulate(VECTOR, 600, **kwargs)
+
+
+def test_bad_shares_are_data_errors():
+    with pytest.raises(DataError, match="at least two parties"):
+        sim_model.simulate({"a": 100.0}, 600)
+    with pytest.raises(DataError, match="sum to 0"):
+        sim_model.simulate({"a": 0.0, "b": 0.0}, 600)
+
+
+def test_usable_agreements():
+    kept, dropped = sim_model.usable_agreements([("a", "b"), ("a", "pirates")], ["a", "b"])
+    assert kept == [("a", "b")] and dropped == [("a", "pirates")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=300), min_size=2, max_size=14).filter(lambda c: sum(c)),
+       st.sampled_from([0.0, 2.0, 3.25, 10.0]), st.integers(0, 2**31 - 1), st.sampled_from([0.0, 1.5]))
+def test_simulation_invariants(counts, threshold, seed, poll_error):
+    shares = {f"p{i}": float(c) for i, c in enumerate(counts)}
+    sim = sim_model.simulate(shares, 500, draws=60, seed=seed, seats=30, threshold=threshold,
+                             poll_error=poll_error)
+    some = sim.passed.any(axis=1)
+    assert (sim.seats[some].sum(axis=1) == 30).all()       # every seat is given when anyone passes
+    assert not (sim.seats[~sim.passed] > 0).any()           # never a seat below the threshold
+    assert np.allclose(sim.shares.sum(axis=1), 1.0)
+    s = sim.summary
+    assert ((0 <= s["p_pass"]) & (s["p_pass"] <= 1)).all()
+    assert s["seats_mean"].sum() == pytest.approx(30 * some.mean())
+    # a list that misses the threshold has no seat, so P(no seat) >= P(miss)
+    assert (s["p_zero"] >= 1 - s["p_pass"] - 1e-12).all()
