@@ -47,6 +47,7 @@ STYLE = {
     "font.size": 10,
     "font.family": ["DejaVu Sans"],
     "svg.fonttype": "none",
+    "text.parse_math": False,  # names in data may hold "$": never read them as TeX
 }
 
 
