@@ -203,17 +203,20 @@ def validate(notebook: str | Path, given: dict, *, from_text: bool = False,
     return out
 
 
-def file_parameters(declared: dict[str, Parameter], given: dict) -> dict[str, str]:
-    """The data files a run will read through its parameters: {parameter: path} for the parameters whose name
-    is in ``helpers.data.FILE_LOADERS``, given or defaulted, that are not empty."""
+def file_parameters(declared: dict[str, Parameter], given: dict) -> dict[str, list[str]]:
+    """The data files a run will read through its parameters: {parameter: [paths]} for the parameters whose
+    name is in ``helpers.data.FILE_LOADERS``, given or defaulted, that are not empty (a parameter may hold one
+    path or a list of paths)."""
     from .data import FILE_LOADERS
 
     out = {}
     for name, p in declared.items():
         if name in FILE_LOADERS:
             value = given.get(name, p.default)
-            if isinstance(value, str) and value:
-                out[name] = value
+            values = value if isinstance(value, list) else [value]
+            files = [v for v in values if isinstance(v, str) and v]
+            if files:
+                out[name] = files
     return out
 
 
@@ -222,11 +225,12 @@ def check_files(declared: dict[str, Parameter], given: dict) -> None:
     column) before any kernel starts."""
     from .data import loader_for
 
-    for name, path in file_parameters(declared, given).items():
+    for name, files in file_parameters(declared, given).items():
         loader = loader_for(name)
         if loader is None:
             continue
-        try:
-            loader(path)
-        except DataError as exc:
-            raise DataError(f"parameter '{name}': {exc}") from None
+        for path in files:
+            try:
+                loader(path)
+            except DataError as exc:
+                raise DataError(f"parameter '{name}': {exc}") from None

@@ -174,7 +174,8 @@ def cache_key(job: Job, kit: str, previous: dict | None) -> str:
     time (from its previous manifest) or names through a parameter."""
     from .params import file_parameters
 
-    files = {str(paths.resolve(p)) for p in file_parameters(job.declared, job.parameters).values()}
+    files = {str(paths.resolve(p)) for group in file_parameters(job.declared, job.parameters).values()
+             for p in group}
     if previous:
         files |= {str(paths.resolve(i["path"])) for i in previous.get("inputs", [])}
     payload = {

@@ -24,6 +24,11 @@ FILE_LOADERS = {
     "agreements": "knesset:load_pairs",
     "candidates": "primaries:load_candidates",
     "scenario": "scenarios:load_scenario",
+    "transfers": "primaries:load_transfers",
+    "contests": "primaries:load_contests",
+    "rounds": "primaries:load_rounds",
+    "calibration_polls": "primaries:load_poll",   # a list of files
+    "elections": "knesset:load_elections",
 }
 
 #: Every public loader: name -> module of this package.
@@ -31,6 +36,7 @@ _LOADERS = {
     "load_events": "events",
     "load_polls": "polls", "load_parties": "polls",
     "load_round": "primaries", "load_candidates": "primaries", "load_contests": "primaries",
+    "load_rounds": "primaries", "load_transfers": "primaries", "load_poll": "primaries",
     "load_votes": "knesset", "load_pairs": "knesset", "load_seats": "knesset", "load_elections": "knesset",
     "load_scenario": "scenarios",
 }
