@@ -1,0 +1,139 @@
+"""Election files: votes per list, surplus-vote agreement pairs, seats per party, and the list of elections.
+
+* Votes file (``ballotbook seats``; the ``results`` notebook parameter): ``list,votes`` and any other columns
+  (``name``, ``name_hebrew``, ``letters``, ``seats`` in ``data/knesset/results/<date>.csv``), one row per list
+  that ran, so that a threshold can be taken on all valid votes. :func:`load_votes`.
+* Pairs file (``--agreements``; the ``agreements`` notebook parameter): ``list_a,list_b``, one surplus-vote
+  agreement per row. :func:`load_pairs`.
+* Seats file (``ballotbook coalitions``): ``party,seats``. :func:`load_seats`.
+* Elections file (``data/knesset/elections.csv``): ``date,knesset,valid_votes,ballots_cast,
+  threshold_percent,seats``. :func:`load_elections`.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import pandas as pd
+
+from ._table import DataError, fail, parse_fraction, read_table
+
+ELECTIONS_FILE = "data/knesset/elections.csv"
+
+
+def load_votes(path: str | os.PathLike) -> pd.DataFrame:
+    """A votes file: columns ``list`` (str) and ``votes`` (int64, whole votes >= 0) first, in file order, then
+    the file's other columns as text (a ``seats`` column, when present, as int64: official seats).
+
+    DataError for a missing file or column, an empty or repeated list name (letter case ignored), votes that
+    are not whole numbers >= 0, or votes that are all zero."""
+    t = read_table(path, ["list", "votes"], what="votes file (list,votes)")
+    names = t.text("list")
+    t.unique("list", names, what="list")
+    votes = t.integers("votes", minimum=0, unit="whole number of votes")
+    if sum(votes) == 0:
+        raise fail(t.path, None, "votes", "every list has 0 votes; there is nothing to allocate")
+    frame = {"list": pd.Series(names, dtype=object), "votes": pd.Series(votes, dtype="int64")}
+    for column in t.columns:
+        if not column or column in frame:
+            continue
+        if column == "seats":
+            frame[column] = pd.Series(t.integers("seats", minimum=0, unit="whole number of seats"),
+                                      dtype="int64")
+        else:
+            frame[column] = pd.Series(t.text(column, required=False), dtype=object)
+    return pd.DataFrame(frame)
+
+
+def load_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """Surplus-vote agreements: ``list_a,list_b`` -> [(list_a, list_b), ...] in file order.
+
+    An empty file (header only) means no agreements. DataError for a missing column, an empty cell, a list
+    paired with itself, or a list in two agreements (the law allows one each)."""
+    t = read_table(path, ["list_a", "list_b"], what="agreements file (list_a,list_b)", allow_empty=True)
+    a_names, b_names = t.text("list_a"), t.text("list_b")
+    seen: dict[str, int] = {}
+    pairs = []
+    for a, b, row in zip(a_names, b_names, t.rows, strict=True):
+        if a.casefold() == b.casefold():
+            raise fail(t.path, row, "list_b",
+                       f"'{b}' is the same list as list_a; an agreement pairs two lists")
+        for column, name in (("list_a", a), ("list_b", b)):
+            key = name.casefold()
+            if key in seen:
+                raise fail(t.path, row, column, f"list '{name}' is already in the agreement of row "
+                                                f"{seen[key]}; a list may sign only one")
+            seen[key] = row
+        pairs.append((a, b))
+    return pairs
+
+
+def load_seats(path: str | os.PathLike) -> pd.DataFrame:
+    """A seats file: columns ``party`` (str) and ``seats`` (int64, whole seats >= 0), in file order; other
+    columns are kept as text.
+
+    DataError for a missing file or column, an empty or repeated party (letter case ignored), seats that are
+    not whole numbers >= 0, or no seats at all."""
+    t = read_table(path, ["party", "seats"], what="seats file (party,seats)")
+    names = t.text("party")
+    t.unique("party", names, what="party")
+    seats = t.integers("seats", minimum=0, unit="whole number of seats")
+    if sum(seats) == 0:
+        raise fail(t.path, None, "seats", "every party has 0 seats; there is no coalition to form")
+    frame = {"party": pd.Series(names, dtype=object), "seats": pd.Series(seats, dtype="int64")}
+    for column in t.columns:
+        if column and column not in frame:
+            frame[column] = pd.Series(t.text(column, required=False), dtype=object)
+    return pd.DataFrame(frame)
+
+
+def _percent(text: str) -> Fraction:
+    value = parse_fraction(text)
+    if not 0 <= value < 100:
+        raise ValueError(text)
+    return value
+
+
+def load_elections(path: str | os.PathLike = ELECTIONS_FILE) -> pd.DataFrame:
+    """The elections file: one row per election, columns ``date`` (Timestamp), ``knesset`` (int64),
+    ``valid_votes`` and ``ballots_cast`` (int64), ``threshold_percent`` (float, percent of valid votes),
+    ``threshold`` (the same as an exact Fraction, for :func:`helpers.seats.allocate`), ``seats`` (int64), then
+    any other columns as text. Sorted by date.
+
+    DataError for a missing column, a bad date or number, a repeated date, or more valid votes than
+    ballots."""
+    t = read_table(path, ["date", "knesset", "valid_votes", "ballots_cast", "threshold_percent", "seats"],
+                   what="elections file")
+    dates = t.dates("date")
+    t.unique("date", dates, what="election date")
+    valid = t.integers("valid_votes", minimum=0, unit="whole number of votes")
+    cast = t.integers("ballots_cast", minimum=0, unit="whole number of ballots")
+    for v, c, row in zip(valid, cast, t.rows, strict=True):
+        if v > c:
+            raise fail(t.path, row, "valid_votes", f"{v:,} valid votes is more than the {c:,} ballots cast")
+    thresholds = t.convert("threshold_percent", _percent, "a percent between 0 and 100 (such as 3.25)")
+    seats = t.integers("seats", minimum=1, unit="whole number of seats")
+    frame = {
+        "date": pd.to_datetime(pd.Series(dates)),
+        "knesset": pd.Series(t.integers("knesset", minimum=1), dtype="int64"),
+        "valid_votes": pd.Series(valid, dtype="int64"),
+        "ballots_cast": pd.Series(cast, dtype="int64"),
+        "threshold_percent": pd.Series([float(x) for x in thresholds], dtype="float64"),
+        "threshold": pd.Series(thresholds, dtype=object),
+        "seats": pd.Series(seats, dtype="int64"),
+    }
+    for column in t.columns:
+        if column and column not in frame:
+            frame[column] = pd.Series(t.text(column, required=False), dtype=object)
+    return pd.DataFrame(frame).sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def election(date: str, path: str | os.PathLike = ELECTIONS_FILE) -> dict:
+    """One election's row from the elections file as a dict (date given as YYYY-MM-DD)."""
+    frame = load_elections(path)
+    hit = frame[frame["date"] == pd.Timestamp(date)]
+    if hit.empty:
+        known = ", ".join(d.strftime("%Y-%m-%d") for d in frame["date"])
+        raise DataError(f"No election on {date} in {path}; the file has {known}.")
+    return hit.iloc[0].to_dict()
