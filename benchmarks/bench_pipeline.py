@@ -4,7 +4,6 @@ HTML bytes per report, and peak memory of a build."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from conftest import ROOT
 from helpers import data
 from helpers.data import DataError
-
-from conftest import ROOT
 
 HEADER = "date,actors,category,description\n"
 

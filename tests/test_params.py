@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from conftest import ROOT, assert_clean_error, make_project, notebook_json
 from helpers.data import DataError
 from helpers.params import Parameter, coerce, read_parameters, validate
-from conftest import ROOT, assert_clean_error, make_project, notebook_json
 
 TIMELINE = ROOT / "notebooks/04_timeline.ipynb"
 

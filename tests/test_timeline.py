@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
+from conftest import ROOT  # noqa: E402
 from helpers import data, timeline  # noqa: E402
 from helpers.charts import timeline as chart  # noqa: E402
-
-from conftest import ROOT  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -75,5 +74,5 @@ def test_uncertain_dates_are_drawn_as_spans(events):
 def test_dodge_keeps_order_and_spacing(wanted, spacing):
     wanted = sorted(wanted)
     got = chart.dodge(wanted, spacing, 0, 1e9)
-    assert all(b - a >= spacing - 1e-9 for a, b in zip(got, got[1:]))
-    assert all(g >= w - 1e-9 for g, w in zip(got, wanted))
+    assert all(b - a >= spacing - 1e-9 for a, b in zip(got, got[1:], strict=False))
+    assert all(g >= w - 1e-9 for g, w in zip(got, wanted, strict=False))

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, paths
-from .data._table import DataError
+from .data._table import DataError, read_yaml
 from .params import Parameter, check_files, read_parameters, validate
 
 MANIFEST_VERSION = 1
@@ -59,31 +59,6 @@ class Job:
         out = {k: p.default for k, p in self.declared.items()}
         out.update(self.parameters)
         return out
-
-
-def _yaml_error(path: Path, exc) -> DataError:
-    mark = getattr(exc, "problem_mark", None)
-    where = f", line {mark.line + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return DataError(f"{paths.display(path)}{where}: not valid YAML ({problem}).")
-
-
-def read_yaml(path: str | Path, what: str):
-    """A YAML file's content; DataError for a missing, unreadable or invalid file."""
-    import yaml
-
-    p = paths.resolve(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{paths.display(p)} does not exist; expected {what}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{paths.display(p)} cannot be read as text ({exc}).") from None
-    paths.note_read(p)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(p, exc) from None
 
 
 def load_config(path: str | Path = "reports.yml") -> list[Job]:
@@ -208,6 +183,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if os.environ.get("BALLOTBOOK_FAULT") == f"kill-before-rename:{path.name}":  # for the kill tests
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -327,9 +306,9 @@ def render_html(nb, meta: dict) -> str:
 
 def _start_failed(exc: BaseException) -> bool:
     text = f"{type(exc).__name__}: {exc}"
+    # Only failures to *start* a kernel are retried; a kernel that dies while running a report fails it.
     return any(s in text for s in ("Address already in use", "Kernel died before replying",
-                                   "Kernel didn't respond", "kernel_info", "DeadKernelError",
-                                   "TimeoutError: Kernel"))
+                                   "Kernel didn't respond", "kernel_info", "TimeoutError: Kernel"))
 
 
 _KM_CLASS = None
@@ -340,9 +319,10 @@ def kernel_manager_class():
     collisions when many kernels start at once, and nothing listens on the network."""
     global _KM_CLASS
     if _KM_CLASS is None:
-        from jupyter_client.manager import KernelManager
+        from jupyter_client.manager import AsyncKernelManager
 
-        class IPCKernelManager(KernelManager):
+        # nbclient notices a kernel that dies mid-report only with an async manager (a blocking one hangs).
+        class IPCKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
                 import tempfile
                 import uuid
@@ -370,20 +350,25 @@ class KernelSupply:
         self._next = None  # (thread, holder dict)
 
     def _start(self):
+        import asyncio
+
+        return asyncio.run(self._start_async())
+
+    async def _start_async(self):
         km = kernel_manager_class()(kernel_name=KERNEL_NAME)
-        km.start_kernel(cwd=self.root)
+        await km.start_kernel(cwd=self.root)
         try:
             kc = km.client()
             kc.start_channels()
             try:
-                kc.wait_for_ready(timeout=60)
-                reply = kc.execute_interactive(WARM_UP, timeout=120, store_history=False)
+                await kc.wait_for_ready(timeout=60)
+                reply = await kc.execute_interactive(WARM_UP, timeout=120, store_history=False)
                 if reply.get("content", {}).get("status") != "ok":
                     raise RuntimeError("the warm-up imports failed in the kernel")
             finally:
                 kc.stop_channels()
         except BaseException:
-            self._stop(km)
+            await self._stop_async(km)
             raise
         return km
 
@@ -418,21 +403,30 @@ class KernelSupply:
             self._next = None
             thread.join()
             km = holder.get("km")
-        if km is not None and not km.is_alive():
-            self._stop(km)
-            km = None
+        if km is not None:
+            import asyncio
+
+            if not asyncio.run(km.is_alive()):
+                self._stop(km)
+                km = None
         return km
 
     @staticmethod
-    def _stop(km) -> None:
+    async def _stop_async(km) -> None:
         try:
-            km.shutdown_kernel(now=True)
+            await km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - already gone
             pass
         try:
-            km.cleanup_resources()
+            await km.cleanup_resources()
         except Exception:  # noqa: BLE001
             pass
+
+    @staticmethod
+    def _stop(km) -> None:
+        import asyncio
+
+        asyncio.run(KernelSupply._stop_async(km))
 
     def close(self) -> None:
         if self._next is not None:
@@ -550,6 +544,18 @@ def execute(spec: dict) -> dict:
     atomic_write(manifest_path(out, job.name), json.dumps(manifest, indent=2, ensure_ascii=False,
                                                           default=str).encode("utf-8"))
     return manifest
+
+
+def record_failure(spec: dict, error: str) -> None:
+    """A failure manifest for a report whose process died: the last good report stays as it was."""
+    out = Path(spec["out"])
+    previous = read_manifest(out, spec["name"]) or {}
+    manifest = {**previous, "name": spec["name"], "status": "failed", "error": error, "finished": _now(),
+                "cache_key": spec.get("key")}
+    if not (out / spec["html"]).exists():
+        manifest["last_good"] = None
+    atomic_write(manifest_path(out, spec["name"]), json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                              default=str).encode("utf-8"))
 
 
 def _warm(root: str, ahead: bool = True) -> None:
@@ -721,38 +727,59 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                       "commit": commit, "root": str(root), "prestart": i < len(todo) - workers}
                      for i, j in enumerate(todo)]
             failed = _run_all(specs, jobs, executor, progress, str(root))
+            _clean_temporaries(out_dir)  # what a killed worker left; no other build runs (we hold the lock)
         write_index(out_dir, [j.name for j in all_jobs])
     return 1 if failed else 0
 
 
 def _run_all(specs: list[dict], jobs: int | None, executor, progress: Progress, root: str) -> int:
+    """Run every spec; return how many failed. With the local pool, a worker process that dies (killed, out
+    of memory) breaks the whole pool: the reports it took down with it are run once more, each in a pool of
+    its own, so one bad report cannot fail the others."""
+    own = executor is None
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
+    failed, broken = _run_round(specs, executor, workers, progress, root, retry=own)
+    for spec in broken:  # one at a time: whichever report kills its worker fails alone
+        more, _ = _run_round([{**spec, "prestart": False}], None, 1, progress, root, retry=False)
+        failed += more
+    return failed
+
+
+def _run_round(specs, executor, workers, progress, root, retry: bool) -> tuple[int, list[dict]]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     own = executor is None
-    if own:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
-        executor = ProcessPoolExecutor(max_workers=workers, initializer=_warm, initargs=(root,))
-    failed = 0
+    pool = executor or ProcessPoolExecutor(max_workers=workers, initializer=_warm, initargs=(root,))
+    failed, broken = 0, []
     try:
         futures = {}
         for spec in specs:
             progress.started(spec["name"])
-            futures[executor.submit(execute, spec)] = spec
+            futures[pool.submit(execute, spec)] = spec
         for fut in as_completed(futures):
             spec = futures[fut]
             try:
                 m = fut.result()
+            except BrokenProcessPool:
+                if retry:
+                    broken.append(spec)
+                    continue
+                m, error = None, "the process building it was killed"
             except Exception as exc:  # noqa: BLE001 - a worker that died: the report failed, others go on
+                m, error = None, f"the process building it stopped ({type(exc).__name__}: {exc})"
+            if m is None:
                 failed += 1
-                progress.finished(spec["name"], "failed", 0.0, f"the worker stopped ({type(exc).__name__})")
+                record_failure(spec, error)
+                progress.finished(spec["name"], "failed", 0.0, error)
                 continue
             if m["status"] != "ok":
                 failed += 1
             progress.finished(spec["name"], m["status"], m["duration_s"], m.get("error"))
     finally:
         if own:
-            executor.shutdown(wait=True, cancel_futures=True)
-    return failed
+            pool.shutdown(wait=True, cancel_futures=True)
+    return failed, broken
 
 
 def run_notebook(notebook: str, given: dict, output: str | None = None, timeout: int = 600,

@@ -16,11 +16,11 @@ from . import GRID, INK, MUTED, PALETTE, STYLE, source_note
 LABEL_SIZE = 8.5
 LINE = 0.19          # inches between label baselines at the least
 LANE_WIDTH = 0.62    # inches per actor column
-CALENDAR_WEIGHT = 0.3
+CALENDAR_WEIGHT = 0.3  # 1 = a purely calendar time axis; 0 = events evenly spaced
 #: 20 distinguishable colours for many categories (matplotlib's tab20, dark and light in turn).
 CATEGORY_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                     "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-                    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"]  # 1 = a purely calendar time axis; 0 = events evenly spaced
+                    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"]
 
 
 def dodge(wanted: list[float], spacing: float, low: float, high: float) -> list[float]:
@@ -154,7 +154,7 @@ def labels_overlap(fig) -> list[tuple[str, str]]:
     boxes = [(t.get_text(), t.get_window_extent(renderer=renderer)) for t in fig.bb_labels]
     boxes.sort(key=lambda b: b[1].y0)
     clashes = []
-    for (ta, a), (tb, b) in zip(boxes, boxes[1:]):
+    for (ta, a), (tb, b) in zip(boxes, boxes[1:], strict=False):
         if a.y1 > b.y0 + 0.5 and a.x0 < b.x1 and b.x0 < a.x1:
             clashes.append((ta, tb))
     return clashes

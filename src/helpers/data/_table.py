@@ -222,3 +222,28 @@ def read_table(path: str | os.PathLike, required: Iterable[str], *, what: str = 
     if not records and not allow_empty:
         raise DataError(f"{name} has a header but no data rows; expected at least one row.")
     return Table(p, header, records, rows)
+
+
+def _yaml_error(path: Path, exc) -> DataError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f", line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return DataError(f"{paths.display(path)}{where}: not valid YAML ({problem}).")
+
+
+def read_yaml(path: str | Path, what: str):
+    """A YAML file's content; DataError for a missing, unreadable or invalid file."""
+    import yaml
+
+    p = paths.resolve(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{paths.display(p)} does not exist; expected {what}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{paths.display(p)} cannot be read as text ({exc}).") from None
+    paths.note_read(p)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(p, exc) from None

@@ -1,0 +1,150 @@
+"""Faults: killed kernels, timeouts, write errors, SIGKILL mid-publish, concurrent builds. In every case the last
+good report and its manifest survive, the index tells the truth, and the next build recovers by itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, make_project, notebook_json, run_cli
+
+pytestmark = pytest.mark.slow
+
+REPORT = notebook_json(
+    ("code", "from helpers import data, notebook, tables\nnotebook.start()\nev = data.load_events(events)\n"
+             "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': len(ev)})"),
+    ("code", "import os, signal, time\n"
+             "if fault == 'kill':\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+             "if fault == 'sleep':\n    time.sleep(30)"),
+    ("code", "tables.show(ev[['date', 'description']])"),
+    parameters="events = 'data/events.csv'  # events file\nfault = ''  # kill, sleep or nothing",
+)
+
+
+def yml(fault: str = "", extra: str = "") -> str:
+    return (f"reports:\n  - name: good\n    notebook: notebooks/r.ipynb\n    parameters: {{fault: '{fault}'}}\n"
+            f"  - name: other\n    notebook: notebooks/r.ipynb\n{extra}")
+
+
+@pytest.fixture
+def project(tmp_path):
+    p = make_project(tmp_path, yml(), {"r.ipynb": REPORT}, {"data/events.csv": ROOT / "data/events.csv"})
+    first = run_cli("build", cwd=p)
+    assert first.returncode == 0, first.stderr
+    return p
+
+
+def snapshot(project: Path) -> dict:
+    out = project / "reports"
+    return {"html": (out / "good.html").read_bytes(),
+            "manifest": json.loads((out / "good.json").read_text()),
+            "other": (out / "other.html").read_bytes()}
+
+
+def assert_last_good_kept(project: Path, before: dict, error_part: str) -> None:
+    out = project / "reports"
+    assert (out / "good.html").read_bytes() == before["html"], "the last good report was replaced"
+    m = json.loads((out / "good.json").read_text())
+    assert m["status"] == "failed" and error_part in m["error"], m
+    assert m["last_good"] == before["manifest"]["last_good"]
+    index = (out / "index.html").read_text()
+    assert 'href="good.html"' in index and "failed" in index
+    assert not list(out.glob(".*.tmp-*")), "a temporary file was left behind"
+
+
+def recovers(project: Path) -> None:
+    (project / "reports.yml").write_text(yml())
+    proc = run_cli("build", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads((project / "reports/good.json").read_text())
+    assert m["status"] == "ok" and m["outputs"] == {"n": 56}
+    assert not list((project / "reports").glob(".*.tmp-*"))
+
+
+def test_kernel_killed_mid_report(project):
+    before = snapshot(project)
+    (project / "reports.yml").write_text(yml("kill"))
+    proc = run_cli("build", cwd=project)
+    assert proc.returncode == 1
+    assert_last_good_kept(project, before, "kernel died")
+    assert (project / "reports/other.html").read_bytes() == before["other"]
+    recovers(project)
+
+
+def test_cell_over_its_timeout(project):
+    before = snapshot(project)
+    (project / "reports.yml").write_text(yml("sleep"))
+    started = time.monotonic()
+    proc = run_cli("build", "--timeout", "3", cwd=project)
+    assert proc.returncode == 1 and time.monotonic() - started < 25
+    assert_last_good_kept(project, before, "timeout")
+    recovers(project)
+
+
+def test_write_error_on_publish(project):
+    """The file system refuses the report (file size limit): a real OSError inside the real pipeline."""
+    before = snapshot(project)
+    (project / "reports.yml").write_text(yml("", "    parameters: {fault: x}\n"))  # both rebuild
+    wrapper = ("import resource, signal, sys\n"
+               "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (12000, 12000))\n"
+               "from helpers.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    env = {k: v for k, v in os.environ.items() if k != "BALLOTBOOK_ROOT"}
+    proc = subprocess.run([sys.executable, "-c", wrapper, "build", "--force"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert_last_good_kept(project, before, "rror")  # OSError: [Errno 27] File too large
+    recovers(project)
+
+
+def test_sigkill_between_writing_and_renaming(project):
+    before = snapshot(project)
+    (project / "reports.yml").write_text(yml("", "    parameters: {fault: y}\n"))
+    proc = run_cli("build", "--force", cwd=project, env={"BALLOTBOOK_FAULT": "kill-before-rename:good.html"})
+    assert proc.returncode == 1
+    assert_last_good_kept(project, before, "killed")
+    # The other report, in the same pool, was still published.
+    assert json.loads((project / "reports/other.json").read_text())["status"] == "ok"
+    recovers(project)
+
+
+@pytest.mark.parametrize("delay", [0.8, 2.5, 4.5])
+def test_build_killed_at_any_moment_never_half_publishes(project, delay):
+    before = snapshot(project)
+    env = {k: v for k, v in os.environ.items() if k != "BALLOTBOOK_ROOT"}
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.cli", "build", "--force"], cwd=project, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)  # the build and everything it started
+    proc.wait()
+    out = project / "reports"
+    for name in ("good", "other"):
+        html = (out / f"{name}.html").read_text()
+        assert html.rstrip().endswith("</html>") and "Test report" in html
+        json.loads((out / f"{name}.json").read_text())  # parses: never half-written
+    json_ok = (out / "index.html").read_text().rstrip().endswith("</html>")
+    assert json_ok
+    assert (out / "good.html").read_bytes() in (before["html"], (out / "good.html").read_bytes())
+    recovers(project)
+
+
+def test_two_builds_at_once(project):
+    env = {k: v for k, v in os.environ.items() if k != "BALLOTBOOK_ROOT"}
+    cmd = [sys.executable, "-m", "helpers.cli", "build", "--force"]
+    a = subprocess.Popen(cmd, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    b = subprocess.Popen(cmd, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
+    err_a, err_b = a.communicate(timeout=300)[1], b.communicate(timeout=300)[1]
+    assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
+    assert "waiting" in err_a + err_b  # one of them waited for the other
+    for name in ("good", "other"):
+        assert json.loads((project / f"reports/{name}.json").read_text())["status"] == "ok"
+        assert (project / f"reports/{name}.html").read_text().rstrip().endswith("</html>")
+    assert not list((project / "reports").glob(".*.tmp-*"))
