@@ -690,33 +690,44 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
 
             near = get_close_matches(missing[0], sorted(known), n=1)
             raise DataError(f"--only {missing[0]}: no such report in {config}" +
-                            (f"; did you mean '{near[0]}'?" if near else ".") )
+                            (f"; did you mean '{near[0]}'?" if near else "."))
         selected = [j for j in all_jobs if j.name in set(only)]
     else:
         selected = all_jobs
     out_dir = paths.resolve(out or paths.REPORTS)
-    out_dir.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(selected), stream)
     kit = helpers_digest()
-    with BuildLock(out_dir, progress.say):
-        _clean_temporaries(out_dir)
+
+    def plan() -> tuple[list[Job], dict[str, str]]:
         todo, keys = [], {}
         for job in selected:
             previous = read_manifest(out_dir, job.name)
-            key = cache_key(job, kit, previous)
-            keys[job.name] = key
+            keys[job.name] = key = cache_key(job, kit, previous)
             fresh = (previous and previous.get("status") == "ok" and previous.get("cache_key") == key
                      and (out_dir / previous.get("html", "")).is_file())
             if force or not fresh:
                 todo.append(job)
-            else:
-                progress.finished(job.name, "up to date", 0.0)
-        # Every data file a report will read is checked before any kernel starts.
+        return todo, keys
+
+    def check(todo: list[Job]) -> None:
         for job in todo:
             try:
                 check_files(job.declared, job.parameters)
             except DataError as exc:
                 raise DataError(f"report '{job.name}': {exc}") from None
+
+    # Every data file a report will read is checked before anything is written or any kernel starts.
+    todo, _ = plan()
+    check(todo)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with BuildLock(out_dir, progress.say):
+        _clean_temporaries(out_dir)
+        checked = {j.name for j in todo}
+        todo, keys = plan()  # again under the lock: another build may have finished meanwhile
+        check([j for j in todo if j.name not in checked])
+        for job in selected:
+            if job not in todo:
+                progress.finished(job.name, "up to date", 0.0)
         failed = 0
         if todo:
             commit = git_commit()
