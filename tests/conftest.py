@@ -90,3 +90,37 @@ def chromium_path() -> str | None:
         if found:
             return found
     return None
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    """One headless Chromium for the session (Debian's package, driven by Playwright). Skipped with the reason
+    where Chromium is not installed; in CI (CI set) that is a failure instead, since CI must run these."""
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
+        pytest.skip("Debian's chromium is not installed here (apt-get install chromium); browser checks skipped")
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+            "--disable-default-apps", "--disable-extensions"]
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(str(profile), executable_path=chromium_path(), args=args,
+                                                       headless=True, viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+
+
+def visit(context, path):
+    """Open a local file; return (page, console errors, non-local requests, dialogs)."""
+    page = context.new_page()
+    errors, remote, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    return page, errors, remote, dialogs

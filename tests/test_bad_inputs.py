@@ -6,7 +6,6 @@ and column where there is one), no traceback, nothing printed on stdout, and not
 from __future__ import annotations
 
 import hashlib
-import shutil
 
 import pytest
 
@@ -121,12 +120,14 @@ CASES = [
      ["build", "--config", "{d}/r.yml", "--out", "{d}/out"], ["r.yml", "nope.ipynb"]),
     ("config-unknown-parameter", {"r.yml": f"reports:\n  - {{name: a, notebook: {TL}, parameters: {{x: 1}}}}\n"},
      ["build", "--config", "{d}/r.yml", "--out", "{d}/out"], ["r.yml", "'x'"]),
-    ("config-duplicate-names", {"r.yml": f"reports:\n  - {{name: a, notebook: {TL}}}\n  - {{name: a, notebook: {TL}}}\n"},
+    ("config-duplicate-names",
+     {"r.yml": f"reports:\n  - {{name: a, notebook: {TL}}}\n  - {{name: a, notebook: {TL}}}\n"},
      ["build", "--config", "{d}/r.yml", "--out", "{d}/out"], ["r.yml", "'a'", "twice"]),
     ("config-wrong-type", {"r.yml": f"reports:\n  - {{name: a, notebook: {NB}, parameters: {{draws: many}}}}\n"},
      ["build", "--config", "{d}/r.yml", "--out", "{d}/out"], ["r.yml", "draws"]),
-    ("config-bad-data-file", {"r.yml": f"reports:\n  - {{name: a, notebook: {TL}, parameters: {{events: '{{d}}/e.csv'}}}}\n",
-                              "e.csv": EVENTS_HEAD + "2007-05-28,,war,x\n"},
+    ("config-bad-data-file",
+     {"r.yml": f"reports:\n  - {{name: a, notebook: {TL}, parameters: {{events: '{{d}}/e.csv'}}}}\n",
+      "e.csv": EVENTS_HEAD + "2007-05-28,,war,x\n"},
      ["build", "--config", "{d}/r.yml", "--out", "{d}/out"], ["e.csv", "row 2", "'actors'"]),
     ("build-only-unknown", {}, ["build", "--only", "nosuch", "--out", "{d}/out"], ["nosuch"]),
     ("build-zero-jobs", {}, ["build", "--jobs", "0", "--out", "{d}/out"], ["--jobs"]),

@@ -4,63 +4,24 @@ CI, where it must run."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 
 import pytest
 
-from conftest import ROOT, chromium_path, run_cli
+from conftest import ROOT, run_cli, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = chromium_path()
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser tests: install Debian's chromium (see .ci/run)")
-    pytest.skip("Debian's chromium is not installed here (apt-get install chromium); browser checks skipped",
-                allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--disable-default-apps", "--disable-extensions"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    profile = tempfile.mkdtemp(prefix="bb-chromium-")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=ARGS,
-                                                       headless=True, viewport={"width": 1280, "height": 900})
-        yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def visit(context, path):
-    """Open a local file; return (page, console errors, non-local requests, dialogs)."""
-    page = context.new_page()
-    errors, remote, dialogs = [], [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-    page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_timeout(300)
-    return page, errors, remote, dialogs
-
-
-def test_index_and_every_report_open_offline_with_visible_charts(shipped_build, browser):
+def test_index_and_every_report_open_offline_with_visible_charts(shipped_build, browser_context):
     proc, out = shipped_build
     assert proc.returncode == 0, proc.stderr
-    page, errors, remote, dialogs = visit(browser, out / "index.html")
+    page, errors, remote, dialogs = visit(browser_context, out / "index.html")
     assert errors == [] and remote == [] and dialogs == []
     links = page.eval_on_selector_all("a[href$='.html']", "els => els.map(e => e.getAttribute('href'))")
     assert "timeline.html" in links
     for href in links:
-        report, errors, remote, dialogs = visit(browser, out / href)
+        report, errors, remote, dialogs = visit(browser_context, out / href)
         assert errors == [], (href, errors)
         assert remote == [], (href, remote)
         assert dialogs == [], (href, dialogs)
@@ -74,7 +35,7 @@ def test_index_and_every_report_open_offline_with_visible_charts(shipped_build, 
         report.close()
 
 
-def test_hostile_event_text_is_inert_and_shown_literally(tmp_path, browser):
+def test_hostile_event_text_is_inert_and_shown_literally(tmp_path, browser_context):
     hostile = '<img src=x onerror=alert(1)> <script>alert(2)</script>'
     events = tmp_path / "events.csv"
     shutil.copy(ROOT / "data/events.csv", events)
@@ -83,7 +44,7 @@ def test_hostile_event_text_is_inert_and_shown_literally(tmp_path, browser):
     out = tmp_path / "t.html"
     proc = run_cli("run", ROOT / "notebooks/04_timeline.ipynb", "-p", "events", events, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    page, errors, remote, dialogs = visit(browser, out)
+    page, errors, remote, dialogs = visit(browser_context, out)
     assert dialogs == [] and remote == [] and errors == []
     assert page.get_by_text(hostile).count() >= 1  # the literal text, in the events table
     assert page.locator("img[src='x']").count() == 0
