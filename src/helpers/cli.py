@@ -98,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: File arguments per command. On the command line a relative path means what the shell means: relative to the
+#: working directory (paths *inside* reports.yml, scenario files and notebook parameters are relative to the
+#: project root instead).
+_PATH_ARGUMENTS = {
+    "seats": ("votes", "agreements"), "coalitions": ("seats",), "primary": ("round",),
+    "simulate": ("polls", "agreements"), "run": ("notebook", "output"), "params": ("notebook",),
+    "build": ("config", "out"), "run-one": ("config", "out"),
+}
+
+
+def _absolute_paths(args) -> None:
+    import os
+
+    for name in _PATH_ARGUMENTS.get(args.command, ()):
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value:
+            setattr(args, name, os.path.abspath(os.path.expanduser(value)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -109,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
+    _absolute_paths(args)
     module = importlib.import_module(f"helpers.commands.{args.command.replace('-', '_')}")
     try:
         return int(module.run(args) or 0)

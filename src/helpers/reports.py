@@ -33,6 +33,11 @@ from . import __version__, paths
 from .data._table import DataError, read_yaml
 from .params import Parameter, check_files, read_parameters, validate
 
+# jsonschema imports the optional grammar package rfc3987-syntax when it is installed (jupyterlab pulls it in
+# through jupyter-events); it costs ~1.3 s at every nbformat import and checks only "iri" formats, which
+# notebooks never use. Marking it absent makes jsonschema skip it (its import is guarded by ImportError).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 MANIFEST_VERSION = 1
 KERNEL_NAME = "python3"
 START_RETRIES = 3

@@ -90,6 +90,8 @@ class Table:
                 continue
             try:
                 out.append(parse(raw))
+            except TooLarge:
+                raise fail(self.path, row, column, f"'{_shorten(raw)}' is too large (at most {LARGEST:,})") from None
             except (ValueError, ArithmeticError):
                 raise fail(self.path, row, column, f"'{_shorten(raw)}' is not {expected}") from None
         return out
@@ -128,6 +130,14 @@ class Table:
             seen[key] = row
 
 
+class TooLarge(ValueError):
+    """A number beyond what any count in the kit can be (and beyond exact 64-bit arithmetic)."""
+
+
+#: The largest whole number a file may hold: no count of votes, seats or respondents comes near it.
+LARGEST = 10**15
+
+
 def parse_int(text: str, minimum: int | None = 0) -> int:
     """A whole number written plainly ('12', '1,234' is refused: thousands separators are ambiguous)."""
     t = text.strip()
@@ -136,6 +146,8 @@ def parse_int(text: str, minimum: int | None = 0) -> int:
     if not t.lstrip("+-").isdigit():
         raise ValueError(text)
     value = int(t)
+    if abs(value) > LARGEST:
+        raise TooLarge(text)
     if minimum is not None and value < minimum:
         raise ValueError(text)
     return value
