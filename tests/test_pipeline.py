@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 GOOD = notebook_json(
     ("code", "from helpers import data, notebook, tables\nnotebook.start()\nev = data.load_events(events)\n"
+             "more = data.load_events('data/more.csv')  # read, but not named by a parameter\n"
              "notebook.record(as_of='2022-11-01', sources=['test source'], seed=7, outputs={'n': len(ev)})\n"
              "if fail:\n    raise ValueError('boom: the data made this report fail')"),
     ("md", "## Events"),
@@ -34,7 +35,7 @@ YML = """reports:
 @pytest.fixture
 def project(tmp_path):
     return make_project(tmp_path, YML, {"good.ipynb": GOOD, "broken.ipynb": BROKEN},
-                        {"data/events.csv": ROOT / "data/events.csv"})
+                        {"data/events.csv": ROOT / "data/events.csv", "data/more.csv": ROOT / "data/events.csv"})
 
 
 def manifest(project, name):
@@ -49,7 +50,7 @@ def test_build_publishes_good_reports_and_shows_failures(project):
     good = manifest(project, "good")
     assert good["status"] == "ok" and good["as_of"] == "2022-11-01" and good["seed"] == 7
     assert good["outputs"] == {"n": 56}
-    assert [i["path"] for i in good["inputs"]] == ["data/events.csv"]
+    assert [i["path"] for i in good["inputs"]] == ["data/events.csv", "data/more.csv"]
     assert len(good["inputs"][0]["sha256"]) == 64
     assert good["html_bytes"] == (out / "good.html").stat().st_size
     for key in ("started", "finished", "duration_s", "version", "parameters", "cache_key"):
@@ -66,7 +67,13 @@ def test_build_publishes_good_reports_and_shows_failures(project):
     assert again.returncode == 0 and "good up to date" in again.stderr
     assert manifest(project, "good")["finished"] == good["finished"]
 
-    # A data file it read changed: rebuilt.
+    # A file it read without a parameter naming it changed: rebuilt, then up to date again.
+    with open(project / "data/more.csv", "a", encoding="utf-8") as f:
+        f.write("2023-01-01,day,,Someone,party,New event,A new event,test\n")
+    assert "good ok" in run_cli("build", "--only", "good", cwd=project).stderr
+    assert "good up to date" in run_cli("build", "--only", "good", cwd=project).stderr
+
+    # A data file named by a parameter changed: rebuilt.
     with open(project / "data/events.csv", "a", encoding="utf-8") as f:
         f.write("2023-01-01,day,,Someone,party,New event,A new event,test\n")
     third = run_cli("build", "--only", "good", cwd=project)

@@ -113,6 +113,8 @@ def _absolute_paths(args) -> None:
 
     for name in _PATH_ARGUMENTS.get(args.command, ()):
         value = getattr(args, name, None)
+        if name == "config" and value == "reports.yml":
+            continue  # the default: the project's own batch file, found from any folder inside the project
         if isinstance(value, str) and value:
             setattr(args, name, os.path.abspath(os.path.expanduser(value)))
 

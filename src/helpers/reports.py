@@ -538,6 +538,8 @@ def execute(spec: dict) -> dict:
             "html_sha256": hashlib.sha256(body).hexdigest(),
             "last_good": {"built": built, "html": html_path.name},
         })
+        if spec.get("kit"):  # the key of what this build really read, so the next build can compare
+            manifest["cache_key"] = cache_key(job, spec["kit"], {"inputs": inputs})
     except Exception as exc:  # noqa: BLE001 - a report failure is data, not a crash of the build
         manifest.update({"status": "failed", "error": _describe_failure(exc),
                          "inputs": previous.get("inputs", []), "outputs": previous.get("outputs", {})})
@@ -740,7 +742,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             # Start kernels ahead only where another report will follow on the same worker.
             specs = [{"name": j.name, "notebook": j.notebook, "title": j.title, "parameters": j.parameters,
                       "out": str(out_dir), "html": f"{j.name}.html", "timeout": timeout, "key": keys[j.name],
-                      "commit": commit, "root": str(root), "prestart": i < len(todo) - workers}
+                      "commit": commit, "root": str(root), "prestart": i < len(todo) - workers, "kit": kit}
                      for i, j in enumerate(todo)]
             failed = _run_all(specs, jobs, executor, progress, str(root))
             _clean_temporaries(out_dir)  # what a killed worker left; no other build runs (we hold the lock)
