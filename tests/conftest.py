@@ -124,3 +124,21 @@ def visit(context, path):
     page.goto(path.as_uri(), wait_until="load")
     page.wait_for_timeout(300)
     return page, errors, remote, dialogs
+
+
+HOSTILE_EVENT = '<img src=x onerror=alert(1)> <script>alert(2)</script> **bold** [link](javascript:alert(3))'
+
+
+@pytest.fixture(scope="session")
+def hostile_timeline(tmp_path_factory):
+    """The timeline report run on the shipped events plus one whose label and description are hostile
+    markup: (process, HTML path)."""
+    folder = tmp_path_factory.mktemp("hostile-timeline")
+    events = folder / "events.csv"
+    shutil.copy(ROOT / "data/events.csv", events)
+    with open(events, "a", encoding="utf-8") as f:
+        # columns: date,date_precision,date_note,actors,category,label,description,source
+        f.write(f'2007-06-20,day,,"Ehud Barak",primary,"{HOSTILE_EVENT}","{HOSTILE_EVENT}",src\n')
+    out = folder / "t.html"
+    proc = run_cli("run", ROOT / "notebooks/04_timeline.ipynb", "-p", "events", events, "-o", out)
+    return proc, out

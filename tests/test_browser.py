@@ -4,11 +4,9 @@ CI, where it must run."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from conftest import ROOT, run_cli, visit
+from conftest import visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,16 +33,10 @@ def test_index_and_every_report_open_offline_with_visible_charts(shipped_build, 
         report.close()
 
 
-def test_hostile_event_text_is_inert_and_shown_literally(tmp_path, browser_context):
-    hostile = '<img src=x onerror=alert(1)> <script>alert(2)</script>'
-    events = tmp_path / "events.csv"
-    shutil.copy(ROOT / "data/events.csv", events)
-    with open(events, "a", encoding="utf-8") as f:
-        f.write(f'2007-06-20,day,,"Ehud Barak",primary,"{hostile}","{hostile}",src\n')
-    out = tmp_path / "t.html"
-    proc = run_cli("run", ROOT / "notebooks/04_timeline.ipynb", "-p", "events", events, "-o", out)
+def test_hostile_event_text_is_inert_and_shown_literally(hostile_timeline, browser_context):
+    proc, out = hostile_timeline
     assert proc.returncode == 0, proc.stderr
     page, errors, remote, dialogs = visit(browser_context, out)
     assert dialogs == [] and remote == [] and errors == []
-    assert page.get_by_text(hostile).count() >= 1  # the literal text, in the events table
+    assert page.get_by_text("<img src=x onerror=alert(1)> <script>alert(2)</script>").count() >= 1
     assert page.locator("img[src='x']").count() == 0
