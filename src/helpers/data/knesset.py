@@ -29,18 +29,24 @@ def load_votes(path: str | os.PathLike) -> pd.DataFrame:
     DataError for a missing file or column, an empty or repeated list name (letter case ignored), votes that
     are not whole numbers >= 0, or votes that are all zero."""
     t = read_table(path, ["list", "votes"], what="votes file (list,votes)")
-    names = t.text("list")
-    t.unique("list", names, what="list")
-    votes = t.integers("votes", minimum=0, unit="whole number of votes")
-    if sum(votes) == 0:
-        raise fail(t.path, None, "votes", "every list has 0 votes; there is nothing to allocate")
-    frame = {"list": pd.Series(names, dtype=object), "votes": pd.Series(votes, dtype="int64")}
+    return _counts_frame(t, "list", "votes", "whole number of votes", "every list has 0 votes; there is "
+                         "nothing to allocate", whole_columns={"seats": "whole number of seats"})
+
+
+def _counts_frame(t, key: str, count: str, unit: str, all_zero: str, whole_columns=None) -> pd.DataFrame:
+    """A name column (unique, letter case ignored) and a count column (int64, >= 0, not all zero) first, then
+    the file's other columns: those in `whole_columns` as int64, the rest as text."""
+    names = t.text(key)
+    t.unique(key, names, what=key)
+    counts = t.integers(count, minimum=0, unit=unit)
+    if sum(counts) == 0:
+        raise fail(t.path, None, count, all_zero)
+    frame = {key: pd.Series(names, dtype=object), count: pd.Series(counts, dtype="int64")}
     for column in t.columns:
         if not column or column in frame:
             continue
-        if column == "seats":
-            frame[column] = pd.Series(t.integers("seats", minimum=0, unit="whole number of seats"),
-                                      dtype="int64")
+        if column in (whole_columns or {}):
+            frame[column] = pd.Series(t.integers(column, minimum=0, unit=whole_columns[column]), dtype="int64")
         else:
             frame[column] = pd.Series(t.text(column, required=False), dtype=object)
     return pd.DataFrame(frame)
@@ -76,16 +82,8 @@ def load_seats(path: str | os.PathLike) -> pd.DataFrame:
     DataError for a missing file or column, an empty or repeated party (letter case ignored), seats that are
     not whole numbers >= 0, or no seats at all."""
     t = read_table(path, ["party", "seats"], what="seats file (party,seats)")
-    names = t.text("party")
-    t.unique("party", names, what="party")
-    seats = t.integers("seats", minimum=0, unit="whole number of seats")
-    if sum(seats) == 0:
-        raise fail(t.path, None, "seats", "every party has 0 seats; there is no coalition to form")
-    frame = {"party": pd.Series(names, dtype=object), "seats": pd.Series(seats, dtype="int64")}
-    for column in t.columns:
-        if column and column not in frame:
-            frame[column] = pd.Series(t.text(column, required=False), dtype=object)
-    return pd.DataFrame(frame)
+    return _counts_frame(t, "party", "seats", "whole number of seats",
+                         "every party has 0 seats; there is no coalition to form")
 
 
 def _percent(text: str) -> Fraction:
