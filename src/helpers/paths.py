@@ -46,10 +46,7 @@ def display(path: str | os.PathLike, root: Path | None = None) -> str:
         return str(path)
 
 
-ROOT = None  # computed lazily by project_root(); kept for discoverability
-DATA = "data"
-NOTEBOOKS = "notebooks"
-REPORTS = "reports"
+REPORTS = "reports"  # the default output folder, under the project root
 
 
 #: Every data file read through the kit in this process (absolute paths, in order). The pipeline records

@@ -349,9 +349,8 @@ class KernelSupply:
     imports the kit in a background thread. Every report still gets a kernel of its own (nothing is shared
     between reports); only the waiting is overlapped."""
 
-    def __init__(self, root: str, ahead: bool = True):
+    def __init__(self, root: str):
         self.root = root
-        self.ahead = ahead
         self._next = None  # (thread, holder dict)
 
     def _start(self):
@@ -396,7 +395,7 @@ class KernelSupply:
         self._next = (thread, holder)
 
     def prepare(self) -> None:
-        if self.ahead and self._next is None:
+        if self._next is None:
             self._start_in_background()
 
     def take(self):
@@ -565,17 +564,16 @@ def record_failure(spec: dict, error: str) -> None:
                                                               default=str).encode("utf-8"))
 
 
-def _warm(root: str, ahead: bool = True) -> None:
+def _warm(root: str) -> None:
     """Worker start-up: import the heavy libraries once per worker, not once per report, and start the first
     report's kernel ahead."""
     global _SUPPLY
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
-    if ahead:
-        from multiprocessing.util import Finalize
+    from multiprocessing.util import Finalize
 
-        _SUPPLY = KernelSupply(root)
-        _SUPPLY.prepare()
-        Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
+    _SUPPLY = KernelSupply(root)
+    _SUPPLY.prepare()
+    Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
     import nbconvert  # noqa: F401
     import nbformat  # noqa: F401
     import nh3  # noqa: F401
