@@ -156,7 +156,3 @@ def test_bad_input_is_exit_2_with_one_clear_sentence(case, tmp_path):
     assert proc.stdout == ""
     assert _digest(reports) == before, "reports/ was touched"
     assert not (tmp_path / "x.html").exists() and not (tmp_path / "out").exists()
-
-
-def test_the_catalogue_is_large_enough():
-    assert len(CASES) >= 40

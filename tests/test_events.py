@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, golden_rows
 from helpers import data
 from helpers.data import DataError
 
@@ -30,13 +30,11 @@ def test_shipped_events_load_with_every_precision():
     assert ev["actors"].map(len).min() >= 1
 
 
-def test_descriptions_are_kept_exactly_as_in_the_shared_data():
-    import csv
-
-    shared = [r["description"] for r in csv.DictReader(open(ROOT.parent / "shared/data/timeline_events.csv",
-                                                            encoding="utf-8"))]
-    ours = data.load_events(ROOT / "data/events.csv")["description"].tolist()
-    assert ours == shared
+def test_descriptions_and_dates_are_kept_exactly_as_in_the_reference():
+    reference = golden_rows("timeline_events.csv")
+    ours = data.load_events(ROOT / "data/events.csv")
+    assert ours["description"].tolist() == [r["description"] for r in reference]
+    assert ours["date"].tolist() == [r["date"] for r in reference]
 
 
 @pytest.mark.parametrize("date", ["2007-02-30", "2007-13", "2007-13-01", "07-05-28", "2007/05/28", "May 2007"])

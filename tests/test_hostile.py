@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run_cli, visit
+from conftest import ROOT, run_cli_process, visit
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -57,7 +57,7 @@ def hostile_build(tmp_path_factory):
                         .replace("- name: Labor and Meretz merge", f"- name: {quoted}")
                         .replace("title: ", f"title: {HOSTILE} ", 1), encoding="utf-8")
     out = project / "reports"
-    proc = run_cli("build", "--jobs", "2", cwd=project, timeout=900)
+    proc = run_cli_process("build", "--jobs", "2", cwd=project, timeout=900)
     return proc, out
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli_process
 
 pytestmark = pytest.mark.slow
 
@@ -54,8 +54,8 @@ def test_backtests_state_their_errors(shipped_build):
 
 def test_run_an_earlier_as_of(tmp_path):
     target = tmp_path / "early.html"
-    proc = run_cli("run", "notebooks/01_poll_thresholds.ipynb", "-p", "as_of", "2022-10-01",
-                   "-p", "draws", "2000", "-o", target, timeout=300)
+    proc = run_cli_process("run", "notebooks/01_poll_thresholds.ipynb", "-p", "as_of", "2022-10-01",
+                           "-p", "draws", "2000", "-o", target, timeout=300)
     assert proc.returncode == 0, proc.stderr
     html = target.read_text(encoding="utf-8")
     assert "2022-10-01" in html and "Who clears the electoral threshold?" in html

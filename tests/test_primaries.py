@@ -1,6 +1,6 @@
 """The two-round primaries model, its data files and the leadership report.
 
-Golden tests use the published Labor counts in the shared reference data; property tests check the invariants
+Golden tests use the published Labor counts in tests/golden; property tests check the invariants
 the simulation must keep; the calibration must give back the real 2007 and 2011 runoffs."""
 
 from __future__ import annotations
@@ -8,28 +8,18 @@ from __future__ import annotations
 import csv
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, golden_rows
 from helpers import primaries as P
 from helpers.data import DataError
 from helpers.data import primaries as D
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATA = ROOT / "data" / "primaries"
-needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="shared reference data not available")
-
-
-def shared_rows(name: str) -> list[dict]:
-    with (SHARED / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 @pytest.fixture(scope="module")
 def contests():
     return D.load_contests(DATA / "contests.csv")
@@ -41,17 +31,15 @@ def contests():
 
 def _published_rounds():
     out: dict = {}
-    if SHARED.exists():
-        for r in shared_rows("labor_leadership.csv"):
-            if not r["candidate"].startswith("("):
-                out.setdefault((r["election_date"], r["round"]), []).append(r)
+    for r in golden_rows("labor_leadership.csv"):
+        if not r["candidate"].startswith("("):
+            out.setdefault((r["election_date"], r["round"]), []).append(r)
     return out
 
 
 PUBLISHED = _published_rounds()
 
 
-@needs_shared
 @pytest.mark.parametrize("key", sorted(PUBLISHED), ids=lambda k: f"{k[0]}-r{k[1]}")
 @pytest.mark.parametrize("alt", [False, True], ids=["votes", "votes_alt"])
 def test_model_gives_every_real_outcome(key, alt):
@@ -66,7 +54,6 @@ def test_model_gives_every_real_outcome(key, alt):
         assert set(res["runoff"]) == {r["candidate"] for r in rows if r["winner"] == "advanced"}
 
 
-@needs_shared
 def test_2005_two_candidates_over_40_percent_of_valid_votes():
     # Peres had 40.31% of the candidates' votes (39.96% as published on a larger base): over the threshold,
     # but Peretz had more votes and won outright.
@@ -76,7 +63,6 @@ def test_2005_two_candidates_over_40_percent_of_valid_votes():
     assert over == ["Amir Peretz", "Shimon Peres"] and res["winner"] == "Amir Peretz"
 
 
-@needs_shared
 def test_published_percentages_follow_from_the_stated_denominators(contests):
     rounds = D.load_rounds(DATA / "rounds.csv")
     checked = 0
@@ -366,29 +352,26 @@ def test_vectorised_runoff_agrees_with_runoff_votes(counts, rates):
 # Data files and loaders
 # ---------------------------------------------------------------------------------------------------------
 
-@needs_shared
-def test_contests_file_keeps_the_shared_numbers_exactly(contests):
+def test_contests_file_keeps_the_published_numbers_exactly(contests):
     raw = list(csv.DictReader((DATA / "contests.csv").open(encoding="utf-8")))
-    shared = shared_rows("labor_leadership.csv")
-    assert len(raw) == len(shared)
-    for mine, theirs in zip(raw, shared, strict=True):
+    reference = golden_rows("labor_leadership.csv")
+    assert len(raw) == len(reference)
+    for mine, theirs in zip(raw, reference, strict=True):
         assert mine["date"] == theirs["election_date"] and mine["candidate"] == theirs["candidate"]
         for col in ("votes", "percent", "votes_alt", "percent_alt"):
             assert mine[col] == theirs[col], (col, mine, theirs)
     assert contests["votes"].dtype == "int64" and str(contests["votes_alt"].dtype) == "Int64"
 
 
-@needs_shared
-def test_round_files_match_the_shared_counts():
+def test_round_files_match_the_published_counts():
     for (date, rnd), rows in PUBLISHED.items():
         frame = D.load_round(DATA / f"labor-{date[:4]}-round{rnd}.csv")
         assert D.round_votes(frame) == {r["candidate"]: int(r["votes"]) for r in rows}
 
 
-@needs_shared
 def test_default_candidates_file_uses_the_published_4_percent_and_labels_assumptions():
     frame = D.load_candidates(DATA / "candidates-2008.csv")
-    poll = [r for r in shared_rows("polls_labor_leadership.csv") if r["scenario"] == "next leadership race"]
+    poll = [r for r in golden_rows("polls_labor_leadership.csv") if r["scenario"] == "next leadership race"]
     assert len(poll) == 1 and poll[0]["candidate"] == "Amir Peretz"
     row = frame.set_index("candidate")
     assert row.loc["Amir Peretz", "share"] == float(poll[0]["percent"])

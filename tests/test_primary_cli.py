@@ -1,4 +1,4 @@
-"""`ballotbook primary` run as a user runs it: the real outcome of every Labor leadership round in the shared
+"""`ballotbook primary` run as a user runs it: the real outcome of every Labor leadership round in the golden
 reference data (from the kit's round files), the exact-40% rule both ways, the stated corner cases, and clean
 exit-2 errors."""
 
@@ -11,24 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, assert_clean_error, run_cli
+from conftest import ROOT, assert_clean_error, golden_rows, run_cli
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "labor_leadership.csv"
 ROUNDS = ROOT / "data" / "primaries"
 
 
 def published_rounds() -> dict[tuple[str, str], list[dict]]:
-    """The shared reference file grouped by (year, round), without ballot options ('none of the above')."""
+    """The golden reference file grouped by (year, round), without ballot options ('none of the above')."""
     out: dict[tuple[str, str], list[dict]] = {}
-    with SHARED.open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            if r["candidate"].startswith("("):
-                continue
-            out.setdefault((r["election_date"][:4], r["round"]), []).append(r)
+    for r in golden_rows("labor_leadership.csv"):
+        if r["candidate"].startswith("("):
+            continue
+        out.setdefault((r["election_date"][:4], r["round"]), []).append(r)
     return out
 
 
-PUBLISHED = published_rounds() if SHARED.exists() else {}
+PUBLISHED = published_rounds()
 
 
 def primary(*args):
@@ -45,7 +43,6 @@ def write(tmp_path: Path, text: str, name: str = "round.csv") -> Path:
     return p
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="shared reference data not available")
 @pytest.mark.parametrize("key", sorted(PUBLISHED), ids=lambda k: f"{k[0]}-round{k[1]}")
 def test_every_labor_round_gets_its_real_outcome(key):
     year, rnd = key

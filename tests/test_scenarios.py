@@ -402,7 +402,7 @@ def test_paths_match_the_exact_coalition_finder_draw_by_draw(run_2022):
 
 
 def test_paths_golden_vector_with_vetoes(run_2022):
-    # shared/data/README.md: {A 72, B 71, C 37, D 20} of 200, vetoes A-C, B-D, C-D, majority 101
+    # tests/golden/SOURCES.md: {A 72, B 71, C 37, D 20} of 200, vetoes A-C, B-D, C-D, majority 101
     single = one_draw(run_2022[3][0], [72, 71, 37, 20], ["A", "B", "C", "D"])
     paths = scen.paths_to_majority(single, 101, vetoes=[("A", "C"), ("B", "D"), ("C", "D")], min_share=0.0)
     assert {frozenset(m) for m in paths.table["members"]} == {frozenset("BC"), frozenset("AB")}

@@ -3,7 +3,6 @@ properties that must hold for every input."""
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections import defaultdict
 from fractions import Fraction
@@ -12,29 +11,20 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, golden_rows
 from helpers import data
 from helpers.data import DataError
 from helpers.seats import METHODS, Threshold, allocate
 
-SHARED = ROOT.parent / "shared" / "data"
 ELECTIONS = ["2003-01-28", "2006-03-28", "2009-02-10", "2013-01-22", "2022-11-01"]
 DIVISOR_METHODS = ["dhondt", "sainte-lague", "modified-sainte-lague"]
 
 
-def shared_rows(name):
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the shared reference data)")
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def shared_election(date):
+def official_election(date):
     """(votes by ballot letters in file order, official seats, threshold percent, agreement letter pairs)."""
-    results = [r for r in shared_rows("knesset_results.csv") if r["election_date"] == date]
-    election = next(r for r in shared_rows("knesset_elections.csv") if r["election_date"] == date)
-    pairs = [(r["list_a_letters"], r["list_b_letters"]) for r in shared_rows("surplus_agreements.csv")
+    results = [r for r in golden_rows("knesset_results.csv") if r["election_date"] == date]
+    election = next(r for r in golden_rows("knesset_elections.csv") if r["election_date"] == date)
+    pairs = [(r["list_a_letters"], r["list_b_letters"]) for r in golden_rows("surplus_agreements.csv")
              if r["election_date"] == date]
     votes = [(r["list_letters"], int(r["votes"])) for r in results]
     official = {r["list_letters"]: int(r["seats"]) for r in results}
@@ -46,7 +36,7 @@ def shared_election(date):
 
 @pytest.mark.parametrize("date", ELECTIONS)
 def test_every_list_of_every_election_gets_its_official_seats(date):
-    votes, official, threshold, pairs = shared_election(date)
+    votes, official, threshold, pairs = official_election(date)
     result = allocate(votes, seats=120, threshold=threshold, agreements=pairs)  # bader-ofer by default
     assert result.method == "bader-ofer"
     assert result.as_dict() == official
@@ -57,8 +47,8 @@ def test_every_list_of_every_election_gets_its_official_seats(date):
 
 
 @pytest.mark.parametrize("date", ELECTIONS)
-def test_shipped_knesset_files_hold_the_shared_numbers_exactly(date):
-    votes, official, threshold, pairs = shared_election(date)
+def test_shipped_knesset_files_hold_the_official_numbers_exactly(date):
+    votes, official, threshold, pairs = official_election(date)
     frame = data.load_votes(ROOT / f"data/knesset/results/{date}.csv")
     assert list(frame["letters"]) == [letters for letters, _ in votes]
     assert list(frame["votes"]) == [v for _, v in votes]
@@ -74,8 +64,8 @@ def test_shipped_knesset_files_hold_the_shared_numbers_exactly(date):
 
 @pytest.mark.parametrize("date", ELECTIONS)
 def test_gauge_initial_seats_and_seats_without_agreements_match_the_check_file(date):
-    votes, _, threshold, _ = shared_election(date)
-    check = [r for r in shared_rows("bader_ofer_check.csv") if r["election_date"] == date]
+    votes, _, threshold, _ = official_election(date)
+    check = [r for r in golden_rows("bader_ofer_check.csv") if r["election_date"] == date]
     result = allocate(votes, seats=120, threshold=threshold, method="bader-ofer")
     passing = {n for n, ok in zip(result.lists, result.passed, strict=True) if ok}
     assert passing == {r["list_letters"] for r in check}
@@ -89,11 +79,11 @@ def test_gauge_initial_seats_and_seats_without_agreements_match_the_check_file(d
     without = result.as_dict()
     for r in check:
         assert without[r["list_letters"]] == int(r["seats_bader_ofer_without_agreements"]), r["list_name"]
-        assert int(r["seats_bader_ofer_with_agreements"]) == shared_election(date)[1][r["list_letters"]]
+        assert int(r["seats_bader_ofer_with_agreements"]) == official_election(date)[1][r["list_letters"]]
 
 
 def test_a_void_agreement_is_noted_and_changes_nothing():
-    votes, official, threshold, pairs = shared_election("2022-11-01")
+    votes, official, threshold, pairs = official_election("2022-11-01")
     result = allocate(votes, 120, threshold, agreements=pairs)
     notes = {r["list"]: r["note"] for r in result.audit if r["step"] == "agreement"}
     void = [k for k, note in notes.items() if note.startswith("void")]
@@ -104,7 +94,7 @@ def test_a_void_agreement_is_noted_and_changes_nothing():
 
 
 def test_the_2022_audit_shows_the_gauge_and_each_remaining_seat():
-    votes, _, threshold, pairs = shared_election("2022-11-01")
+    votes, _, threshold, pairs = official_election("2022-11-01")
     audit = allocate(votes, 120, threshold, agreements=pairs).audit
     steps = [r["step"] for r in audit]
     assert steps.index("threshold") < steps.index("gauge") < steps.index("initial") < steps.index("seat")
@@ -424,6 +414,6 @@ def test_allocation_helpers():
 
 def test_grouping_reference_data_by_election_is_complete():
     counts = defaultdict(int)
-    for r in shared_rows("knesset_results.csv"):
+    for r in golden_rows("knesset_results.csv"):
         counts[r["election_date"]] += 1
     assert sorted(counts) == ELECTIONS

@@ -16,7 +16,7 @@ from helpers.data import DataError
 #: One poll of 600 respondents, 12 parties (README test vector): a, b, c poll 4.0%, 3.5% and 3.0%.
 VECTOR = {"a": 4.0, "b": 3.5, "c": 3.0, "d": 30.0, "e": 20.0, "f": 10.0, "g": 8.0, "h": 7.0, "i": 5.5,
           "j": 4.5, "k": 2.5, "l": 2.0}
-#: P(clearing 3.25%) under the Dirichlet posterior (counts + 1/2), from shared/data/README.md.
+#: P(clearing 3.25%) under the Dirichlet posterior (counts + 1/2), from tests/golden/SOURCES.md.
 EXPECTED = {"a": 0.8405, "b": 0.6327, "c": 0.3632}
 
 

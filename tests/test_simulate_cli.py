@@ -6,21 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, assert_clean_error, run_cli
+
 ONE_POLL = ROOT / "tests" / "data" / "polls-one-poll.csv"
 POLLS_2022 = ROOT / "data" / "polls" / "knesset-2022.csv"
 EXPECTED = {"a": 0.8405, "b": 0.6327, "c": 0.3632}
 
 
 def simulate(*args):
-    return subprocess.run([sys.executable, "-m", "helpers.cli", "simulate", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return run_cli("simulate", *args)
 
 
 def rows(stdout: str) -> list[dict]:
@@ -28,12 +25,8 @@ def rows(stdout: str) -> list[dict]:
 
 
 def clean_error(proc, *needles):
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    err = proc.stderr.strip()
-    assert err and "Traceback" not in err and len(err.splitlines()) <= 2, err
+    assert_clean_error(proc, *needles)
     assert proc.stdout == ""
-    for n in needles:
-        assert n in err, (n, err)
 
 
 @pytest.fixture(scope="module")
