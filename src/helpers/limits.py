@@ -23,6 +23,10 @@ MAX_SEATS = 10_000
 MAX_DRAWS = 1_000_000
 #: Largest random seed accepted.
 MAX_SEED = 2**63 - 1
+#: Longest per-cell timeout, in seconds (a week).
+MAX_TIMEOUT = 7 * 24 * 3600
+#: Most reports built at once.
+MAX_JOBS = 1024
 #: Bits of the signed integers seat draws are stored in (int16 holds up to 32,767 >= MAX_SEATS).
 SEAT_DTYPE_BITS = 16
 
@@ -40,5 +44,5 @@ def check_count(value, name: str, low: int, high: int) -> int:
         shown = repr(value) if not isinstance(value, Integral) or isinstance(value, bool) else f"{int(value):,}"
         if len(shown) > 40:
             shown = shown[:40] + "…"
-        raise DataError(f"{name} must be a whole number from {low:,} to {high:,} (got {shown}).")
+        raise DataError(f"{name} must be at least {low:,} and at most {high:,}, a whole number (got {shown}).")
     return int(value)

@@ -534,8 +534,10 @@ def simulate(shares: Mapping[str, float], scenario: Scenario | None = None, *,
     t = float(check_threshold(threshold))
     if not 0 <= invalid < 100:
         raise ValueError(f"invalid ballots must be a percentage with 0 <= x < 100; got {invalid!r}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws must be a whole number >= 1; got {draws!r}")
+    from .limits import MAX_DRAWS
+
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or not 1 <= draws <= MAX_DRAWS:
+        raise ValueError(f"draws must be a whole number from 1 to {MAX_DRAWS:,}; got {draws!r}")
     if sample_size is None:
         sample_size = DEFAULT_SAMPLE_SIZE
     if concentration is not None and not concentration > 0:

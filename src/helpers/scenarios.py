@@ -312,7 +312,14 @@ def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), re
     a time: seats and each coalition's smallest non-required member are built up one party at a time."""
     if sim.seats is None:
         raise DataError("this simulation allocated no seats, so there are no coalitions to count.")
+    from .limits import MAX_SEATS, check_count
+
+    majority = check_count(majority, "majority", 1, MAX_SEATS)
     comfortable = majority + COMFORT_MARGIN if comfortable is None else comfortable
+    # coalition seats are summed in SEAT_DTYPE (int16): exact while a draw's seats stay within MAX_SEATS
+    dtype = sim_model.SEAT_DTYPE
+    if sim.draws and int(sim.seats.sum(axis=1, dtype=np.int64).max()) > MAX_SEATS:
+        raise DataError(f"a simulated house holds more than {MAX_SEATS:,} seats.")
     excluded, required = set(excluded), list(dict.fromkeys(required))
     missing = [r for r in required if r not in sim.parties]
     ever = sim.seats.max(axis=0) > 0
@@ -337,7 +344,7 @@ def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), re
         allowed &= ((masks >> bit[r]) & 1).astype(bool)
     optional = [p not in required for p in parties]
 
-    seats = sim.seats[:, [sim.parties.index(p) for p in parties]].astype(np.int16)
+    seats = sim.seats[:, [sim.parties.index(p) for p in parties]].astype(dtype)
     n = sim.draws
     if chunk is None:
         chunk = int(max(64, min(4096, (1 << 23) // K)) // 8 * 8)
@@ -346,12 +353,12 @@ def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), re
     comfy = np.zeros(K, dtype=np.int64)
     any_count = 0
     needed = np.zeros(k, dtype=np.int64)
-    big = np.int16(np.iinfo(np.int16).max)
+    big = np.iinfo(dtype).max  # above any seat count: "no optional member"
     for start in range(0, n, chunk):
         part = np.ascontiguousarray(seats[start:start + chunk].T)  # parties x draws
         c = part.shape[1]
-        held = np.empty((K, c), dtype=np.int16)
-        smallest = np.empty((K, c), dtype=np.int16)  # the smallest non-required member's seats
+        held = np.empty((K, c), dtype=dtype)
+        smallest = np.empty((K, c), dtype=dtype)  # the smallest non-required member's seats
         held[0] = 0
         smallest[0] = big
         for j in range(k):

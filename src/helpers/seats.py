@@ -356,9 +356,10 @@ def _agreement_positions(agreements, names: list[str]) -> tuple[tuple[int, int],
 
 
 def _check_seats(seats) -> int:
-    if isinstance(seats, bool) or not isinstance(seats, Integral) or seats < 1:
-        raise DataError(f"The number of seats must be a whole number >= 1, not {seats!r}.")
-    return int(seats)
+    """Seats to allocate: a whole number from 1 to helpers.limits.MAX_SEATS, else DataError."""
+    from .limits import MAX_SEATS, check_count
+
+    return check_count(seats, "The number of seats", 1, MAX_SEATS)
 
 
 def allocate(votes, seats: int = 120, threshold=0, method: str | None = None, agreements=()) -> Allocation:

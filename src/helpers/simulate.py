@@ -28,14 +28,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import limits as _limits
 from .data._table import DataError
 
 #: Draws generated and allocated at a time (memory stays at a few MB per chunk).
 CHUNK = 10_000
 #: Whole votes each draw is scaled to before allocation (as helpers.seats.VOTE_SCALE).
 VOTE_SCALE = 10**9
-#: Most draws one simulation may ask for (the draws are kept: about 150 MB for 15 parties).
-MAX_DRAWS = 1_000_000
+#: Most draws one simulation may ask for (the draws are kept: about 150 MB for 15 parties); helpers.limits.
+MAX_DRAWS = _limits.MAX_DRAWS
+#: Seat draws are stored in the smallest signed integer that holds helpers.limits.MAX_SEATS: no sum of seats
+#: within the house can wrap.
+SEAT_DTYPE = np.dtype(f"int{_limits.SEAT_DTYPE_BITS}")
+assert np.iinfo(SEAT_DTYPE).max >= _limits.MAX_SEATS
 
 
 @dataclass
@@ -43,8 +48,9 @@ class Simulation:
     """The draws and their summary.
 
     parties: keys, in column order. shares: (draws, parties) float, share 0-1 of valid votes. seats: (draws,
-    parties) int16, or None when no seats were allocated (seats=0). passed: (draws, parties) bool, cleared
-    the threshold. summary: one row per party (see :func:`summarise`)."""
+    parties) SEAT_DTYPE (int16: seats are at most helpers.limits.MAX_SEATS), or None when no seats were
+    allocated (seats=0). passed: (draws, parties) bool, cleared the threshold. summary: one row per party
+    (see :func:`summarise`)."""
 
     parties: list[str]
     shares: np.ndarray
@@ -136,12 +142,9 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
 
     shares = pd.Series(shares, dtype=float)
     parties = [str(p) for p in shares.index]
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or not 1 <= draws <= MAX_DRAWS:
-        raise DataError(f"draws must be a whole number from 1 to {MAX_DRAWS:,} (got {draws!r}).")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise DataError(f"seed must be a whole number >= 0 (got {seed!r}).")
-    if isinstance(seats, bool) or not isinstance(seats, (int, np.integer)) or seats < 0:
-        raise DataError(f"seats must be a whole number >= 0 (got {seats!r}).")
+    draws = _limits.check_count(draws, "draws", 1, MAX_DRAWS)
+    seed = _limits.check_count(seed, "seed", 0, _limits.MAX_SEED)
+    seats = _limits.check_count(seats, "seats", 0, _limits.MAX_SEATS)
     if not (np.isfinite(threshold) and 0 <= threshold < 100):
         raise DataError(f"threshold {threshold!r} is outside 0 <= threshold < 100 (percent of valid votes).")
     if not (np.isfinite(poll_error) and 0 <= poll_error <= 50):
@@ -162,7 +165,7 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     k = len(parties)
     all_shares = np.empty((draws, k), dtype=np.float64)
     all_passed = np.empty((draws, k), dtype=bool)
-    all_seats = np.zeros((draws, k), dtype=np.int16) if seats > 0 else None
+    all_seats = np.zeros((draws, k), dtype=SEAT_DTYPE) if seats > 0 else None
     timing = {"draw_s": 0.0, "allocate_s": 0.0}
     if seats > 0:
         from .seats import allocate_batch

@@ -46,14 +46,15 @@ def _exact(q) -> str:
 
 
 def run(args) -> int:
-    frame = load_votes(args.votes)
-    votes = list(zip(frame["list"].astype(str), (int(v) for v in frame["votes"]), strict=True))
-    pairs = load_pairs(args.agreements) if args.agreements else []
-    if args.seats < 1:
-        raise DataError(f"--seats must be at least 1 (got {args.seats}).")
+    from ..cli import check_counts
+
+    check_counts(args)  # --seats within helpers.limits, before any file is read
     if not 0 <= args.threshold < 100:  # also refuses nan
         raise DataError(f"--threshold is a percent of valid votes with 0 <= t < 100 "
                         f"(got {args.threshold:g}).")
+    frame = load_votes(args.votes)
+    votes = list(zip(frame["list"].astype(str), (int(v) for v in frame["votes"]), strict=True))
+    pairs = load_pairs(args.agreements) if args.agreements else []
     try:
         result = allocate(votes, seats=args.seats, threshold=args.threshold, method=args.method,
                           agreements=pairs)

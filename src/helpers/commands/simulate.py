@@ -37,18 +37,10 @@ def _text(x: float) -> str:
 
 
 def check_options(args) -> None:
-    """Bad options are DataError (exit 2) before any file is read."""
-    if args.draws < 1:
-        raise DataError(f"--draws must be at least 1 (got {args.draws}).")
-    from ..simulate import MAX_DRAWS
+    """Bad options are DataError (exit 2) before any file is read (whole-number bounds: helpers.limits)."""
+    from ..cli import check_counts
 
-    if args.draws > MAX_DRAWS:
-        raise DataError(f"--draws may be at most {MAX_DRAWS:,} (got {args.draws:,}); the draws are kept in "
-                        "memory.")
-    if args.seed < 0:
-        raise DataError(f"--seed must be a whole number >= 0 (got {args.seed}).")
-    if args.seats < 1:
-        raise DataError(f"--seats must be at least 1 (got {args.seats}).")
+    check_counts(args)
     if not (math.isfinite(args.threshold) and 0 <= args.threshold < 100):
         raise DataError(f"--threshold is a percent of valid votes with 0 <= t < 100 (got "
                         f"{args.threshold:g}).")

@@ -19,7 +19,8 @@ either ``share`` (percent of valid votes) or ``seats`` (or both). Optional colum
 Any other column is kept as text.
 
 Errors (DataError naming file, row and column): a date that is not a real day, seats that are not whole
-numbers >= 0, a share outside 0..100, a sample size that is not a whole number > 0 (empty is allowed), the
+numbers from 0 to 10,000 (``helpers.limits.MAX_SEATS``), a seats poll whose every party has 0 seats (nothing to
+compute), a share outside 0..100, a sample size that is not a whole number > 0 (empty is allowed), the
 same party twice in one poll, a poll whose rows disagree on date, pollster or sample size, a poll mixing
 rows with only seats and rows with only shares, and a share poll whose figures sum to more than
 ``MAX_SHARE_SUM`` (105: rounding cannot explain more) or, unless it is marked partial, to less than
@@ -39,6 +40,7 @@ import re
 import pandas as pd
 
 from .. import paths
+from ..limits import MAX_SEATS
 from ._table import DataError, fail, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
@@ -167,6 +169,16 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
                                                  "partial=yes if the source gives only some parties")
         elif all(seats[i] is not None for i in idx):
             kind = "seats"
+            big = next((i for i in idx if seats[i] > MAX_SEATS), None)
+            if big is not None:
+                raise fail(t.path, t.rows[big], "seats", f"'{seats[big]:,}' is more seats than a house may "
+                                                         f"have (at most {MAX_SEATS:,})")
+            if not any(seats[i] for i in idx):
+                raise fail(t.path, t.rows[idx[0]], "seats", f"every party of poll '{pid}' has 0 seats: they "
+                                                            "leave no share for any party, so there is nothing "
+                                                            "to compute; "
+                                                            "give the seats the poll published, or its "
+                                                            "percentages in a share column")
         else:
             i = next(i for i in idx if seats[i] is None)
             raise fail(t.path, t.rows[i], "seats", f"is empty, but other rows of poll '{pid}' give seats; "

@@ -14,7 +14,7 @@ Keys (only ``polls`` + ``as_of`` or ``results`` are required)::
     as_of: 2022-10-28                        # ... using the polls published up to this date (YYYY-MM-DD)
     results: data/knesset/results/2022-11-01.csv   # ... or instead an official votes file (list,votes)
     threshold: 3.25                          # electoral threshold, percent of valid votes (default 3.25)
-    seats: 120                               # seats in the house (default 120)
+    seats: 120                               # seats in the house (default 120; 1 to 10,000)
     majority: 61                             # seats needed to govern (default floor(seats / 2) + 1)
     agreements: data/knesset/agreements/2022-11-01.csv   # surplus-vote agreements (list_a,list_b); optional
     poll_error: 1.5                          # election-day error, percentage points (default 1.5 for polls,
@@ -77,6 +77,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 
 from .. import paths
+from ..limits import MAX_SEATS
 from ._table import DataError
 
 #: Election-day error (points) when a scenario on polls does not give one: the threshold report's default.
@@ -548,7 +549,8 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     threshold = (_number(doc, data["threshold"], ("threshold",),
                          "a percentage from 0 up to (not including) 100", 0, 100, high_open=True)
                  if data.get("threshold") is not None else DEFAULT_THRESHOLD)
-    seats = (_whole(doc, data["seats"], ("seats",), "a whole number of seats > 0", 1)
+    seats = (_whole(doc, data["seats"], ("seats",), f"a whole number of seats > 0 and at most {MAX_SEATS:,}",
+                    1, MAX_SEATS)
              if data.get("seats") is not None else DEFAULT_SEATS)
     majority = (_whole(doc, data["majority"], ("majority",),
                        f"a whole number of seats > 0 and at most {seats}", 1, seats)
