@@ -2,15 +2,24 @@
 
 Every string that comes from data is HTML-escaped here, whatever it contains; never hand a pandas Styler or an
 f-string of data to ``display(HTML(...))`` or ``Markdown(...)``. Use :func:`show` in notebooks.
+
+Data text stays text (:func:`helpers.plaintext.one_line`): a line break in a name becomes a space (it cannot
+start a heading or a list), bidi controls are removed (an unbalanced right-to-left override cannot reverse the
+rest of a paragraph), and in Markdown (:func:`text`, :func:`say`) every value is isolated in ``<bdi>`` with its
+punctuation escaped so that it makes no emphasis, heading, list, link, autolink or math.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
+import string
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
+
+from .plaintext import one_line
 
 
 def _cell(value, fmt: str | None) -> str:
@@ -22,7 +31,7 @@ def _cell(value, fmt: str | None) -> str:
         return html.escape(format(value, fmt))
     if hasattr(value, "strftime") and not isinstance(value, str):
         return html.escape(value.strftime("%Y-%m-%d"))
-    return html.escape(str(value))
+    return html.escape(one_line(value))
 
 
 def to_html(df: pd.DataFrame, *, formats: Mapping[str, str] | None = None, caption: str | None = None,
@@ -39,11 +48,11 @@ def to_html(df: pd.DataFrame, *, formats: Mapping[str, str] | None = None, capti
             frame[c])}
     parts = ['<table class="bb-table">']
     if caption:
-        parts.append(f"<caption>{html.escape(caption)}</caption>")
+        parts.append(f"<caption>{html.escape(one_line(caption))}</caption>")
     parts.append("<thead><tr>")
     for c in frame.columns:
         cls = ' class="num"' if c in numeric else ""
-        parts.append(f"<th{cls}>{html.escape(str(c))}</th>")
+        parts.append(f"<th{cls}>{html.escape(one_line(c))}</th>")
     parts.append("</tr></thead><tbody>")
     for row in frame.itertuples(index=False, name=None):
         parts.append("<tr>")
@@ -63,16 +72,29 @@ def show(df: pd.DataFrame, **kwargs) -> None:
 
 
 def text(s) -> str:
-    """Escape a data string for HTML or Markdown output: HTML escaped, Markdown's own characters quoted."""
-    out = html.escape(str(s))
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in out)
+    """A data string as inert Markdown (also valid HTML): one line (:func:`helpers.plaintext.one_line`), inside
+    ``<bdi>``; ``& < > " '`` as HTML entities, ``$`` as ``&#36;`` (no math), ``:`` as ``&#58;`` (no autolink:
+    a bare URL needs "://"), every other ASCII punctuation character backslash-escaped (no emphasis, heading,
+    list, link, table or ``www.`` autolink). Rendered, it shows exactly the characters of the value."""
+    return "<bdi>" + "".join(_ESCAPES.get(ch, ch) for ch in one_line(s)) + "</bdi>"
 
 
-_MARKDOWN_SPECIAL = set("\\`*_[]!|~")  # not "#": html.escape writes &#x27;
+_ESCAPES = {ch: "\\" + ch for ch in string.punctuation}
+_ESCAPES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "$": "&#36;",
+                 ":": "&#58;"})
+# A value in a code span would show its escapes literally; `{name}` in a template becomes <code>{name}</code>.
+_CODE_FIELD = re.compile(r"`(\{\w+\})`")
 
 
 def say(markdown_template: str, **values) -> None:
-    """Display Markdown prose in which every `values` item is escaped: ``say("**{name}** leads", name=x)``."""
+    """Display Markdown prose in which every `values` item is escaped (:func:`text`):
+    ``say("**{name}** leads", name=x)``."""
     from IPython.display import Markdown, display
 
-    display(Markdown(markdown_template.format(**{k: text(v) for k, v in values.items()})))
+    display(Markdown(markdown(markdown_template, **values)))
+
+
+def markdown(markdown_template: str, **values) -> str:
+    """The Markdown :func:`say` displays: the template with every value escaped by :func:`text`."""
+    template = _CODE_FIELD.sub(r"<code>\1</code>", markdown_template)
+    return template.format(**{k: text(v) for k, v in values.items()})
