@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ._names import name_list
 from ._table import DataError, fail, read_table
 
 PRECISIONS = ("day", "month", "year")
@@ -71,7 +72,7 @@ def load_events(path) -> pd.DataFrame:
             end = ends[i][1]
             if end < start:
                 raise fail(table.path, row, "end_date", f"'{end}' is before the date '{written[i]}'")
-        actors = tuple(a.strip() for a in actors_text[i].split(";") if a.strip())
+        actors = tuple(dict.fromkeys(name_list(actors_text[i])))
         if not actors:
             raise fail(table.path, row, "actors", "names no actor; separate several with ';'")
         label = labels[i] or _first_words(descriptions[i])

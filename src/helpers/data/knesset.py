@@ -17,6 +17,8 @@ from fractions import Fraction
 
 import pandas as pd
 
+from ..limits import MAX_SEATS
+from ._names import names as name_column
 from ._table import DataError, fail, parse_fraction, read_table
 
 ELECTIONS_FILE = "data/knesset/elections.csv"
@@ -33,14 +35,18 @@ def load_votes(path: str | os.PathLike) -> pd.DataFrame:
                          "nothing to allocate", whole_columns={"seats": "whole number of seats"})
 
 
-def _counts_frame(t, key: str, count: str, unit: str, all_zero: str, whole_columns=None) -> pd.DataFrame:
-    """A name column (unique, letter case ignored) and a count column (int64, >= 0, not all zero) first, then
-    the file's other columns: those in `whole_columns` as int64, the rest as text."""
-    names = t.text(key)
+def _counts_frame(t, key: str, count: str, unit: str, all_zero: str, whole_columns=None,
+                  most: int | None = None) -> pd.DataFrame:
+    """A name column (normalised names, unique, letter case ignored) and a count column (int64, >= 0, not all
+    zero, adding up to at most `most` when given) first, then the file's other columns: those in
+    `whole_columns` as int64, the rest as text."""
+    names = name_column(t, key)
     t.unique(key, names, what=key)
     counts = t.integers(count, minimum=0, unit=unit)
     if sum(counts) == 0:
         raise fail(t.path, None, count, all_zero)
+    if most is not None and sum(counts) > most:
+        raise fail(t.path, None, count, f"the {count} add up to {sum(counts):,}; a house has at most {most:,}")
     frame = {key: pd.Series(names, dtype=object), count: pd.Series(counts, dtype="int64")}
     for column in t.columns:
         if not column or column in frame:
@@ -58,7 +64,7 @@ def load_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
     An empty file (header only) means no agreements. DataError for a missing column, an empty cell, a list
     paired with itself, or a list in two agreements (the law allows one each)."""
     t = read_table(path, ["list_a", "list_b"], what="agreements file (list_a,list_b)", allow_empty=True)
-    a_names, b_names = t.text("list_a"), t.text("list_b")
+    a_names, b_names = name_column(t, "list_a"), name_column(t, "list_b")
     seen: dict[str, int] = {}
     pairs = []
     for a, b, row in zip(a_names, b_names, t.rows, strict=True):
@@ -83,7 +89,7 @@ def load_seats(path: str | os.PathLike) -> pd.DataFrame:
     not whole numbers >= 0, or no seats at all."""
     t = read_table(path, ["party", "seats"], what="seats file (party,seats)")
     return _counts_frame(t, "party", "seats", "whole number of seats",
-                         "every party has 0 seats; there is no coalition to form")
+                         "every party has 0 seats; there is no coalition to form", most=MAX_SEATS)
 
 
 def _percent(text: str) -> Fraction:
@@ -112,6 +118,9 @@ def load_elections(path: str | os.PathLike = ELECTIONS_FILE) -> pd.DataFrame:
             raise fail(t.path, row, "valid_votes", f"{v:,} valid votes is more than the {c:,} ballots cast")
     thresholds = t.convert("threshold_percent", _percent, "a percent between 0 and 100 (such as 3.25)")
     seats = t.integers("seats", minimum=1, unit="whole number of seats")
+    for n, row in zip(seats, t.rows, strict=True):
+        if n > MAX_SEATS:
+            raise fail(t.path, row, "seats", f"{n:,} is more seats than a house may have (at most {MAX_SEATS:,})")
     frame = {
         "date": pd.to_datetime(pd.Series(dates)),
         "knesset": pd.Series(t.integers("knesset", minimum=1), dtype="int64"),

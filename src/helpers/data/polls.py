@@ -41,7 +41,9 @@ import pandas as pd
 
 from .. import paths
 from ..limits import MAX_SEATS
-from ._table import DataError, fail, read_table
+from ..plaintext import normalise_name
+from ._names import name_list, names
+from ._table import DataError, Table, fail, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
 HOUSE_SEATS = 120
@@ -104,8 +106,8 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     dates = [p[0] for p in periods]
     given = t.text("date_precision", required=False) if t.has("date_precision") else [""] * len(t)
     precision = [p[1] if p[1] != "day" else (g or "day") for p, g in zip(periods, given, strict=True)]
-    pollster = t.text("pollster")
-    party = t.text("party")
+    pollster = names(t, "pollster")
+    party = names(t, "party")
     sample = t.integers("sample_size", minimum=1, required=False, unit="whole number of respondents")
     seats = (t.integers("seats", minimum=0, required=False, unit="whole number of seats")
              if t.has("seats") else [None] * len(t))
@@ -128,7 +130,7 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
             raise fail(t.path, row, "fieldwork_end", f"{e} is before fieldwork_start {s}")
 
     if t.has("poll_id"):
-        ids = t.text("poll_id")
+        ids = names(t, "poll_id")
     else:
         ids = [f"{d.isoformat()} {p}" + (f" ({m})" if m else "") + (f" [{q}]" if q else "")
                for d, p, m, q in zip(dates, pollster, text["media"], text["question"], strict=True)]
@@ -246,20 +248,21 @@ def load_parties(path: str | os.PathLike = PARTIES_FILE) -> pd.DataFrame:
 
     A key, name or alias may name one party only (letter case ignored); members must be registry keys."""
     t = read_table(path, ("key", "name"), what="party registry")
-    keys = t.text("key")
+    keys = names(t, "key")
     for key, row in zip(keys, t.rows, strict=True):
         if not re.fullmatch(r"[a-z0-9_]+(\+[a-z0-9_]+)*", key):
             raise fail(t.path, row, "key", f"'{key}' is not a key written in lower_snake_case (letters, "
                                            "digits, '_'; '+' only between the keys of a merged column)")
     t.unique("key", keys, what="party key")
-    names = t.text("name")
-    opt = {c: (t.text(c, required=False) if t.has(c) else [""] * len(t))
+    shown = names(t, "name")
+    opt = {c: ((names if c in ("name_hebrew", "bloc", "aliases", "members") else Table.text)(t, c, required=False)
+               if t.has(c) else [""] * len(t))
            for c in ("name_hebrew", "colour", "bloc", "bloc_history", "aliases", "members", "notes")}
     for colour, row in zip(opt["colour"], t.rows, strict=True):
         if colour and not _HEX.fullmatch(colour):
             raise fail(t.path, row, "colour", f"'{colour}' is not a colour written #RRGGBB")
-    aliases = [[a.strip() for a in s.split(";") if a.strip()] for s in opt["aliases"]]
-    members = [[m.strip() for m in s.split(";") if m.strip()] for s in opt["members"]]
+    aliases = [name_list(s) for s in opt["aliases"]]
+    members = [name_list(s) for s in opt["members"]]
     history = []
     for s, row in zip(opt["bloc_history"], t.rows, strict=True):
         entry = {}
@@ -274,7 +277,7 @@ def load_parties(path: str | os.PathLike = PARTIES_FILE) -> pd.DataFrame:
             entry[date.strip()] = bloc.strip()
         history.append(entry)
     owner: dict[str, tuple[str, int]] = {}
-    for key, name, heb, al, row in zip(keys, names, opt["name_hebrew"], aliases, t.rows, strict=True):
+    for key, name, heb, al, row in zip(keys, shown, opt["name_hebrew"], aliases, t.rows, strict=True):
         for label in {key, name, heb, *al} - {""}:
             k = label.casefold()
             if k in owner and owner[k][0] != key:
@@ -286,7 +289,7 @@ def load_parties(path: str | os.PathLike = PARTIES_FILE) -> pd.DataFrame:
         for m in mem:
             if m not in keyset:
                 raise fail(t.path, row, "members", f"'{m}' is not a key in this registry")
-    df = pd.DataFrame({"key": pd.Series(keys, dtype="str"), "name": pd.Series(names, dtype="str")})
+    df = pd.DataFrame({"key": pd.Series(keys, dtype="str"), "name": pd.Series(shown, dtype="str")})
     for c in ("name_hebrew", "colour", "bloc"):
         df[c] = pd.Series(opt[c], dtype="str")
     df["bloc_history"] = history
@@ -317,7 +320,7 @@ def find_party(parties: pd.DataFrame, name: str, *, where: str = "") -> str:
     """The registry key for `name` (key, display name, Hebrew name or alias, any letter case).
 
     An unknown name is a DataError that names it (prefixed with `where`, e.g. a file and row)."""
-    key = party_lookup(parties).get(name.strip().casefold())
+    key = party_lookup(parties).get(normalise_name(name).casefold())
     if key is None:
         prefix = f"{where}: " if where else ""
         registry = parties.attrs.get("path", "the registry")

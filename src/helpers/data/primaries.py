@@ -22,6 +22,8 @@ import os
 
 import pandas as pd
 
+from ..plaintext import normalise_name
+from ._names import names as name_column
 from ._table import fail, parse_date, read_table
 
 RESULTS = ("winner", "runoff", "out")
@@ -45,7 +47,7 @@ def load_round(path: str | os.PathLike) -> pd.DataFrame:
     DataError for a missing file or column, an empty name, a vote count that is not a whole number >= 0, a
     candidate named twice (letter case ignored), or votes that are all zero."""
     table = read_table(path, ["candidate", "votes"], what="round file (candidate,votes)")
-    names = table.text("candidate")
+    names = name_column(table, "candidate")
     table.unique("candidate", names, what="candidate")
     votes = table.integers("votes", minimum=0)
     if sum(votes) == 0:
@@ -69,7 +71,7 @@ def load_candidates(path: str | os.PathLike) -> pd.DataFrame:
     published figures may reach 100.x), values all zero, a repeated candidate, sample sizes that differ
     between rows or are not whole numbers >= 1, or a date not written YYYY-MM-DD / YYYY-MM / YYYY."""
     table = read_table(path, ["candidate"], what="candidates file (candidate,share or candidate,votes)")
-    names = table.text("candidate")
+    names = name_column(table, "candidate")
     table.unique("candidate", names, what="candidate")
     has_share, has_votes = table.has("share"), table.has("votes")
     if has_share == has_votes:
@@ -158,10 +160,10 @@ def load_contests(path: str | os.PathLike) -> pd.DataFrame:
     Int64, percentages as float (NaN when not given), text columns as str ('' when not given). DataError for
     a bad value, a candidate twice in one round, or one round with two dates."""
     table = read_table(path, _CONTEST_COLUMNS, what="contests file")
-    contest = table.text("contest")
+    contest = name_column(table, "contest")
     dates = table.dates("date")
     rounds = table.integers("round", minimum=1)
-    names = table.text("candidate")
+    names = name_column(table, "candidate")
     votes = table.integers("votes", minimum=0)
     kinds = table.convert("kind", lambda s: _choice(s, KINDS), "one of " + ", ".join(KINDS),
                           required=False, default="candidate")
@@ -229,7 +231,7 @@ def load_rounds(path: str | os.PathLike) -> pd.DataFrame:
     ``invalid`` (Int64, missing when not published), ``turnout_percent`` (float), ``source_url``,
     ``notes``."""
     table = read_table(path, ["contest", "date", "round"], what="rounds file")
-    contest = table.text("contest")
+    contest = name_column(table, "contest")
     dates = table.dates("date")
     rounds = table.integers("round", minimum=1)
     table.unique("contest", [f"{c} round {r}" for c, r in zip(contest, rounds, strict=True)],
@@ -260,14 +262,14 @@ def load_transfers(path: str | os.PathLike, candidates=None) -> pd.DataFrame:
     add up to more than 100, a candidate withdrawing in favour of themself, or an unknown candidate."""
     table = read_table(path, ["scenario", "title", "step", "source", "target", "percent"],
                        what="transfers file")
-    scen = table.text("scenario")
+    scen = name_column(table, "scenario")
     titles = table.text("title", required=False)
-    sources = table.text("source", required=False)
-    targets = table.text("target", required=False)
+    sources = name_column(table, "source", required=False)
+    targets = name_column(table, "target", required=False)
     steps = table.convert("step", lambda s: _choice(s, STEPS), "one of " + ", ".join(STEPS), required=False,
                           default="")
     percents = table.numbers("percent", minimum=0, maximum=100, required=False, unit="percentage")
-    known = None if candidates is None else {str(c).casefold(): str(c) for c in candidates}
+    known = None if candidates is None else {normalise_name(c).casefold(): str(c) for c in candidates}
     title_of: dict = {}
     totals: dict = {}
     for i, row in enumerate(table.rows):

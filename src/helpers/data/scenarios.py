@@ -78,6 +78,7 @@ from difflib import get_close_matches
 
 from .. import paths
 from ..limits import MAX_SEATS
+from ..plaintext import normalise_name
 from ._table import DataError
 
 #: Election-day error (points) when a scenario on polls does not give one: the threshold report's default.
@@ -367,10 +368,10 @@ class _Names:
         self.labels[key] = label or self.labels.get(key, key)
 
     def find(self, name: str) -> str | None:
-        return self.lookup.get(str(name).strip().casefold())
+        return self.lookup.get(normalise_name(name).casefold())
 
     def suggest(self, name: str) -> str:
-        near = get_close_matches(str(name).strip().casefold(), list(self.lookup), n=6, cutoff=0.6)
+        near = get_close_matches(normalise_name(name).casefold(), list(self.lookup), n=6, cutoff=0.6)
         keys = list(dict.fromkeys(self.lookup[n] for n in near))[:3]
         if keys:
             return "; did you mean " + " or ".join(f"'{k}'" for k in keys) + "?"
@@ -604,7 +605,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
                                          "description.")
         if "name" not in item:
             raise doc.fail(here, "the what-if has no 'name'.")
-        name = _text(doc, item["name"], (*here, "name"), "a name (text)")
+        name = normalise_name(_text(doc, item["name"], (*here, "name"), "a name (text)"))
         if name.casefold() in seen or name.casefold() == "base":
             raise doc.fail((*here, "name"), f"the name '{name}' is "
                                             + ("reserved for the base." if name.casefold() == "base" else
@@ -642,7 +643,7 @@ def _groups(doc: _Doc, names: _Names, value, key: str, *, disjoint: bool) -> dic
     out: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
     for name, members in items.items():
-        label = _text(doc, name, (key, name), "a name")
+        label = normalise_name(_text(doc, name, (key, name), "a name"))
         keys = _parties(doc, names, members, (key, name), "a list of one party or more", minimum=1)
         if disjoint:
             for k in keys:
