@@ -13,6 +13,8 @@ matplotlib.use("Agg") if matplotlib.get_backend().lower() not in {"agg", "module
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..plaintext import one_line  # noqa: E402
+
 #: A qualitative palette readable by people with the common colour-vision deficiencies (Okabe-Ito + greys).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
            "#7F7F7F", "#8C564B", "#17BECF", "#BCBD22"]
@@ -62,9 +64,15 @@ def figure(width: float = 10.0, height: float = 5.0, **kwargs):
         return plt.subplots(figsize=(width, height), **kwargs)
 
 
+def plain_label(text) -> str:
+    """Data text for a chart: one line, no bidi controls (:func:`helpers.plaintext.one_line`). Names, titles
+    and event labels pass through it; "$" needs nothing here (``text.parse_math`` is off in :data:`STYLE`)."""
+    return one_line(text)
+
+
 def source_note(fig, text: str) -> None:
     """A small 'Source: …' line at the bottom left of the figure (every chart has one)."""
-    fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=8, color=MUTED, wrap=True)
+    fig.text(0.01, 0.005, plain_label(text), ha="left", va="bottom", fontsize=8, color=MUTED, wrap=True)
 
 
 def colour_for(keys, palette=PALETTE) -> dict:

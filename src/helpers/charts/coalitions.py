@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from . import GRID, HIGHLIGHT, INK, MUTED, PALETTE, colour_for, figure, source_note
+from . import GRID, HIGHLIGHT, INK, MUTED, PALETTE, colour_for, figure, plain_label, source_note
 
 #: Colour of a party without one in the registry.
 NEUTRAL = "#9E9E9E"
 
 
 def _name(names: Mapping[str, str] | None, key: str) -> str:
-    return (names or {}).get(key, key)
+    return plain_label((names or {}).get(key, key))
 
 
 def _percent(p: float) -> str:
@@ -85,7 +85,7 @@ def seat_projection_chart(summary: pd.DataFrame, *, order: Sequence[str], title:
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(f"seats of {total_seats}: bar = mean of the simulated elections, whisker = 90% of them")
-    ax.set_title(title, loc="left")
+    ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     source_note(fig, source)
     return fig
@@ -164,7 +164,7 @@ def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=9.5,
               frameon=False, handletextpad=0.3, columnspacing=1.2, title=heading, title_fontsize=9.5,
               alignment="left")
-    ax.set_title(title, loc="left")
+    ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     source_note(fig, source)
     return fig
@@ -195,7 +195,7 @@ def bloc_seats_chart(distribution: pd.DataFrame, *, majority: int, title: str, s
         ax.grid(axis="x", visible=False)
         ax.set_xlim(lo, hi)
     axes[-1, 0].set_xlabel(f"seats won together (dark: {majority} or more, the majority)")
-    fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    fig.suptitle(plain_label(title), x=0.01, ha="left", fontsize=13, fontweight="bold")
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     source_note(fig, source)
     return fig
@@ -236,7 +236,7 @@ def threshold_swing_chart(frame: pd.DataFrame, *, majority: int, title: str, sou
                Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor=INK,
                       markersize=7, label="if it misses"),
                Line2D([], [], color=MUTED, linestyle=":", label="overall")]
-    fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    fig.suptitle(plain_label(title), x=0.01, ha="left", fontsize=13, fontweight="bold")
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.01, 1 - 0.45 / fig.get_figheight()),
                ncol=3, frameon=False, fontsize=9)
     fig.tight_layout(rect=(0, 0.04, 1, 1 - 0.7 / fig.get_figheight()))
@@ -272,7 +272,7 @@ def what_if_chart(frame: pd.DataFrame, *, majority: int, title: str, source: str
     handles = [Line2D([], [], marker="o", linestyle="", color=cols[g], markersize=8, label=g) for g in groups]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(len(handles), 4),
               frameon=False, fontsize=9.5)
-    ax.set_title(title, loc="left", pad=28)
+    ax.set_title(plain_label(title), loc="left", pad=28)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     source_note(fig, source)
     return fig

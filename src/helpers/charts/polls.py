@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import GRID, HIGHLIGHT, INK, PALETTE, colour_for, figure, source_note
+from . import GRID, HIGHLIGHT, INK, PALETTE, colour_for, figure, plain_label, source_note
 
 #: Clears / fails colours for probabilities (blue and vermillion stay distinct for colour-blind readers).
 PASS_COLOUR = "#0072B2"
@@ -23,7 +23,7 @@ BAND = "#B9C6D6"
 
 
 def _name(names: dict | None, key: str) -> str:
-    return (names or {}).get(key, key)
+    return plain_label((names or {}).get(key, key))
 
 
 def _percent(p: float) -> str:
@@ -90,7 +90,7 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
     handles += [Line2D([], [], color=INK, linewidth=1.8, label="average (latest in brackets)"),
                 Patch(color=BAND, alpha=0.55, label="90% of recent polls"),
                 Line2D([], [], color=HIGHLIGHT, linestyle="--", label=line_label or f"line: {line:g}")]
-    fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    fig.suptitle(plain_label(title), x=0.01, ha="left", fontsize=13, fontweight="bold")
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.01, 1.0 - 0.55 / fig.get_figheight()),
                ncol=min(len(handles), 5), fontsize=8.5, frameon=False)
     legend_rows = math.ceil(len(handles) / 5)
@@ -126,7 +126,7 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
     near_edge = line > 0.7 * xmax  # then the label goes left of the line, clear of the probabilities
     ax.text(line, len(rows) - 0.35, f" {what} {line:g}% " if not near_edge else f"{what} {line:g}% ",
             color=HIGHLIGHT, fontsize=9, va="bottom", ha="right" if near_edge else "left")
-    ax.set_title(title, loc="left")
+    ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     source_note(fig, source)
     return fig
@@ -154,7 +154,7 @@ def seat_range_chart(summary: pd.DataFrame, *, title: str, source: str, names: d
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(f"seats of {total_seats}: dot = median, tick = mean, bar = 90% of simulated elections")
-    ax.set_title(title, loc="left")
+    ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     source_note(fig, source)
     return fig
@@ -184,7 +184,7 @@ def backtest_chart(errors: pd.DataFrame, *, title: str, source: str, names: dict
     ax.grid(axis="x", color=GRID)
     ax.set_xlabel("seats: projection minus official result (right = overstated, left = understated)")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=k, fontsize=9, frameon=False)
-    ax.set_title(title, loc="left", pad=26)
+    ax.set_title(plain_label(title), loc="left", pad=26)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     source_note(fig, source)
     return fig

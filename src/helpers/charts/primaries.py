@@ -14,13 +14,14 @@ import pandas as pd
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
-from . import GRID, INK, MUTED, PALETTE, colour_for, figure, source_note
+from . import GRID, INK, MUTED, PALETTE, colour_for, figure, plain_label, source_note
 
 HOME_COLOUR = "#BBBBBB"
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    text = plain_label(text)
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _pct(p: float) -> str:
@@ -102,7 +103,7 @@ def scenario_bars(table: pd.DataFrame, *, title: str, source: str, colours: Mapp
     bottom = (label_in + legend_in + note_in) / height
     ax.legend(handles, [*cands, "hatched: won in the runoff"], loc="upper center", ncol=len(cands) + 1,
               bbox_to_anchor=(0.5, -(label_in + 0.05) / (height * (0.9 - bottom))), fontsize=9)
-    ax.set_title(title)
+    ax.set_title(plain_label(title))
     fig.subplots_adjust(bottom=bottom, top=0.9)
     source_note(fig, source)
     return fig
@@ -198,7 +199,7 @@ def flow_chart(flows: pd.DataFrame, *, title: str, source: str, left_order: Sequ
             fontweight="bold", color=INK)
     ax.set_xlim(-0.42, 1.42)
     ax.set_ylim(-0.02 * span, span * 1.1)
-    ax.set_title(title)
+    ax.set_title(plain_label(title))
     fig.subplots_adjust(bottom=0.07, top=0.9, left=0.02, right=0.98)
     source_note(fig, source)
     return fig
@@ -240,7 +241,7 @@ def calibration_chart(family: pd.DataFrame, lines: Mapping[str, str], *, title: 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(4, len(lines) + 1))
-    ax.set_title(title)
+    ax.set_title(plain_label(title))
     fig.subplots_adjust(bottom=0.3, top=0.88)
     source_note(fig, source)
     return fig
@@ -276,7 +277,7 @@ def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, sou
     ax.set_xlabel(f"{swept}'s first-round share (percent; the others keep their proportions)")
     ax.set_ylabel(f"Probability that {follow} wins")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(titles), fontsize=9)
-    ax.set_title(title)
+    ax.set_title(plain_label(title))
     fig.subplots_adjust(bottom=0.3, top=0.88)
     source_note(fig, source)
     return fig

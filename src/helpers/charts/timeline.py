@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from . import GRID, INK, MUTED, PALETTE, STYLE, source_note
+from . import GRID, INK, MUTED, PALETTE, STYLE, plain_label, source_note
 
 LABEL_SIZE = 8.5
 LINE = 0.19          # inches between label baselines at the least
@@ -99,6 +99,7 @@ def timeline_chart(events: pd.DataFrame, lane_rows: pd.DataFrame, *, title: str,
     for i, name in enumerate(lane_names):
         x = lane_x0 + LANE_WIDTH * (i + 0.5)
         ax.plot([x, x], [bottom, bottom + time_height], color="#EEEEEE", lw=1.2, zorder=0)
+        name = plain_label(name)
         shown = name.replace(" ", "\n", 1) if len(name) > 9 else name
         ax.text(x, bottom + time_height + 0.12, shown, ha="center", va="bottom", fontsize=8.5, color=INK,
                 rotation=0, linespacing=1.0)
@@ -132,11 +133,12 @@ def timeline_chart(events: pd.DataFrame, lane_rows: pd.DataFrame, *, title: str,
         ax.plot([right_edge, label_x - 0.35, label_x - 0.08], [want, want, y], color="#BBBBBB", lw=0.5,
                 zorder=1)
         ax.plot([label_x - 0.04], [y], marker="s", ms=4, color=colour[row["category"]], ls="none")
-        t = ax.text(label_x + 0.04, y, f"{date_text(row)}  ·  {row['label']}", ha="left", va="center",
-                    fontsize=LABEL_SIZE, color=INK, clip_on=False)
+        t = ax.text(label_x + 0.04, y, f"{date_text(row)}  ·  {plain_label(row['label'])}", ha="left",
+                    va="center", fontsize=LABEL_SIZE, color=INK, clip_on=False)
         fig.bb_labels.append(t)
 
-    ax.text(0.15, height - 0.25, title, ha="left", va="top", fontsize=13, fontweight="bold", color=INK)
+    ax.text(0.15, height - 0.25, plain_label(title), ha="left", va="top", fontsize=13, fontweight="bold",
+            color=INK)
     handles = [Patch(facecolor=colour[c], label=c) for c in categories]
     handles.append(Line2D([], [], marker="o", color=MUTED, ls="none", label="exact day"))
     handles.append(Patch(facecolor="#CCCCCC", hatch="////", edgecolor=MUTED,

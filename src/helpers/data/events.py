@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
-from ._names import name_list
+from ._names import name_list, names
 from ._table import DataError, fail, read_table
 
 PRECISIONS = ("day", "month", "year")
@@ -54,7 +54,7 @@ def load_events(path) -> pd.DataFrame:
     ends = table.convert("end_date", parse_partial_date, _DATE_EXPECTED, required=False)
     declared = table.text("date_precision", required=False)
     actors_text = table.text("actors")
-    categories = table.text("category")
+    categories = names(table, "category")
     descriptions = table.text("description")
     labels = table.text("label", required=False)
     records = []
