@@ -444,6 +444,36 @@ class KernelSupply:
 _SUPPLY: KernelSupply | None = None
 
 
+def inject_parameters(nb, values: dict) -> None:
+    """Put a run's parameters into `nb` as papermill would, but written by the kit: a code cell tagged
+    ``injected-parameters`` right after the cell tagged ``parameters`` (replacing an injected cell left from an
+    earlier run; at the top when there is no parameters cell), whose source is one ``name = <Python literal>``
+    line per value (:func:`helpers.params.injected_source`: checked plain data, each literal read back with
+    ``ast.literal_eval``). ``nb.metadata.papermill.parameters`` records the values, as papermill does."""
+    if not values:
+        return
+    import nbformat
+    import papermill
+
+    from .params import injected_source, plain
+
+    cell = nbformat.v4.new_code_cell(injected_source(values))
+    cell.metadata["tags"] = ["injected-parameters"]
+
+    def tagged(tag: str) -> list[int]:
+        return [i for i, c in enumerate(nb.cells) if tag in c.get("metadata", {}).get("tags", [])]
+
+    if tagged("injected-parameters"):
+        nb.cells[tagged("injected-parameters")[0]] = cell
+    elif tagged("parameters"):
+        nb.cells.insert(tagged("parameters")[0] + 1, cell)
+    else:
+        nb.cells.insert(0, cell)
+    meta = nb.metadata.setdefault("papermill", {"default_parameters": {}, "environment_variables": {},
+                                                "version": papermill.__version__})
+    meta["parameters"] = {k: plain(v, f"parameter '{k}'") for k, v in values.items()}
+
+
 def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
     """Run the notebook with papermill in a fresh kernel (started ahead when this process keeps a supply);
     retry when a kernel fails to start."""
@@ -456,6 +486,7 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
     nb.cells.append(cell)
     nb.metadata.setdefault("kernelspec", {"name": KERNEL_NAME, "display_name": "Python 3",
                                           "language": "python"})
+    inject_parameters(nb, job.parameters)
     last: BaseException | None = None
     for attempt in range(START_RETRIES):
         km = _SUPPLY.take() if _SUPPLY is not None else None
@@ -463,7 +494,9 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
             _SUPPLY.prepare()  # the next report's kernel starts while this one runs
         try:
             extra = {"km": km} if km is not None else {"kernel_manager_class": kernel_manager_class()}
-            return pm.execute_notebook(nb, None, parameters=job.parameters, kernel_name=KERNEL_NAME,
+            # No parameters for papermill: the kit wrote them above (papermill would build the cell by
+            # string concatenation, and writes anything it does not know as '"' + str(value) + '"').
+            return pm.execute_notebook(nb, None, parameters=None, kernel_name=KERNEL_NAME,
                                        progress_bar=False, log_output=False, cwd=str(paths.project_root()),
                                        execution_timeout=timeout, request_save_on_cell_execute=False,
                                        start_timeout=60, **extra)
