@@ -7,11 +7,13 @@ spreadsheet shows them: the header is row 1, the first data row is row 2.
 
 from __future__ import annotations
 
+import array
 import csv
 import datetime as dt
 import io
 import math
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,30 +47,126 @@ def fail(file, row=None, column=None, problem: str = "") -> DataError:
 
 
 def _shorten(value: str, limit: int = 40) -> str:
-    value = value.replace("\n", " ")
+    value = value[: limit + 1].replace("\n", " ")
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def excerpt(value, limit: int | None = None) -> str:
+    """`value` as text for a message: on one line, at most `limit` characters (cut with an ellipsis). Only the
+    start of a long value is looked at, and containers are shown through ``reprlib``, so quoting a huge cell,
+    key or nested value costs next to nothing."""
+    limit = limit or EXCERPT
+    if not isinstance(value, str):
+        import reprlib
+
+        r = reprlib.Repr()
+        r.maxlevel, r.maxstring, r.maxother, r.maxlong = 2, limit, limit, limit
+        r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = 4
+        containers = (list, tuple, dict, set, frozenset, bytes, bytearray)
+        value = r.repr(value) if isinstance(value, containers) else str(value)[: limit + 1]
+    return _shorten(value, limit)
+
+
+# ------------------------------------------------------------------------------------------- file limits
+#: Largest file of each kind the kit reads, in bytes (README, "Data"). Far above any real file of the kind, low
+#: enough that a wrong file (a disk image, a log, /dev/zero through a symlink) is refused before it fills memory:
+#: at most limit + 1 bytes are ever read.
+MAX_CSV_BYTES = 50_000_000        # a CSV data file (votes, polls, events, ...)
+MAX_YAML_BYTES = 1_000_000        # reports.yml, a scenario file
+MAX_NOTEBOOK_BYTES = 20_000_000   # a notebook (.ipynb)
+#: Most columns a CSV data file may have (the widest shipped file has a dozen).
+MAX_COLUMNS = 1_000
+#: Deepest nesting of lists and mappings in a YAML file (the deepest real scenario file nests 5 levels).
+MAX_YAML_DEPTH = 50
+#: Most characters of a value quoted in a message.
+EXCERPT = 80
+
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:,.0f} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def _check_regular(name: str, mode: int, what: str) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((text for test, text in _NOT_REGULAR if test(mode)), "not a regular file")
+        raise DataError(f"{name} is {kind}, not a regular file; expected {what}.")
+
+
+def read_file(path: str | os.PathLike, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (see the limits above).
+
+    DataError naming the file when it does not exist or cannot be read, or is a folder, a named pipe, a device or
+    a socket (checked with ``stat`` before opening, so a pipe without a writer or /dev/zero never blocks or fills
+    memory; opened non-blocking in case it was swapped since), or is larger than `limit` (checked from its size
+    and again while reading: at most limit + 1 bytes are read)."""
+    p = Path(path)
+    name = paths.display(p)
+    too_large = (f"{name} is larger than {_megabytes(limit)}, the most {what} may be; is it the right file? "
+                 "(The limits are in the README, section Data.)")
+    try:
+        st = os.stat(p)
+        _check_regular(name, st.st_mode, what)
+        if st.st_size > limit:
+            raise DataError(too_large)
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            _check_regular(name, st.st_mode, what)
+            chunks, total = [], 0
+            while total <= limit:  # one read for a file that did not change since stat; bounded if it grew
+                chunk = os.read(fd, min(limit + 1 - total, max(st.st_size + 1 - total, 1 << 20)))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        raise DataError(f"{name} does not exist; expected {what}.") from None
+    except IsADirectoryError:
+        raise DataError(f"{name} is a folder, not a regular file; expected {what}.") from None
+    except OSError as exc:
+        raise DataError(f"{name} cannot be read ({exc.strerror or exc}).") from None
+    if total > limit:
+        raise DataError(too_large)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 @dataclass
 class Table:
-    """A CSV file read as text: header, records as dicts, and the spreadsheet row number of each record."""
+    """A CSV file read as text: header, the cells of each named column, and the spreadsheet row number of each
+    record. Kept by column (one list of strings per column, the row numbers in a compact array) rather than a
+    dict per record, so a large file takes a small multiple of its size in memory."""
 
     path: Path
     columns: list[str]
-    records: list[dict[str, str]]
-    rows: list[int]
+    cells: dict[str, list[str]]
+    rows: Sequence[int]
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.rows)
 
     def has(self, column: str) -> bool:
         return column in self.columns
 
+    def column(self, column: str) -> list[str]:
+        """The raw cells of `column` (empty strings when the file has no such column)."""
+        found = self.cells.get(column)
+        return found if found is not None else [""] * len(self.rows)
+
+    @property
+    def records(self) -> Sequence[dict[str, str]]:
+        """Record i as a dict (column -> cell), built when asked for."""
+        return _Records(self)
+
     def text(self, column: str, *, required: bool = True, default: str = "") -> list[str]:
         """The column as stripped strings; an empty cell is an error when `required`."""
         out = []
-        for rec, row in zip(self.records, self.rows, strict=True):
-            value = (rec.get(column) or "").strip()
+        for cell, row in zip(self.column(column), self.rows, strict=True):
+            value = cell.strip()
             if not value:
                 if required and self.has(column):
                     raise fail(self.path, row, column, "is empty; a value is required")
@@ -80,9 +178,8 @@ class Table:
                 required: bool = True, default=None) -> list:
         """Apply `parse` to every cell of `column`; a cell it rejects (ValueError) names row and column."""
         out = []
-        present = self.has(column)
-        for rec, row in zip(self.records, self.rows, strict=True):
-            raw = (rec.get(column) or "").strip() if present else ""
+        for cell, row in zip(self.column(column), self.rows, strict=True):
+            raw = cell.strip()
             if not raw:
                 if required:
                     raise fail(self.path, row, column, f"is empty; expected {expected}")
@@ -119,15 +216,32 @@ class Table:
 
     def unique(self, column: str, values: Sequence | None = None, what: str = "value") -> None:
         """Reject a repeated value (for keys): names both rows."""
-        seen: dict = {}
+        def key(value):
+            return value.casefold() if isinstance(value, str) else value
+
+        seen: set = set()  # keys only (the first row is looked up again for the message): less memory
         values = self.text(column) if values is None else values
-        for value, row in zip(values, self.rows, strict=True):
-            key = value.casefold() if isinstance(value, str) else value
-            if key in seen:
-                raise fail(self.path, row, column,
-                           f"{what} '{_shorten(str(value))}' already appears in row {seen[key]}; "
+        for i, value in enumerate(values):
+            k = key(value)
+            if k in seen:
+                first = next(self.rows[j] for j in range(i) if key(values[j]) == k)
+                raise fail(self.path, self.rows[i], column,
+                           f"{what} '{_shorten(str(value))}' already appears in row {first}; "
                            "each must appear once")
-            seen[key] = row
+            seen.add(k)
+
+
+class _Records(Sequence):
+    def __init__(self, table: Table):
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return {c: cells[i] for c, cells in self._table.cells.items()}
 
 
 class TooLarge(ValueError):
@@ -180,82 +294,177 @@ def read_table(path: str | os.PathLike, required: Iterable[str], *, what: str = 
                allow_empty: bool = False) -> Table:
     """Read a UTF-8 CSV file with a header row; check the `required` columns are there.
 
-    Raises DataError for a missing, unreadable, binary, empty or header-only file (unless `allow_empty`), a
-    missing column, or a row with more cells than the header."""
+    Raises DataError for a missing or unreadable file, anything but a regular file, a file over
+    :data:`MAX_CSV_BYTES`, a binary, empty or header-only file (unless `allow_empty`), a header of more than
+    :data:`MAX_COLUMNS` columns, a missing column, or a row with more cells than the header."""
     p = paths.resolve(path)
     name = paths.display(p)
-    if p.is_dir():
-        raise DataError(f"{name} is a folder; expected a CSV {what}.")
-    try:
-        raw = p.read_bytes()
-        paths.note_read(p)
-    except FileNotFoundError:
-        raise DataError(f"{name} does not exist; expected a CSV {what}.") from None
-    except OSError as exc:
-        raise DataError(f"{name} cannot be read ({exc.strerror}).") from None
+    raw = read_file(p, f"a CSV {what}", MAX_CSV_BYTES)
+    paths.note_read(p)
     if b"\x00" in raw[:65536]:
         raise DataError(f"{name} is not a text file (it holds binary data); expected a CSV {what}.")
     try:
-        text = raw.decode("utf-8-sig")
+        blank = not raw.decode("utf-8-sig").strip()  # checks the whole file decodes; the text is not kept
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8 "
                         f"CSV.") from None
-    if not text.strip():
+    if blank:
         raise DataError(f"{name} is empty; expected a CSV {what} with a header row.")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Lines are decoded as they are parsed, from the bytes already in memory: no second full copy of the file.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""), strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
         raise DataError(f"{name}, row 1: the header is not valid CSV ({exc}).") from None
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"{name}, row 1: the header has {len(header):,} columns; a CSV {what} may have at most "
+                        f"{MAX_COLUMNS:,}.")
     header = [h.strip() for h in header]
     required = list(required)
     missing = [c for c in required if c not in header]
     if missing:
-        cols = ", ".join(f"'{c}'" for c in missing)
-        raise DataError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {cols}; the header has "
-                        f"{', '.join(repr(h) for h in header if h) or 'nothing'}.")
+        cols = ", ".join(f"'{excerpt(c)}'" for c in missing)
+        has = excerpt(", ".join(repr(h) for h in header if h), 2 * EXCERPT) or "nothing"
+        raise DataError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {cols}; the header has {has}.")
     dup = sorted({h for h in header if h and header.count(h) > 1})
     if dup:
-        raise DataError(f"{name}, row 1: column '{dup[0]}' appears twice in the header.")
-    records: list[dict[str, str]] = []
-    rows: list[int] = []
+        raise DataError(f"{name}, row 1: column '{excerpt(dup[0])}' appears twice in the header.")
+    # One list of cells per named column (the last of several unnamed columns is not kept: no loader reads it).
+    index = {h: i for i, h in enumerate(header) if h}
+    columns: dict[str, list[str]] = {h: [] for h in index}
+    stores = [(i, columns[h].append) for h, i in index.items()]
+    rows = array.array("q")
+    width = len(header)
     try:
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue
             row = reader.line_num
-            if len(cells) > len(header):
-                raise DataError(f"{name}, row {row}: {len(cells)} cells but the header has {len(header)} "
+            n = len(cells)
+            if n > width:
+                raise DataError(f"{name}, row {row}: {n:,} cells but the header has {width:,} "
                                 f"columns (a comma inside a value needs quotes).")
-            records.append({h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)})
+            for i, append in stores:
+                append(cells[i] if i < n else "")
             rows.append(row)
     except csv.Error as exc:
         raise DataError(f"{name}, row {reader.line_num}: not valid CSV ({exc}).") from None
-    if not records and not allow_empty:
+    if not rows and not allow_empty:
         raise DataError(f"{name} has a header but no data rows; expected at least one row.")
-    return Table(p, header, records, rows)
+    return Table(p, header, columns, rows)
 
 
-def _yaml_error(path: Path, exc) -> DataError:
-    mark = getattr(exc, "problem_mark", None)
-    where = f", line {mark.line + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return DataError(f"{paths.display(path)}{where}: not valid YAML ({problem}).")
+# ------------------------------------------------------------------------------------------------ YAML
+class _Refused(Exception):
+    """Raised inside the loader: a problem and the place (a yaml Mark) it was found."""
+
+    def __init__(self, mark, problem: str):
+        super().__init__(problem)
+        self.mark, self.problem = mark, problem
 
 
-def read_yaml(path: str | Path, what: str):
-    """A YAML file's content; DataError for a missing, unreadable or invalid file."""
+_LOADER = None
+
+
+def _loader_class():
+    """The one YAML loader of the kit (reports.yml, scenario files): yaml's SafeLoader, plus
+
+    - no anchors or aliases (``&a``, ``*a``): refused where they are written, so an alias bomb ("billion
+      laughs") is an error at its first anchor instead of an exponential tree;
+    - no key twice in one mapping (plain YAML keeps the last silently);
+    - nesting at most :data:`MAX_YAML_DEPTH` deep (yaml's composer is recursive);
+    - a scalar yaml reads as a value but cannot build (a date 2022-13-01, an integer of 5,000 digits) is an error
+      at its place, not a Python exception.
+
+    Every message is one sentence with the line and column and at most :data:`EXCERPT` characters of the text."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
     import yaml
 
+    class PlainLoader(yaml.SafeLoader):
+        def __init__(self, stream):
+            super().__init__(stream)
+            self._depth = 0
+
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+                raise _Refused(event.start_mark, f"YAML anchors and aliases ({sign}{excerpt(event.anchor, 40)}) "
+                                                 "are not accepted; write each value out in full.")
+            self._depth += 1
+            try:
+                if self._depth > MAX_YAML_DEPTH:
+                    raise _Refused(event.start_mark, f"lists and mappings are nested more than {MAX_YAML_DEPTH} "
+                                                     "levels deep.")
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep)
+            except (ValueError, OverflowError) as exc:
+                shown = excerpt(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
+                raise _Refused(node.start_mark, f"'{shown}' is not a valid value ({excerpt(exc)}).") from None
+
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen: dict = {}
+                for key_node, _ in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node)
+                    first = seen.get(key)
+                    if first is not None:
+                        same = "" if first.value == key_node.value else f", as '{excerpt(first.value, 40)}'"
+                        raise _Refused(key_node.start_mark,
+                                       f"key '{excerpt(key_node.value)}' appears twice in one mapping (first on "
+                                       f"line {first.start_mark.line + 1}{same}); each key may appear once.")
+                    seen[key] = key_node
+            return super().construct_mapping(node, deep)
+
+    _LOADER = PlainLoader
+    return _LOADER
+
+
+def _yaml_error(name: str, exc) -> DataError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
+    at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    if isinstance(exc, _Refused):
+        return DataError(f"{name}{at}: {exc.problem}")
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["?"])[0]
+    return DataError(f"{name}{at}: not valid YAML ({excerpt(problem)}).")
+
+
+def parse_yaml(text: str, name: str, *, tree: bool = False):
+    """YAML `text` (from the file called `name` in messages) read with the kit's loader (see
+    :func:`_loader_class`): its content, or (content, composed node tree) when `tree`. DataError naming the
+    file, line and column otherwise."""
+    import yaml
+
+    loader = _loader_class()(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except (_Refused, yaml.YAMLError) as exc:
+        raise _yaml_error(name, exc) from None
+    finally:
+        loader.dispose()
+    return (data, node) if tree else data
+
+
+def read_yaml(path: str | Path, what: str, *, tree: bool = False):
+    """A YAML file's content (or (content, node tree) when `tree`), read through :func:`read_file` (a regular
+    file of at most :data:`MAX_YAML_BYTES`) and :func:`parse_yaml`. DataError for a missing, unreadable, non-UTF-8
+    or invalid file."""
     p = paths.resolve(path)
+    name = paths.display(p)
+    raw = read_file(p, what, MAX_YAML_BYTES)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{paths.display(p)} does not exist; expected {what}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{paths.display(p)} cannot be read as text ({exc}).") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name} is not UTF-8 text (bad byte at position {exc.start}); expected {what}.") from None
     paths.note_read(p)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(p, exc) from None
+    return parse_yaml(text, name, tree=tree)

@@ -79,7 +79,7 @@ from difflib import get_close_matches
 from .. import paths
 from ..limits import MAX_SEATS
 from ..plaintext import normalise_name
-from ._table import DataError
+from ._table import DataError, excerpt
 
 #: Election-day error (points) when a scenario on polls does not give one: the threshold report's default.
 DEFAULT_POLL_ERROR = 1.5
@@ -204,24 +204,19 @@ def _where(path: tuple) -> str:
     for p in path:
         if isinstance(p, int):
             out += f"[{p}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(p)):
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", str(p)):
             out += ("." if out else "") + str(p)
         else:
-            out += f"[{p!r}]"
+            out += f"[{excerpt(str(p), 40)!r}]"
     return out
 
 
 class _Doc:
     """The file's name and its composed YAML tree, to point messages at a place and a line."""
 
-    def __init__(self, path, text: str):
-        import yaml
-
+    def __init__(self, path, root):
         self.name = paths.display(path)
-        try:
-            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:  # read_yaml already parsed it; composition cannot fail where parsing did not
-            self.root = None
+        self.root = root  # the node tree read_yaml composed (no aliases: every node has one place)
         self.names: dict[tuple, str] = {}  # path prefix -> the what-if's name, shown in places
 
     def line(self, path: tuple) -> int | None:
@@ -250,10 +245,10 @@ class _Doc:
                 text += f"[{p}]"
                 name = self.names.get(tuple(path[: i + 1]))
                 if name:
-                    text += f" ({name!r})"
+                    text += f" ({excerpt(name, 40)!r})"
             else:
-                text += ("." if text else "") + (str(p) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(p))
-                                                 else repr(p))
+                text += ("." if text else "") + (str(p) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", str(p))
+                                                 else repr(excerpt(str(p), 40)))
         return text
 
     def fail(self, path: tuple, problem: str) -> DataError:
@@ -261,7 +256,8 @@ class _Doc:
         place = self.place(path)
         at = f", {place}" if place else ""
         at += f" (line {line})" if line is not None and place else (f", line {line}" if line else "")
-        return DataError(f"{self.name}{at}: {problem}")
+        # values in `problem` come from the file: a backstop keeps any message short
+        return DataError(f"{self.name}{at}: {excerpt(problem, 400)}")
 
 
 def _kind(value) -> str:
@@ -273,7 +269,7 @@ def _kind(value) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"'{value}'"
+    return f"'{excerpt(value)}'"
 
 
 def _text(doc: _Doc, value, path: tuple, what: str = "text") -> str:
@@ -314,26 +310,6 @@ def _mapping(doc: _Doc, value, path: tuple, what: str) -> dict:
     if not isinstance(value, dict):
         raise doc.fail(path, f"{_kind(value)} is not a mapping; expected {what}.")
     return value
-
-
-def _duplicate_keys(doc: _Doc, node, path: tuple = ()) -> None:
-    """YAML keeps the last of two equal keys silently; a scenario with a repeated key is an error."""
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode):
-                if k.value in seen:
-                    where = doc.place(path)
-                    raise DataError(f"{doc.name}, line {k.start_mark.line + 1}: key '{k.value}' appears twice"
-                                    f"{' in ' + where if where else ''} (first on line {seen[k.value]}); "
-                                    "each key may appear once.")
-                seen[k.value] = k.start_mark.line + 1
-                _duplicate_keys(doc, v, (*path, k.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _duplicate_keys(doc, v, (*path, i))
 
 
 # ---------------------------------------------------------------------------------------------- parties
@@ -495,12 +471,9 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     from .polls import default_parties, load_polls, merges_of
 
     p = paths.resolve(path)
-    if p.is_dir():
-        raise DataError(f"{paths.display(p)} is a folder; expected a scenario file (YAML).")
-    data = read_yaml(p, "a scenario file (YAML)")
-    doc = _Doc(p, p.read_text(encoding="utf-8"))
-    if doc.root is not None:
-        _duplicate_keys(doc, doc.root)
+    # read_yaml refuses anything but a regular file, anchors and aliases, and a key twice in one mapping
+    data, root = read_yaml(p, "a scenario file (YAML)", tree=True)
+    doc = _Doc(p, root)
     if not isinstance(data, dict):
         found = _kind(data) if data is not None else "an empty file"
         raise DataError(f"{doc.name}: expected a mapping of keys ({', '.join(TOP_KEYS[:5])}, ...) at the "
