@@ -187,6 +187,7 @@ BAD = [
     ("01_poll_thresholds", "as_of", "2022", "YYYY-MM-DD"),
     ("01_poll_thresholds", "as_of", "2022-10", "YYYY-MM-DD"),
     ("01_poll_thresholds", "as_of", "20221031", "YYYY-MM-DD"),
+    ("01_poll_thresholds", "as_of", " ", "YYYY-MM-DD"),
     ("01_poll_thresholds", "polls", "", "a data file is required"),
     ("01_poll_thresholds", "question", "who will win?", "parameter 'question'"),
     ("01_poll_thresholds", "threshold", "100", "parameter 'threshold'"),
@@ -205,6 +206,7 @@ BAD = [
     ("04_timeline", "categories", "[election, [primary]]", "item 2"),
     ("04_timeline", "focus_start", "2007-13", "parameter 'focus_start'"),
     ("04_timeline", "focus_end", "2008-02-30", "parameter 'focus_end'"),
+    ("04_timeline", "start", " ", "parameter 'start'"),
     ("04_timeline", "events", "", "a data file is required"),
     ("04_timeline", "actors", "\udcff", "UTF-8"),  # what Python makes of the byte 0xff in argv
     ("04_timeline", "start", "\ud800", "UTF-8"),

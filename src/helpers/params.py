@@ -334,7 +334,7 @@ def check_value(name: str, value, declared: dict[str, Parameter] | None = None) 
     from .data import FILE_LOADERS
 
     param = (declared or {}).get(name)
-    if isinstance(value, str) and value.strip():
+    if isinstance(value, str) and value:  # "" is "not set"; blank text is not a date
         if name in _FULL_DATE_NAMES or name.endswith("_date"):
             text = value.strip()
             try:
