@@ -8,6 +8,8 @@ kit installed and see the same project folder (data, notebooks, output folder) a
 
 from __future__ import annotations
 
+import re
+
 from .data._table import DataError
 
 
@@ -30,9 +32,42 @@ class _OwnedDaskExecutor:
             self._cluster.close()
 
 
+#: Transports of dask.distributed that reach a scheduler on another process or machine.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\])")
+
+
+def check_scheduler_address(address: str) -> None:
+    """A dask scheduler address must read ``[scheme://]host[:port]`` (scheme tcp, tls, ws, wss or ucx; port 1 to
+    65535; the default port is 8786); anything else is a DataError, before any connection is tried."""
+    expected = ("expected an address like tcp://host:8786 (scheme tcp, tls, ws, wss or ucx, a host name or IP "
+                "address, and a port from 1 to 65535).")
+    shown = repr(address[:80]) + ("..." if len(address) > 80 else "")
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme not in SCHEDULER_SCHEMES:
+        raise DataError(f"--scheduler {shown}: unknown scheme '{scheme[:20]}'; {expected}")
+    host, port = rest, None
+    if rest.startswith("["):
+        end = rest.find("]")
+        host, tail = rest[:end + 1], rest[end + 1:]
+        if end < 0 or (tail and not tail.startswith(":")):
+            raise DataError(f"--scheduler {shown}: {expected}")
+        port = tail[1:] if tail else None
+    elif ":" in rest:
+        host, _, port = rest.rpartition(":")
+    if not host or not _HOST.fullmatch(host):
+        raise DataError(f"--scheduler {shown}: '{host[:80]}' is not a host name or IP address; {expected}")
+    if port is not None and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise DataError(f"--scheduler {shown}: '{port[:20]}' is not a port number; {expected}")
+
+
 def dask_executor(scheduler: str | None, workers: int | None = None):
     """An executor on the dask scheduler at `scheduler` ("tcp://host:8786"), or on a new LocalCluster of
     `workers` single-threaded processes when no address is given."""
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:

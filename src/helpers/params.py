@@ -60,11 +60,41 @@ def _read_notebook(path: Path) -> dict:
 
     name = paths.display(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        nb = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError(f"notebook {name} does not exist.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"notebook {name} cannot be read as a notebook ({exc}).") from None
+    problem = _notebook_problem(nb)
+    if problem:
+        raise DataError(f"notebook {name} is not a Jupyter notebook: {problem}.")
+    return nb
+
+
+def _notebook_problem(nb) -> str | None:
+    """What keeps JSON `nb` from being a version 4 notebook the kit can run (None when it is one): the shape
+    papermill and nbformat rely on, checked here so that a wrong file is an error naming it, not a crash."""
+    if not isinstance(nb, dict):
+        return "expected a JSON object with 'cells', 'metadata' and 'nbformat'"
+    if nb.get("nbformat") != 4 or isinstance(nb.get("nbformat"), bool):
+        return "expected 'nbformat': 4 (the notebook format of Jupyter since 2015)"
+    if not isinstance(nb.get("metadata", {}), dict):
+        return "its 'metadata' is not a mapping"
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        return "its 'cells' is missing or not a list"
+    for i, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            return f"cell {i} is not a mapping with a 'cell_type' of code, markdown or raw"
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            return f"cell {i} has a 'source' that is neither text nor a list of lines"
+        meta = cell.get("metadata", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("tags", []), list):
+            return f"cell {i} has 'metadata' or 'tags' of the wrong kind"
+        if cell["cell_type"] == "code" and not isinstance(cell.get("outputs", []), list):
+            return f"cell {i} has 'outputs' that are not a list"
+    return None
 
 
 def parameters_cell(nb: dict) -> str | None:

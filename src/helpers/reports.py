@@ -25,13 +25,15 @@ import os
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, paths, processes
 from .data._table import DataError, read_yaml
 from .params import Parameter, check_files, read_parameters, validate
+from .processes import BuildLock
 
 # jsonschema imports the optional grammar package rfc3987-syntax when it is installed (jupyterlab pulls it in
 # through jupyter-events); it costs ~1.3 s at every nbformat import and checks only "iri" formats, which
@@ -116,6 +118,9 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
             if not _safe_name(report_name):
                 raise DataError(f"{here}: report name '{report_name}' may hold only letters, digits, '.', "
                                 "'_' and '-'.")
+            if _reserved(report_name):
+                raise DataError(f"{here}: report name '{report_name}' is reserved (index.html is the index page; "
+                                "CON, NUL and the like are device names); choose another name.")
             if report_name in seen:
                 raise DataError(f"{name}: report name '{report_name}' is used twice (reports {seen[report_name]} "
                                 f"and {i}); names must be unique.")
@@ -126,6 +131,16 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
 
 def _safe_name(name: str) -> bool:
     return bool(name) and name[0] not in ".-" and all(c.isalnum() or c in "._-" for c in name)
+
+
+#: Report names the kit keeps for itself: ``index`` (the index page) and the device names that Windows and SMB
+#: shares cannot hold as files; compared without case, for case-insensitive file systems.
+RESERVED_NAMES = frozenset({"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                            *(f"lpt{i}" for i in range(10))})
+
+
+def _reserved(name: str) -> bool:
+    return name.lower() in RESERVED_NAMES or name.split(".")[0].lower() in RESERVED_NAMES - {"index"}
 
 
 # --------------------------------------------------------------------------------------------- cache keys
@@ -172,11 +187,88 @@ def manifest_path(out: Path, name: str) -> Path:
     return out / f"{name}.json"
 
 
+#: A manifest is a few KB; anything much larger was not written by the kit.
+MANIFEST_MAX_BYTES = 16 * 1024 * 1024
+
+
 def read_manifest(out: Path, name: str) -> dict | None:
+    """The manifest of report `name`, or None when there is none or it is not a manifest the kit wrote (see
+    :func:`manifest_problem`): such a report is simply rebuilt."""
+    manifest, problem = _load_manifest(manifest_path(out, name))
+    return None if problem else manifest
+
+
+def _load_manifest(path: Path) -> tuple[dict | None, str | None]:
+    """(manifest, None), (None, None) when there is no file, or (None, what is wrong with it)."""
+    import stat
+
     try:
-        return json.loads(manifest_path(out, name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return None, "it is not a regular file"
+        if st.st_size > MANIFEST_MAX_BYTES:
+            return None, f"it is {st.st_size:,} bytes, far more than a manifest"
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    except UnicodeDecodeError:
+        return None, "it is not UTF-8 text"
+    except OSError as exc:
+        return None, f"it cannot be read ({exc.strerror or exc})"
+    try:
+        manifest = json.loads(text)
+    except ValueError as exc:
+        return None, f"it is not valid JSON (line {getattr(exc, 'lineno', '?')})"
+    problem = manifest_problem(manifest)
+    return (None, problem) if problem else (manifest, None)
+
+
+def manifest_problem(m) -> str | None:
+    """What makes `m` not a manifest the pipeline can read (None when it is fine): every field the pipeline
+    reads back must have the type the kit writes."""
+    if not isinstance(m, dict):
+        return f"it holds {type(m).__name__ if m is not None else 'null'}, not a JSON object"
+    text_or_none = ("name", "title", "status", "error", "html", "cache_key", "notebook", "started", "finished",
+                    "built")
+    for key in text_or_none:
+        if m.get(key) is not None and not isinstance(m[key], str):
+            return f"its field '{key}' is not text"
+    if not isinstance(m.get("inputs", []), list) or not all(
+            isinstance(i, dict) and isinstance(i.get("path"), str) for i in m.get("inputs", [])):
+        return "its field 'inputs' is not a list of {\"path\": ...} entries"
+    if not isinstance(m.get("outputs", {}), dict):
+        return "its field 'outputs' is not a mapping"
+    if not isinstance(m.get("sources", []), list):
+        return "its field 'sources' is not a list"
+    good = m.get("last_good")
+    if good is not None and not (isinstance(good, dict) and all(isinstance(good.get(k), str) for k in
+                                                                ("built", "html"))):
+        return "its field 'last_good' is not {\"built\": ..., \"html\": ...}"
+    for html_name in (m.get("html"), (good or {}).get("html")):
+        if html_name is not None and not _safe_name(html_name):  # linked from the index: a file name only
+            return f"it names {html_name[:80]!r}, which is not a report file name"
+    if m.get("status") == "failed" and not isinstance(m.get("error"), str):
+        return "it says 'failed' without an error"
+    return None
+
+
+def set_aside_bad_manifests(out: Path, names: list[str], say: Callable[[str], None]) -> None:
+    """Rename every manifest of `names` that the kit cannot read to ``<name>.json.bad-<time>`` (kept for a
+    look, never read again) with a note: the report is rebuilt, and no later build trips over the file."""
+    for name in names:
+        path = manifest_path(out, name)
+        _, problem = _load_manifest(path)
+        if problem is None:
+            continue
+        aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%dT%H%M%S')}")
+        try:
+            os.replace(path, aside)
+        except OSError as exc:
+            say(f"{paths.display(path)} is not a manifest the kit can read ({problem}) and cannot be set aside "
+                f"({exc.strerror or exc}); report '{name}' is rebuilt over it")
+            continue
+        say(f"{paths.display(path)} is not a manifest the kit can read ({problem}); set it aside as "
+            f"{aside.name}, and report '{name}' is rebuilt")
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -321,23 +413,49 @@ _KM_CLASS = None
 
 def kernel_manager_class():
     """Kernels talk over Unix sockets in a private temporary path (IPC transport), not TCP: no port
-    collisions when many kernels start at once, and nothing listens on the network."""
+    collisions when many kernels start at once, and nothing listens on the network. The sockets live in this
+    process's own folder (``processes.kernel_folder``), removed when the process ends, or by the next build
+    when it was killed."""
     global _KM_CLASS
     if _KM_CLASS is None:
         from jupyter_client.manager import AsyncKernelManager
 
+        from .processes import kernel_folder
+
         # nbclient notices a kernel that dies mid-report only with an async manager (a blocking one hangs).
         class IPCKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
-                import tempfile
                 import uuid
 
+                base = os.path.join(kernel_folder(), f"kernel-{uuid.uuid4().hex[:12]}")
                 kwargs["transport"] = "ipc"
-                kwargs["ip"] = os.path.join(tempfile.gettempdir(), f"ballotbook-kernel-{uuid.uuid4().hex}")
+                kwargs["ip"] = base
+                kwargs.setdefault("connection_file", f"{base}.json")  # else a tmp*.json in $TMPDIR
                 super().__init__(**kwargs)
+                _LIVE_KERNELS.add(self)
 
         _KM_CLASS = IPCKernelManager
     return _KM_CLASS
+
+
+_LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _kill_kernels() -> None:
+    """Stop at once every kernel this process started (its parent died: nobody will read the report)."""
+    import signal
+
+    for km in list(_LIVE_KERNELS):
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if not pid:
+            continue
+        try:
+            if os.getpgid(pid) == pid:  # a kernel is the leader of its own session: take its children too
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 #: Imported in a kernel before it is handed to a report: what every report notebook imports anyway.
@@ -597,10 +715,19 @@ def record_failure(spec: dict, error: str) -> None:
                                                               default=str).encode("utf-8"))
 
 
-def _warm(root: str) -> None:
-    """Worker start-up: import the heavy libraries once per worker, not once per report, and start the first
+def _warm(root: str, parent: int | None = None) -> None:
+    """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
+    kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
     report's kernel ahead."""
     global _SUPPLY
+    if parent is not None:
+        from .processes import remove_kernel_folder, watch_parent
+
+        def on_death():
+            _kill_kernels()
+            remove_kernel_folder()
+
+        watch_parent(parent, on_death)
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
     from multiprocessing.util import Finalize
 
@@ -655,30 +782,7 @@ version linked; its error is shown under its title.</p>
 
 
 # --------------------------------------------------------------------------------------------- build and run
-class BuildLock:
-    """One build per output folder at a time; a second one waits and says so."""
-
-    def __init__(self, out: Path, say: Callable[[str], None]):
-        self.path = out / ".build.lock"
-        self.say = say
-        self.f = None
-
-    def __enter__(self):
-        import fcntl
-
-        self.f = open(self.path, "a+")
-        try:
-            fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.say(f"another build is writing to {paths.display(self.path.parent)}; waiting for it to finish")
-            fcntl.flock(self.f, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        import fcntl
-
-        fcntl.flock(self.f, fcntl.LOCK_UN)
-        self.f.close()
+# BuildLock (one build per output folder; a killed build's lock is taken over) is in helpers.processes.
 
 
 def _clean_temporaries(out: Path) -> None:
@@ -758,8 +862,10 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     todo, _ = plan()
     check(todo)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with BuildLock(out_dir, progress.say):
+    with BuildLock(out_dir, progress.say), processes.marked():
         _clean_temporaries(out_dir)
+        processes.clean_stale_kernel_folders()
+        set_aside_bad_manifests(out_dir, [j.name for j in all_jobs], progress.say)
         checked = {j.name for j in todo}
         todo, keys = plan()  # again under the lock: another build may have finished meanwhile
         check([j for j in todo if j.name not in checked])
@@ -795,11 +901,15 @@ def _run_all(specs: list[dict], jobs: int | None, executor, progress: Progress, 
 
 
 def _run_round(specs, executor, workers, progress, root, retry: bool) -> tuple[int, list[dict]]:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=workers, initializer=_warm, initargs=(root,))
+    # Spawned workers, not forked: a worker shares nothing of the build process it did not ask for (no open
+    # descriptor, no lock, no thread state), and it exits by itself when the build process is gone.
+    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_warm, initargs=(root, os.getpid()))
     failed, broken = 0, []
     try:
         futures = {}
@@ -848,7 +958,9 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
     spec = {"name": target.stem, "notebook": str(nb_path), "title": None, "parameters": values,
             "out": str(target.parent), "html": target.name, "timeout": timeout, "key": None,
             "commit": git_commit(), "root": str(paths.project_root())}
-    with BuildLock(target.parent, progress.say):
+    with BuildLock(target.parent, progress.say), processes.marked():
+        processes.clean_stale_kernel_folders()
+        set_aside_bad_manifests(target.parent, [target.stem], progress.say)
         m = execute(spec)
     progress.finished(target.name, m["status"], m["duration_s"], m.get("error"))
     return 0 if m["status"] == "ok" else 1

@@ -14,6 +14,10 @@ def run(args) -> int:
         raise DataError(f"--timeout {args.timeout}: the per-cell timeout must be at least 1 second.")
     if args.scheduler and args.executor != "dask":
         raise DataError("--scheduler is only used with --executor dask.")
+    if args.scheduler is not None:
+        from ..executors import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     # The batch file and every parameter are checked before a cluster is started.
     reports.load_config(args.config)
     executor = None
