@@ -76,7 +76,8 @@ def text(s) -> str:
     ``<bdi>``; ``& < > " '`` as HTML entities, ``$`` as ``&#36;`` (no math), ``:`` as ``&#58;`` (no autolink:
     a bare URL needs "://"), every other ASCII punctuation character backslash-escaped (no emphasis, heading,
     list, link, table or ``www.`` autolink). Rendered, it shows exactly the characters of the value."""
-    return "<bdi>" + "".join(_ESCAPES.get(ch, ch) for ch in one_line(s)) + "</bdi>"
+    line = one_line(s)
+    return "<bdi>" + "".join(_ESCAPES.get(ch, ch) for ch in line) + "</bdi>" if line else ""
 
 
 _ESCAPES = {ch: "\\" + ch for ch in string.punctuation}
