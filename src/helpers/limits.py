@@ -11,6 +11,11 @@ that wraps.
 - simulation draws: 1 to :data:`MAX_DRAWS` (1,000,000; the draws are kept in memory, about 150 MB for 15
   parties).
 - seeds: 0 to :data:`MAX_SEED` (2^63 - 1).
+- ``build --jobs``: 1 to :data:`MAX_JOBS`; ``--timeout`` (per cell, seconds): 1 to :data:`MAX_TIMEOUT` (a week).
+- data files: a seats poll's party or a seats file's total at most :data:`MAX_SEATS` seats.
+
+The command line checks its whole-number options against these in one table (``helpers.cli._COUNTS``) before
+any file is read.
 
 Standard library only: the command line imports this before anything heavy.
 """

@@ -134,7 +134,9 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     """Simulate `draws` elections from poll-of-polls `shares` (percent per party) with `sample_size`
     (effective) respondents, as described in the module docstring.
 
-    seats: seats to allocate per draw (0: shares and the threshold only, e.g. a leadership first round).
+    draws: 1 to helpers.limits.MAX_DRAWS (1,000,000). seed: a whole number >= 0.
+    seats: seats to allocate per draw, 0 to helpers.limits.MAX_SEATS (10,000); 0: shares and the threshold
+    only, e.g. a leadership first round.
     threshold: percent of valid votes (0 <= t < 100). agreements: pairs of party keys (surplus-vote
     agreements); method: an allocation method of :mod:`helpers.seats` (default: 'bader-ofer' with
     agreements, 'dhondt' without). Bad arguments raise DataError."""
