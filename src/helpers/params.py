@@ -57,14 +57,16 @@ class Parameter:
 
 def _read_notebook(path: Path) -> dict:
     from . import paths
+    from .data._table import MAX_NOTEBOOK_BYTES, read_file
 
     name = paths.display(path)
+    raw = read_file(path, "a notebook (.ipynb)", MAX_NOTEBOOK_BYTES)  # a regular file, not too large
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"notebook {name} does not exist.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        nb = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"notebook {name} cannot be read as a notebook ({exc}).") from None
+    except RecursionError:
+        raise DataError(f"notebook {name} cannot be read as a notebook (its JSON is nested too deeply).") from None
     problem = _notebook_problem(nb)
     if problem:
         raise DataError(f"notebook {name} is not a Jupyter notebook: {problem}.")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, paths, processes
-from .data._table import DataError, read_yaml
+from .data._table import DataError, excerpt, read_yaml
 from .params import Parameter, check_files, read_parameters, validate
 from .processes import BuildLock
 
@@ -91,7 +91,7 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
         for key in ("name", "notebook"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise DataError(f"{here}: '{key}' is missing or not text.")
-        here = f"{name}, report '{entry['name']}'"
+        here = f"{name}, report '{excerpt(entry['name'], 40)}'"
         nb_path = paths.resolve(entry["notebook"])
         if not nb_path.is_file():
             raise DataError(f"{here}: notebook {entry['notebook']} does not exist.")
@@ -109,15 +109,14 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
                 values = validate(nb_path, given, declared=declared)
             except DataError as exc:
                 raise DataError(f"{here}: {exc}") from None
-            try:
-                report_name = entry["name"].format(**{k: v for k, v in {**{k: p.default for k, p in
-                                                       declared.items()}, **values}.items()})
-            except (KeyError, IndexError, ValueError) as exc:
-                raise DataError(f"{here}: the name refers to {exc}, which is not a parameter of the "
-                                "notebook.") from None
+            fields = _name_fields(entry["name"], here, declared)
+            report_name = entry["name"].format_map({f: values.get(f, declared[f].default) for f in fields})
+            if len(report_name) > MAX_NAME:
+                raise DataError(f"{here}: report name '{excerpt(report_name)}' has {len(report_name):,} "
+                                f"characters; at most {MAX_NAME} are allowed (it names files).")
             if not _safe_name(report_name):
-                raise DataError(f"{here}: report name '{report_name}' may hold only letters, digits, '.', "
-                                "'_' and '-'.")
+                raise DataError(f"{here}: report name '{excerpt(report_name)}' may hold only letters, digits, "
+                                "'.', '_' and '-'.")
             if _reserved(report_name):
                 raise DataError(f"{here}: report name '{report_name}' is reserved (index.html is the index page; "
                                 "CON, NUL and the like are device names); choose another name.")
@@ -127,6 +126,37 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
             seen[report_name] = i
             jobs.append(Job(report_name, entry["notebook"], title, values, declared))
     return jobs
+
+
+#: Most characters in a report name (it names reports/<name>.html and .json; file names hold 255 bytes).
+MAX_NAME = 120
+
+
+def _name_fields(template: str, here: str, declared: dict[str, Parameter]) -> set[str]:
+    """The parameters a report name template substitutes (``thresholds-{as_of}``). Only plain fields are
+    allowed: ``{name}`` of a parameter of the notebook, with no attribute or index (``{as_of.year}``,
+    ``{x[0]}``), position (``{0}``, ``{}``), conversion (``{x!r}``) or format spec (``{x:>9}``); DataError
+    otherwise, so a template can neither reach into a value nor build a huge name."""
+    import string
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise DataError(f"{here}: the name is not a valid template ({exc}); write a parameter as {{name}} and "
+                        "a brace as {{ or }}.") from None
+    fields = set()
+    for _, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if not field_name.isidentifier() or conversion is not None or spec:
+            shown = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise DataError(f"{here}: the name's field '{excerpt(shown, 40)}' is not a plain parameter name; a "
+                            "name may only substitute parameters as {name} (no '.', '[', '!' or ':').")
+        if field_name not in declared:
+            raise DataError(f"{here}: the name refers to '{excerpt(field_name, 40)}', which is not a parameter "
+                            "of the notebook.")
+        fields.add(field_name)
+    return fields
 
 
 def _safe_name(name: str) -> bool:
