@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -210,6 +211,18 @@ def test_dev_zero_is_refused_without_reading_it(tmp_path, kernel_starts, i):
     proc = cli(*_targets(tmp_path, "/dev/zero")[i])
     assert_clean_error(proc, "/dev/zero", "is a device, not a regular file")
     assert kernel_starts == []
+
+
+@pytest.mark.parametrize("special", ["pipe", "/dev/zero"])
+def test_a_build_whose_parameter_names_a_pipe_or_dev_zero_is_refused(tmp_path, fifo, kernel_starts, special):
+    """The build hashes every data file for its cache key before checking it: that hash must not open a pipe
+    (it blocked forever) or stream /dev/zero."""
+    target = fifo if special == "pipe" else special
+    config = tmp_path / "r.yml"
+    config.write_text(f"reports:\n  - {{name: a, notebook: {TL}, parameters: {{events: '{target}'}}}}\n")
+    proc = cli("build", "--config", config, "--out", tmp_path / "out")
+    assert_clean_error(proc, "report 'a'", "events", Path(target).name, "not a regular file")
+    assert kernel_starts == [] and not (tmp_path / "out").exists()
 
 
 def test_a_symlink_to_dev_zero_is_refused(tmp_path):

@@ -175,8 +175,21 @@ def _reserved(name: str) -> bool:
 
 # --------------------------------------------------------------------------------------------- cache keys
 def sha256_file(path: str | Path) -> str | None:
+    """The file's SHA-256, or None when it is missing, unreadable, not a regular file or over every size limit
+    of the kit: a named pipe or /dev/zero named by a parameter is then refused by its loader (exit 2), instead of
+    blocking or streaming forever here, before the check."""
+    import stat
+
+    from .data._table import MAX_CSV_BYTES, MAX_NOTEBOOK_BYTES, MAX_YAML_BYTES
+
     try:
-        with open(path, "rb") as f:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max(MAX_CSV_BYTES, MAX_NOTEBOOK_BYTES, MAX_YAML_BYTES):
+            return None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
             return hashlib.file_digest(f, "sha256").hexdigest() if hasattr(hashlib, "file_digest") else \
                 hashlib.sha256(f.read()).hexdigest()
     except OSError:
