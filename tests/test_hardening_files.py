@@ -158,6 +158,8 @@ def test_keys_equal_as_values_are_one_key(tmp_path):
     ("a: 2022-13-01\n", ["line 1, column 4", "'2022-13-01' is not a valid value", "month"]),
     ("a: " + "7" * 5000 + "\n", ["line 1, column 4", "is not a valid value"]),
     ("a: " + "[" * 5000 + "]" * 5000 + "\n", ["nested more than 50 levels"]),
+    ("a: \x00\n", ["not valid YAML", "#x0000"]),
+    ("? [1, 2]\n: 3\n", ["line 1, column 3", "unhashable key"]),
 ])
 def test_yaml_that_raised_python_exceptions_is_a_clean_error(tmp_path, text, needles):
     config = tmp_path / "r.yml"

@@ -444,14 +444,16 @@ def parse_yaml(text: str, name: str, *, tree: bool = False):
     file, line and column otherwise."""
     import yaml
 
-    loader = _loader_class()(text)
+    loader = None
     try:
+        loader = _loader_class()(text)  # checks the characters first: a NUL or other control is an error here
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except (_Refused, yaml.YAMLError) as exc:
         raise _yaml_error(name, exc) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return (data, node) if tree else data
 
 
