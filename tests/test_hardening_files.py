@@ -28,6 +28,7 @@ from helpers.data._table import (
     read_table,
     read_yaml,
 )
+from helpers.params import read_parameters
 
 NB = "notebooks/01_poll_thresholds.ipynb"       # parameters polls, threshold, as_of, draws, ...
 NB2 = "notebooks/02_coalition_scenarios.ipynb"  # parameter scenario
@@ -274,7 +275,7 @@ def test_a_file_over_its_limit_is_refused(tmp_path, name, limit, args, shown):
 @pytest.mark.parametrize("load, limit", [
     (lambda f: read_table(f, ["list", "votes"]), MAX_CSV_BYTES),
     (lambda f: read_yaml(f, "a test file"), MAX_YAML_BYTES),
-    (lambda f: __import__("helpers.params").params.read_parameters(f), MAX_NOTEBOOK_BYTES),
+    (read_parameters, MAX_NOTEBOOK_BYTES),
 ], ids=["csv", "yaml", "notebook"])
 def test_a_file_over_its_limit_is_refused_before_it_is_read(tmp_path, load, limit):
     f = _sparse(tmp_path / "big", limit + 1)
@@ -379,7 +380,6 @@ def test_a_plain_name_template_still_names_each_report(tmp_path):
 
 
 def test_a_name_template_uses_the_notebook_default_when_no_value_is_given(tmp_path):
-    from helpers.params import read_parameters
     from helpers.reports import load_config
 
     default = read_parameters(ROOT / NB)["draws"].default
@@ -390,7 +390,8 @@ def test_a_name_template_uses_the_notebook_default_when_no_value_is_given(tmp_pa
 def test_a_name_longer_than_a_file_name_can_be_is_refused(tmp_path):
     proc = cli("build", "--config", _config(tmp_path, "t-{polls}", "{polls: " + "p" * 5000 + ".csv}"),
                "--out", tmp_path / "out")
-    assert proc.returncode == 2 and len(proc.stderr) < 400, proc.stderr
+    assert_clean_error(proc, "r.yml", "5,006 characters; at most 120")
+    assert len(proc.stderr) < 400, proc.stderr
 
 
 # ------------------------------------------------------------------------------------------------- memory
