@@ -158,7 +158,7 @@ class BuildLock:
         try:
             try:
                 fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another process holds it
                 holder = self._holder()
                 who = f" (process {holder['pid']})" if holder else ""
                 self.say(f"another build{who} is writing to {paths.display(self.path.parent)}; waiting for it to "
@@ -169,8 +169,11 @@ class BuildLock:
                 self._take_over(holder)
             record = {"pid": os.getpid(), "start": process_start(os.getpid()) or "",
                       "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            os.ftruncate(self.fd, 0)
-            os.pwrite(self.fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+            try:
+                os.ftruncate(self.fd, 0)
+                os.pwrite(self.fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+            except OSError:
+                pass  # a full disk: the lock holds all the same, only the record of its holder is missing
         except BaseException:
             os.close(self.fd)
             self.fd = None
