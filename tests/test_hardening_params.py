@@ -317,12 +317,21 @@ def test_the_coalition_notebooks_minus_one_poll_error_is_accepted_from_the_comma
         validate(ROOT / "notebooks/01_poll_thresholds.ipynb", {"poll_error": "-1"}, from_text=True)
 
 
-# --------------------------------------------------------------------------------------------- -o ''
-def test_run_with_an_empty_output_is_refused(tmp_path, kernel_starts):
+# ------------------------------------------------------------------------------- -o '' and other blank paths
+@pytest.mark.parametrize("args, flag", [
+    (["run", TIMELINE, "-o", ""], "-o ''"),
+    (["run", TIMELINE, "-o", "  "], "-o '  '"),
+    (["build", "--out", ""], "--out ''"),
+    (["build", "--config", ""], "--config ''"),
+    (["run-one", "--index", "0", "--out", ""], "--out ''"),
+    (["seats", "data/knesset/results/2022-11-01.csv", "--agreements", ""], "--agreements ''"),
+], ids=["run-o", "run-o-spaces", "build-out", "build-config", "run-one-out", "seats-agreements"])
+def test_a_blank_path_is_refused(tmp_path, kernel_starts, args, flag):
     reports = ROOT / "reports"
     before = sorted((p.name, p.stat().st_mtime_ns) for p in reports.iterdir()) if reports.exists() else None
-    proc = run_cli("run", TIMELINE, "-o", "", cwd=tmp_path)
-    assert_clean_error(proc, "-o ''", ".html")
+    proc = run_cli(*[str(ROOT / a) if a == "data/knesset/results/2022-11-01.csv" else a for a in args],
+                   cwd=tmp_path)
+    assert_clean_error(proc, flag, "blank")
     assert kernel_starts == []
     after = sorted((p.name, p.stat().st_mtime_ns) for p in reports.iterdir()) if reports.exists() else None
     assert after == before

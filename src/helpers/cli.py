@@ -149,14 +149,26 @@ _PATH_ARGUMENTS = {
 }
 
 
+#: How each path argument is written on the command line (for messages).
+_PATH_FLAGS = {"out": "--out", "config": "--config", "output": "-o", "agreements": "--agreements"}
+
+
 def _absolute_paths(args) -> None:
+    """Make every file argument absolute. A blank one is bad input: it would otherwise mean the working
+    directory (so `-o ''` or `--out ''` would write into the current folder or reports/)."""
     import os
+
+    from .data._table import DataError
 
     for name in _PATH_ARGUMENTS.get(args.command, ()):
         value = getattr(args, name, None)
         if name == "config" and value == "reports.yml":
             continue  # the default: the project's own batch file, found from any folder inside the project
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and not value.strip():
+            flag = _PATH_FLAGS.get(name, name.upper())
+            raise DataError(f"{flag} '{value}': expected a path, got blank text"
+                            + (f" (leave {flag} out for the default)." if name in _PATH_FLAGS else "."))
+        if isinstance(value, str):
             setattr(args, name, os.path.abspath(os.path.expanduser(value)))
 
 
@@ -171,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
-    _absolute_paths(args)
     module = importlib.import_module(f"helpers.commands.{args.command.replace('-', '_')}")
     try:
+        _absolute_paths(args)
         check_counts(args)
         return int(module.run(args) or 0)
     except KeyboardInterrupt:

@@ -8,8 +8,6 @@ from ..data._table import DataError
 def run(args) -> int:
     from .. import reports
 
-    if args.output is not None and not args.output.strip():
-        raise DataError("-o '': the output must name an .html file (leave -o out for reports/NOTEBOOK.html).")
     given: dict = {}
     for name, value in args.parameter:
         if name in given:
