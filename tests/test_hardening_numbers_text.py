@@ -138,6 +138,29 @@ def test_coalition_counts_refuse_a_majority_beyond_the_bound():
     assert paths_to_majority(sim, 61).table["p_majority"].max() > 0
 
 
+@pytest.mark.parametrize("parties, seats_each", [(3000, 1), (150, 3), (25, 400)])
+def test_exact_power_refuses_a_computation_beyond_its_bound(tmp_path, parties, seats_each):
+    """Exact power grows with parties squared times seats: past limits.MAX_POWER_WORK it is refused with the
+    reason (it used to run for minutes, or for ever at 3,000 parties)."""
+    path = tmp_path / "s.csv"
+    path.write_text("party,seats\n" + "".join(f"p{i},{seats_each}\n" for i in range(parties)), encoding="utf-8")
+    assert parties ** 2 * (parties * seats_each) > limits.MAX_POWER_WORK
+    assert_clean_error(run_cli("coalitions", path, "--power"), "too large", "merge")
+
+
+def test_exact_power_within_the_bound_still_works(tmp_path):
+    """A large real-sized case inside the bound: 14 parties in a 10,000-seat house; shares sum to 1."""
+    import json
+
+    path = tmp_path / "s.csv"
+    path.write_text("party,seats\n" + "".join(f"p{i},{700 + i}\n" for i in range(14)), encoding="utf-8")
+    proc = run_cli("coalitions", path, "--power", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert sum(r["banzhaf"] for r in rows) == pytest.approx(1) and sum(r["shapley_shubik"] for r in rows) == \
+        pytest.approx(1)
+
+
 def test_data_files_bound_seats(tmp_path):
     seats = tmp_path / "seats.csv"
     seats.write_text("party,seats\na,40000\nb,10\n", encoding="utf-8")

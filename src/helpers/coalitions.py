@@ -33,6 +33,7 @@ from math import factorial
 import numpy as np
 
 from .data._table import DataError
+from .limits import MAX_POWER_WORK
 
 __all__ = ["Coalition", "majority_of", "winning_coalitions", "minimal_winning_coalitions", "banzhaf",
            "shapley_shubik", "power", "majorities", "pivot_counts", "resolve_party", "coalitions_frame"]
@@ -222,6 +223,11 @@ def _swing_table(seats, majority):
     if not 1 <= majority <= total:
         raise DataError(f"The majority must be between 1 and the {total} seats; got {majority}.")
     active = [i for i, (_, n) in enumerate(items) if n > 0]
+    work = len(active) ** 2 * total
+    if work > MAX_POWER_WORK:
+        raise DataError(f"Exact power for {len(active)} parties with seats over {total:,} seats is too large a "
+                        f"computation (parties squared times seats is {work:,}; at most {MAX_POWER_WORK:,}, "
+                        "a few seconds); merge small parties.")
     table = {}
     for i in active:
         others = [items[j][1] for j in active if j != i]
@@ -236,7 +242,10 @@ def banzhaf(seats, majority: int | None = None) -> dict[str, tuple[int, float]]:
     """Banzhaf power: party -> (raw swings, normalised share of all swings, 0-1). A swing is a winning
     coalition that loses when the party leaves. Parties with no seats have none; counted over the parties
     with seats, without vetoes or blocs."""
-    items, active, table = _swing_table(seats, majority)
+    return _banzhaf(*_swing_table(seats, majority))
+
+
+def _banzhaf(items, active, table) -> dict[str, tuple[int, float]]:
     raw = {items[i][0]: int(sum(table[i])) for i in active}
     total = sum(raw.values())
     return {name: (raw.get(name, 0), raw.get(name, 0) / total if total else 0.0) for name, _ in items}
@@ -245,7 +254,10 @@ def banzhaf(seats, majority: int | None = None) -> dict[str, tuple[int, float]]:
 def shapley_shubik(seats, majority: int | None = None) -> dict[str, float]:
     """Shapley-Shubik power: party -> the share (0-1) of the orderings of the parties with seats in which
     the party's joining first reaches the majority."""
-    items, active, table = _swing_table(seats, majority)
+    return _shapley_shubik(*_swing_table(seats, majority))
+
+
+def _shapley_shubik(items, active, table) -> dict[str, float]:
     n = len(active)
     out = {}
     for i in active:
@@ -259,9 +271,10 @@ def power(seats, majority: int | None = None):
     """A DataFrame: party, seats, banzhaf_swings, banzhaf (0-1), shapley_shubik (0-1), in input order."""
     import pandas as pd
 
-    items = _seat_items(seats)
-    b = banzhaf(seats, majority)
-    s = shapley_shubik(seats, majority)
+    swings = _swing_table(seats, majority)  # the costly part, computed once for both indices
+    items = swings[0]
+    b = _banzhaf(*swings)
+    s = _shapley_shubik(*swings)
     return pd.DataFrame({"party": [n for n, _ in items], "seats": [k for _, k in items],
                          "banzhaf_swings": [b[n][0] for n, _ in items],
                          "banzhaf": [b[n][1] for n, _ in items],

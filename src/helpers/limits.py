@@ -12,6 +12,8 @@ that wraps.
   parties).
 - seeds: 0 to :data:`MAX_SEED` (2^63 - 1).
 - ``build --jobs``: 1 to :data:`MAX_JOBS`; ``--timeout`` (per cell, seconds): 1 to :data:`MAX_TIMEOUT` (a week).
+- exact power (``coalitions --power``): parties with seats squared times seats at most
+  :data:`MAX_POWER_WORK`.
 - data files: a seats poll's party or a seats file's total at most :data:`MAX_SEATS` seats.
 
 The command line checks its whole-number options against these in one table (``helpers.cli._COUNTS``) before
@@ -32,6 +34,8 @@ MAX_SEED = 2**63 - 1
 MAX_TIMEOUT = 7 * 24 * 3600
 #: Most reports built at once.
 MAX_JOBS = 1024
+#: Most work for exact a-priori power (parties with seats, squared, times the seats): about 5 s at the bound.
+MAX_POWER_WORK = 2_000_000
 #: Bits of the signed integers seat draws are stored in (int16 holds up to 32,767 >= MAX_SEATS).
 SEAT_DTYPE_BITS = 16
 
