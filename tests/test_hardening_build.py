@@ -380,3 +380,21 @@ def test_names_like_the_reserved_ones_are_accepted(tmp_path, kernel_starts):
     proc = run_cli("run-one", "--list", cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["0", "index-2022", "1", "console"]
+
+
+# ------------------------------------------------------------------------------------- bad output folders
+@pytest.mark.parametrize("args, needles", [
+    (["build", "--out", "{d}/file"], ["file", "is a file, not a folder"]),
+    (["build", "--out", "{d}/file/sub"], ["file/sub", "cannot be created"]),
+    (["build", "--out", "/dev/null"], ["/dev/null", "is a file, not a folder"]),
+    (["build", "--out", "/proc/ballotbook-reports"], ["/proc/ballotbook-reports", "cannot be created"]),
+    (["run", "notebooks/04_timeline.ipynb", "-o", "{d}/file/x.html"], ["file", "is a file, not a folder"]),
+    (["run", "notebooks/04_timeline.ipynb", "-o", "/proc/x.html"], ["/proc", "cannot be written to"]),
+], ids=["out-is-a-file", "out-under-a-file", "out-dev-null", "out-in-proc", "run-under-a-file", "run-in-proc"])
+def test_an_output_folder_that_cannot_be_one_is_exit_2(tmp_path, kernel_starts, args, needles):
+    (tmp_path / "file").write_text("not a folder\n", encoding="utf-8")
+    proc = run_cli(*[a.replace("{d}", str(tmp_path)) for a in args])
+    assert_clean_error(proc, *needles)
+    assert kernel_starts == []
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "not a folder\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

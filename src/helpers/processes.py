@@ -154,7 +154,13 @@ class BuildLock:
 
         # Only ever opened here, and closed in __exit__: closing any descriptor of a file drops this process's
         # POSIX locks on it.
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            from .data._table import DataError
+
+            raise DataError(f"the output folder {paths.display(self.path.parent)} cannot be written to "
+                            f"({exc.strerror or exc}).") from None
         try:
             try:
                 fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -94,7 +94,8 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
         here = f"{name}, report '{excerpt(entry['name'], 40)}'"
         nb_path = paths.resolve(entry["notebook"])
         if not nb_path.is_file():
-            raise DataError(f"{here}: notebook {entry['notebook']} does not exist.")
+            what = "is not a regular file" if nb_path.exists() else "does not exist"
+            raise DataError(f"{here}: notebook {entry['notebook']} {what}.")
         title = entry.get("title")
         if title is not None and not isinstance(title, str):
             raise DataError(f"{here}: 'title' must be text.")
@@ -904,7 +905,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     # Every data file a report will read is checked before anything is written or any kernel starts.
     todo, _ = plan()
     check(todo)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
     with BuildLock(out_dir, progress.say), processes.marked():
         _clean_temporaries(out_dir)
         processes.clean_stale_kernel_folders()
@@ -984,6 +985,20 @@ def _run_round(specs, executor, workers, progress, root, retry: bool) -> tuple[i
     return failed, broken
 
 
+def make_output_folder(folder: Path, flag: str) -> None:
+    """Create the output folder (and its parents), or say in one sentence why it cannot be: a file stands
+    there, or the file system refuses (no permission, read-only, no such device)."""
+    shown = paths.display(folder)
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{flag}: {shown} is a file, not a folder; name a folder for the reports.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{flag}: the folder {shown} cannot be created ({exc.strerror or exc}).") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DataError(f"{flag}: the folder {shown} is not writable.")
+
+
 def run_notebook(notebook: str, given: dict, output: str | None = None, timeout: int = 600,
                  stream=None) -> int:
     """``ballotbook run``: one notebook with parameters from the command line into one HTML file (and its
@@ -996,7 +1011,7 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
     target = target if target.is_absolute() else Path.cwd() / target
     if target.suffix.lower() != ".html":
         raise DataError(f"-o {output}: the output must be an .html file.")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_output_folder(target.parent, f"-o {output}")
     progress = Progress(1, stream)
     spec = {"name": target.stem, "notebook": str(nb_path), "title": None, "parameters": values,
             "out": str(target.parent), "html": target.name, "timeout": timeout, "key": None,
