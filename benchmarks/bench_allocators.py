@@ -4,7 +4,7 @@ Run ``.venv/bin/python benchmarks/bench_allocators.py`` (or ``make bench``); ``m
 
 Inputs are Knesset-sized: 100,000 Dirichlet draws of vote shares around a Knesset-like profile of 16 lists
 (the 2022 lists, shares moved so that about 12 clear the 3.25% threshold; two sit near it), turned into whole
-votes out of 10^9 per draw (``helpers.seats.to_vote_counts``), the threshold applied exactly, and the four
+votes out of 10^9 per draw (``helpers.models.seats.to_vote_counts``), the threshold applied exactly, and the four
 2022 surplus agreements for Bader-Ofer. Baselines, on the same vote counts and in the same run:
 
 - votelib 0.4: ``Conditioned(RelativeThreshold(3.25%), HighestAverages('d_hondt'))``, on 2,000 draws (it is
@@ -45,7 +45,7 @@ AGREEMENTS = [("shas", "utj"), ("likud", "religious_zionism"), ("meretz", "labor
 
 def draws(n: int = DRAWS, seed: int = 0) -> np.ndarray:
     """(n, 16) whole vote counts out of 10^9 per draw."""
-    from helpers.seats import to_vote_counts
+    from helpers.models.seats import to_vote_counts
 
     base = np.array(list(PROFILE.values()), dtype=float)
     shares = np.random.default_rng(seed).dirichlet(base / base.sum() * CONCENTRATION, size=n)
@@ -94,7 +94,7 @@ def _best(fn, repeat: int) -> tuple[float, object]:
 
 
 def main(n_draws: int = DRAWS, votelib_draws: int = VOTELIB_DRAWS, repeat: int = 3) -> dict:
-    from helpers.seats import allocate_batch
+    from helpers.models.seats import allocate_batch
 
     counts = draws(n_draws)
     names = list(PROFILE)

@@ -87,7 +87,7 @@ COPIES = 4  # reports per notebook in the per-notebook comparison
 
 
 def main() -> dict:
-    from helpers import reports
+    from helpers.pipeline import reports
 
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:

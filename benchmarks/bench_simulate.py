@@ -4,8 +4,8 @@ Run ``python benchmarks/bench_simulate.py``. It uses the shipped 2022 polls (13 
 the four surplus-vote agreements of 2022 that join polled lists and an election-day error of 1.5 points, and
 prints the time for:
 
-- end to end: poll of polls + 100,000 draws of shares + seats for every draw (``helpers.simulate.simulate``);
-- allocation only: ``helpers.seats.allocate_batch`` on the same 100,000 draws (Bader-Ofer, threshold and
+- end to end: poll of polls + 100,000 draws of shares + seats for every draw (``helpers.models.simulate.simulate``);
+- allocation only: ``helpers.models.seats.allocate_batch`` on the same 100,000 draws (Bader-Ofer, threshold and
   agreements applied to every draw), timed on its own.
 """
 
@@ -21,8 +21,8 @@ AGREEMENTS = [("shas", "utj"), ("likud", "religious_zionism"), ("meretz", "labor
 
 
 def main(draws: int = DRAWS, repeat: int = 3) -> dict:
-    from helpers import polls, seats, simulate
     from helpers.data.polls import load_polls
+    from helpers.models import polls, seats, simulate
 
     table = load_polls("data/polls/knesset-2022.csv")
     t0 = time.perf_counter()

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, assert_clean_error, run_cli, run_cli_process
-from helpers import scenarios as scen
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
+from helpers.models import scenarios as scen
 
 NOTEBOOK = "notebooks/02_coalition_scenarios.ipynb"
 

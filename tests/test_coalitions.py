@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from helpers import data
-from helpers.coalitions import (
+from helpers.core.errors import DataError
+from helpers.models.coalitions import (
     banzhaf,
     majorities,
     majority_of,
@@ -25,7 +26,6 @@ from helpers.coalitions import (
     shapley_shubik,
     winning_coalitions,
 )
-from helpers.data import DataError
 
 
 def official_2022() -> dict[str, int]:

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT, golden_rows
 from helpers import data
-from helpers.data import DataError
+from helpers.core.errors import DataError
 
 HEADER = "date,actors,category,description\n"
 

@@ -158,7 +158,7 @@ def test_stale_kernel_files_are_removed_and_live_ones_kept(short_tmpdir, monkeyp
     older versions that nothing listens on; a live process's folder and a socket someone listens on stay."""
     import socket
 
-    from helpers import processes
+    from helpers.pipeline import processes
 
     monkeypatch.setattr(tempfile, "tempdir", str(short_tmpdir))
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -188,7 +188,7 @@ def test_the_lock_is_not_held_by_a_child_of_the_build_that_outlives_it(tmp_path)
     script = textwrap.dedent(f"""
         import os, sys, time
         from pathlib import Path
-        from helpers.processes import BuildLock
+        from helpers.pipeline.processes import BuildLock
         lock = BuildLock(Path({str(tmp_path)!r}), print)
         lock.__enter__()
         child = os.fork()
@@ -207,7 +207,7 @@ def test_the_lock_is_not_held_by_a_child_of_the_build_that_outlives_it(tmp_path)
     try:
         assert alive(child)
         notes: list[str] = []
-        from helpers.processes import BuildLock
+        from helpers.pipeline.processes import BuildLock
 
         with BuildLock(tmp_path, notes.append):
             assert alive(child)  # taken while the child (which lives 60 s) still has the file open
@@ -223,7 +223,7 @@ def test_the_lock_is_not_held_by_a_child_of_the_build_that_outlives_it(tmp_path)
 def test_a_recorded_holder_that_is_alive_is_not_reported_as_taken_over(tmp_path):
     (tmp_path / ".build.lock").write_text(json.dumps({"pid": os.getppid(), "start": ""}))
     notes: list[str] = []
-    from helpers.processes import BuildLock
+    from helpers.pipeline.processes import BuildLock
 
     with BuildLock(tmp_path, notes.append):
         pass
@@ -234,7 +234,7 @@ def test_a_second_taker_waits_while_the_holder_lives(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from helpers.processes import BuildLock
+        from helpers.pipeline.processes import BuildLock
         with BuildLock(Path({str(tmp_path)!r}), print):
             print("held", flush=True)
             time.sleep(3)
@@ -244,7 +244,7 @@ def test_a_second_taker_waits_while_the_holder_lives(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         notes: list[str] = []
-        from helpers.processes import BuildLock
+        from helpers.pipeline.processes import BuildLock
 
         with BuildLock(tmp_path, notes.append):
             assert (tmp_path / "leaving").exists()  # we got the lock only after the holder let go
@@ -283,7 +283,7 @@ def test_json_that_is_not_a_notebook_is_a_sentence_naming_it(tmp_path, kernel_st
 
 
 def test_the_shipped_notebooks_are_notebooks():
-    from helpers.params import read_parameters
+    from helpers.pipeline.parameters import read_parameters
 
     for nb in sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb")):
         assert read_parameters(nb), nb
@@ -307,7 +307,7 @@ BAD_MANIFESTS = {
 
 @pytest.mark.parametrize("content", list(BAD_MANIFESTS.values()), ids=list(BAD_MANIFESTS))
 def test_a_bad_manifest_is_read_as_none_set_aside_and_the_index_still_written(tmp_path, content):
-    from helpers.reports import read_manifest, set_aside_bad_manifests, write_index
+    from helpers.pipeline.reports import read_manifest, set_aside_bad_manifests, write_index
 
     out = tmp_path / "reports"
     out.mkdir()
@@ -359,7 +359,7 @@ def test_a_malformed_scheduler_address_is_a_sentence(tmp_path, kernel_starts, ad
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "scheduler.example.org:8786", "tls://[::1]:8786",
                                      "tcp://dask-scheduler"])
 def test_well_formed_scheduler_addresses_pass_the_check(address):
-    from helpers.executors import check_scheduler_address
+    from helpers.pipeline.executors import check_scheduler_address
 
     check_scheduler_address(address)
 

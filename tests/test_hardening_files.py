@@ -18,17 +18,17 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, assert_clean_error, run_cli, run_cli_process
+from helpers.core.errors import DataError
 from helpers.data._table import (
     MAX_COLUMNS,
     MAX_CSV_BYTES,
     MAX_NOTEBOOK_BYTES,
     MAX_YAML_BYTES,
-    DataError,
     read_file,
     read_table,
     read_yaml,
 )
-from helpers.params import read_parameters
+from helpers.pipeline.parameters import read_parameters
 
 NB = "notebooks/01_poll_thresholds.ipynb"       # parameters polls, threshold, as_of, draws, ...
 NB2 = "notebooks/02_coalition_scenarios.ipynb"  # parameter scenario
@@ -88,7 +88,7 @@ def test_alias_bomb_in_a_scenario_file_is_refused(tmp_path, kernel_starts):
     bomb.write_text(SCENARIO + alias_bomb() + "blocs: {a: *l8}\n")
     # the loader itself, in a child process under a timeout
     child = loader_in_child("from helpers.data.scenarios import load_scenario\n"
-                            "from helpers.data import DataError\n"
+                            "from helpers.core.errors import DataError\n"
                             f"try:\n    load_scenario({str(bomb)!r})\n"
                             "except DataError as exc:\n    print(exc)\n")
     assert child.returncode == 0, child.stderr
@@ -370,7 +370,7 @@ def test_name_templates_are_plain_fields_only(tmp_path, template, needles):
 
 
 def test_a_plain_name_template_still_names_each_report(tmp_path):
-    from helpers.reports import load_config
+    from helpers.pipeline.reports import load_config
 
     config = _config(tmp_path, "thresholds-{as_of}",
                      "[{as_of: '2022-10-01'}, {as_of: '2022-10-15', threshold: 2.0}]")
@@ -380,7 +380,7 @@ def test_a_plain_name_template_still_names_each_report(tmp_path):
 
 
 def test_a_name_template_uses_the_notebook_default_when_no_value_is_given(tmp_path):
-    from helpers.reports import load_config
+    from helpers.pipeline.reports import load_config
 
     default = read_parameters(ROOT / NB)["draws"].default
     jobs = load_config(_config(tmp_path, "t-{draws}", "{}"))

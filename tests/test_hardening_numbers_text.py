@@ -1,6 +1,6 @@
 """Issue 12, part D: no silent wrong numbers, and text from data stays text.
 
-Numbers: seats, draws and every count option have documented bounds (helpers.limits) checked at every entry
+Numbers: seats, draws and every count option have documented bounds (helpers.core.limits) checked at every entry
 point (command line, engine functions, scenario files, data files), seat draws live in an integer type the bound
 fits, and a seats poll with no seats at all is "nothing to compute". Text: a party name holding a line break, a
 bare URL, "$...$", a right-to-left override or a zero-width space renders, through the renderer nbconvert uses
@@ -20,8 +20,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, assert_clean_error, run_cli, run_cli_process, visit
-from helpers import limits
-from helpers.data import DataError
+from helpers.core import limits
+from helpers.core.errors import DataError
 
 ONE_POLL = ROOT / "tests" / "data" / "polls-one-poll.csv"
 VOTES_2022 = ROOT / "data" / "knesset" / "results" / "2022-11-01.csv"
@@ -72,8 +72,8 @@ def test_the_largest_house_is_allowed_and_exact():
 
 
 def test_engine_functions_check_the_same_bounds():
-    from helpers.seats import allocate, allocate_batch
-    from helpers.simulate import simulate
+    from helpers.models.seats import allocate, allocate_batch
+    from helpers.models.simulate import simulate
 
     shares = {"a": 60.0, "b": 40.0}
     with pytest.raises(DataError, match="10,000"):
@@ -90,7 +90,7 @@ def test_engine_functions_check_the_same_bounds():
 
 
 def test_seat_draws_use_an_integer_type_the_bound_fits():
-    from helpers.simulate import SEAT_DTYPE, simulate
+    from helpers.models.simulate import SEAT_DTYPE, simulate
 
     assert np.iinfo(SEAT_DTYPE).max >= limits.MAX_SEATS
     sim = simulate({"a": 99.0, "b": 1.0}, 100_000, draws=20, seats=limits.MAX_SEATS, threshold=0)
@@ -106,7 +106,7 @@ def test_seat_draws_use_an_integer_type_the_bound_fits():
 @example(seats=limits.MAX_SEATS, shares=[95.0, 5.0], seed=0, method="dhondt")
 @example(seats=limits.MAX_SEATS, shares=[50.0, 50.0], seed=1, method="bader-ofer")
 def test_simulated_seats_are_never_negative_and_fill_the_house(seats, shares, seed, method):
-    from helpers.simulate import simulate
+    from helpers.models.simulate import simulate
 
     sim = simulate({f"p{i}": s for i, s in enumerate(shares)}, 2000, draws=30, seed=seed, seats=seats,
                    threshold=0, method=method)
@@ -129,8 +129,8 @@ def test_scenario_files_bound_seats_and_majority(tmp_path):
 
 
 def test_coalition_counts_refuse_a_majority_beyond_the_bound():
-    from helpers.scenarios import paths_to_majority
-    from helpers.simulate import simulate
+    from helpers.models.scenarios import paths_to_majority
+    from helpers.models.simulate import simulate
 
     sim = simulate({"a": 60.0, "b": 40.0}, 1000, draws=20, seats=120, threshold=0)
     with pytest.raises(DataError, match="majority"):
@@ -249,8 +249,8 @@ TEMPLATES = {
 def test_say_renders_data_as_its_own_characters_and_nothing_else(template, value):
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    from helpers import tables
-    from helpers.plaintext import one_line
+    from helpers.core.text import one_line
+    from helpers.views import tables
 
     source = tables.markdown(template, v=value)
     assert "$" not in source  # a Markdown viewer with MathJax (JupyterLab) finds no math
@@ -266,7 +266,8 @@ def test_say_renders_data_as_its_own_characters_and_nothing_else(template, value
 def test_escaped_values_survive_the_report_sanitiser():
     import nbformat
 
-    from helpers import reports, tables
+    from helpers.pipeline import reports
+    from helpers.views import tables
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
@@ -285,7 +286,7 @@ def test_escaped_values_survive_the_report_sanitiser():
 def test_tables_show_data_on_one_line_without_bidi_controls(value):
     import pandas as pd
 
-    from helpers import tables
+    from helpers.views import tables
 
     frame = pd.DataFrame({"Party": [value], "Seats": [3]})
     markup = tables.to_html(frame, caption=value)
@@ -294,13 +295,13 @@ def test_tables_show_data_on_one_line_without_bidi_controls(value):
     assert parsed.links == []
     for bad in ("\n", "\r", "\u2028", "\u2029", "\u202e", "<b>"):
         assert bad not in markup
-    from helpers.plaintext import one_line
+    from helpers.core.text import one_line
 
     assert html.unescape(markup).count(f">{one_line(value)}</") == 2  # the caption and the cell, as text
 
 
 def test_chart_labels_are_one_line_without_bidi_controls():
-    from helpers.charts import plain_label
+    from helpers.views.charts import plain_label
 
     assert plain_label(HEADING) == "x # Likud wins 70 seats"
     assert plain_label("\u202eABC 123") == "ABC 123"

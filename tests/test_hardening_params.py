@@ -18,8 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import BALLOTBOOK, ROOT, assert_clean_error, notebook_json, run_cli, run_cli_process
-from helpers.data import DataError
-from helpers.params import MAX_ITEMS, MAX_TEXT, Parameter, coerce, injected_source, read_parameters, validate
+from helpers.core.errors import DataError
+from helpers.pipeline.parameters import (
+    MAX_ITEMS,
+    MAX_TEXT,
+    Parameter,
+    coerce,
+    injected_source,
+    read_parameters,
+    validate,
+)
 
 TIMELINE = ROOT / "notebooks/04_timeline.ipynb"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -144,7 +152,7 @@ def test_any_plain_value_is_written_as_a_literal_that_reads_back_exactly(values)
 def test_inject_parameters_puts_the_cell_after_the_parameters_cell_and_records_the_values():
     import nbformat
 
-    from helpers.reports import inject_parameters
+    from helpers.pipeline.reports import inject_parameters
 
     nb = nbformat.read(str(TIMELINE), as_version=4)
     before = [c.source for c in nb.cells]
@@ -284,7 +292,7 @@ def _as_text(value) -> str:
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_every_notebooks_defaults_pass_its_own_checks_from_text_and_from_yaml(notebook):
-    from helpers.params import check_files
+    from helpers.pipeline.parameters import check_files
 
     declared = read_parameters(notebook)
     defaults = {k: p.default for k, p in declared.items()}

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from conftest import ROOT, assert_clean_error, make_project, notebook_json
-from helpers.data import DataError
-from helpers.params import Parameter, coerce, read_parameters, validate
+from helpers.core.errors import DataError
+from helpers.pipeline.parameters import Parameter, coerce, read_parameters, validate
 
 TIMELINE = ROOT / "notebooks/04_timeline.ipynb"
 

@@ -13,15 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import polls as model
-from helpers.data import DataError
-from helpers.data.polls import (
-    bloc_at,
-    find_party,
-    load_parties,
-    load_polls,
-    merges_of,
-)
+from helpers.core.errors import DataError
+from helpers.data.polls import bloc_at, find_party, load_parties, load_polls, merges_of
+from helpers.models import polls as model
 
 ROOT = Path(__file__).resolve().parents[1]
 POLLS = ROOT / "data" / "polls"

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, golden_rows
-from helpers import primaries as P
-from helpers.data import DataError
+from helpers.core.errors import DataError
 from helpers.data import primaries as D
+from helpers.models import primaries as P
 
 DATA = ROOT / "data" / "primaries"
 @pytest.fixture(scope="module")

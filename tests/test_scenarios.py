@@ -14,12 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from helpers import coalitions, simulate
-from helpers import scenarios as scen
-from helpers.data import DataError, knesset
+from helpers.core.errors import DataError
+from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import Politics, Step, WhatIf, load_scenario
-from helpers.seats import allocate
+from helpers.models import coalitions, simulate
+from helpers.models import scenarios as scen
+from helpers.models.seats import allocate
 
 POLLS_2022 = "data/polls/knesset-2022.csv"
 

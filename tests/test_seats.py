@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, golden_rows
 from helpers import data
-from helpers.data import DataError
-from helpers.seats import METHODS, Threshold, allocate
+from helpers.core.errors import DataError
+from helpers.models.seats import METHODS, Threshold, allocate
 
 ELECTIONS = ["2003-01-28", "2006-03-28", "2009-02-10", "2013-01-22", "2022-11-01"]
 DIVISOR_METHODS = ["dhondt", "sainte-lague", "modified-sainte-lague"]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from helpers.data import DataError
-from helpers.seats import METHODS, VOTE_SCALE, allocate, allocate_batch, to_vote_counts
+from helpers.core.errors import DataError
+from helpers.models.seats import METHODS, VOTE_SCALE, allocate, allocate_batch, to_vote_counts
 
 PROFILE = np.array([24.0, 16.0, 10.0, 9.0, 7.5, 6.0, 5.0, 4.5, 4.2, 4.0, 3.7, 3.5, 2.0, 0.3, 0.2, 0.1])
 AGREEMENTS = [(4, 5), (0, 2), (10, 9), (1, 3)]  # as in 2022: Shas-UTJ, Likud-RZ, Meretz-Labor, YA-NU

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 from helpers import data
-from helpers.data import DataError
+from helpers.core.errors import DataError
 
 DATES = ["2003-01-28", "2006-03-28", "2009-02-10", "2013-01-22", "2022-11-01"]
 POLL_KEYS_2022 = {"likud", "yesh_atid", "religious_zionism", "national_unity", "shas", "utj",

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import seats as engine
-from helpers import simulate as sim_model
-from helpers.data import DataError
+from helpers.core.errors import DataError
+from helpers.models import seats as engine
+from helpers.models import simulate as sim_model
 
 #: One poll of 600 respondents, 12 parties (README test vector): a, b, c poll 4.0%, 3.5% and 3.0%.
 VECTOR = {"a": 4.0, "b": 3.5, "c": 3.0, "d": 30.0, "e": 20.0, "f": 10.0, "g": 8.0, "h": 7.0, "i": 5.5,

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 matplotlib.use("Agg")
 
 from conftest import ROOT  # noqa: E402
-from helpers import data, timeline  # noqa: E402
-from helpers.charts import timeline as chart  # noqa: E402
+from helpers import data  # noqa: E402
+from helpers.models import timeline
+from helpers.views.charts import timeline as chart  # noqa: E402
 
 
 @pytest.fixture(scope="module")

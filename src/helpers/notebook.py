@@ -19,7 +19,7 @@ def start() -> None:
     """House style for charts and tables; call once after the parameters cell."""
     import pandas as pd
 
-    from . import charts
+    from helpers.views import charts
 
     charts.use_style()
     pd.set_option("display.max_rows", 200)
@@ -76,7 +76,7 @@ def record_inputs() -> None:
     """Display the data files this kernel read (the pipeline runs this in a last, hidden cell)."""
     from IPython.display import display
 
-    from . import paths
+    from helpers.core import paths
 
     display({INPUTS_MIME: {"files": list(paths.FILES_READ)}, "text/plain": ""}, raw=True)
 

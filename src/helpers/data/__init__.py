@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 
-from ._table import DataError, Table, fail, read_table, where  # noqa: F401
-
 #: Notebook parameters that name a data file, and the loader that validates it ("module:function" in this
 #: package). The pipeline loads such a file before any kernel starts, so a bad file is exit 2 with the
 #: loader's message. A parameter with one of these names means the same kind of file in every notebook.

@@ -1,4 +1,4 @@
-"""Key and name columns, read one way by every loader (the rule: :func:`helpers.plaintext.normalise_name`).
+"""Key and name columns, read one way by every loader (the rule: :func:`helpers.core.text.normalise_name`).
 
 A name is compared as its normalised form: NFC, no zero-width or bidi characters, single spaces. So
 ``Likud`` and ``Likud`` + a zero-width space are the same party, a duplicate check sees them as one, and a
@@ -7,12 +7,12 @@ name made only of invisible characters is empty.
 
 from __future__ import annotations
 
-from ..plaintext import normalise_name
-from ._table import Table, fail
+from helpers.core.text import normalise_name
+from helpers.data._table import Table, fail
 
 
 def names(table: Table, column: str, *, required: bool = True) -> list[str]:
-    """The column's values normalised (:func:`~helpers.plaintext.normalise_name`); a required cell that holds
+    """The column's values normalised (:func:`~helpers.core.text.normalise_name`); a required cell that holds
     nothing but invisible characters is an error naming the row, as an empty cell is."""
     out = []
     for value, row in zip(table.text(column, required=required), table.rows, strict=True):

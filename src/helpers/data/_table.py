@@ -19,13 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .. import paths
-
-
-class DataError(ValueError):
-    """Bad input, bad parameters or bad config: the message is one or two sentences a user can act on.
-
-    The command line turns it into exit code 2 with no traceback."""
+from helpers.core import paths
+from helpers.core.errors import DataError
 
 
 def where(file: str | os.PathLike | None, row: int | None = None, column: str | None = None) -> str:

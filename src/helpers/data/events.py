@@ -13,8 +13,9 @@ import datetime as dt
 
 import pandas as pd
 
-from ._names import name_list, names
-from ._table import DataError, fail, read_table
+from helpers.core.errors import DataError
+from helpers.data._names import name_list, names
+from helpers.data._table import fail, read_table
 
 PRECISIONS = ("day", "month", "year")
 COLUMNS = ["date", "actors", "category", "description"]

@@ -17,9 +17,10 @@ from fractions import Fraction
 
 import pandas as pd
 
-from ..limits import MAX_SEATS
-from ._names import names as name_column
-from ._table import DataError, fail, parse_fraction, read_table
+from helpers.core.errors import DataError
+from helpers.core.limits import MAX_SEATS
+from helpers.data._names import names as name_column
+from helpers.data._table import fail, parse_fraction, read_table
 
 ELECTIONS_FILE = "data/knesset/elections.csv"
 
@@ -102,7 +103,7 @@ def _percent(text: str) -> Fraction:
 def load_elections(path: str | os.PathLike = ELECTIONS_FILE) -> pd.DataFrame:
     """The elections file: one row per election, columns ``date`` (Timestamp), ``knesset`` (int64),
     ``valid_votes`` and ``ballots_cast`` (int64), ``threshold_percent`` (float, percent of valid votes),
-    ``threshold`` (the same as an exact Fraction, for :func:`helpers.seats.allocate`), ``seats`` (int64), then
+    ``threshold`` (the same as an exact Fraction, for :func:`helpers.models.seats.allocate`), ``seats`` (int64), then
     any other columns as text. Sorted by date.
 
     DataError for a missing column, a bad date or number, a repeated date, or more valid votes than

@@ -19,7 +19,7 @@ either ``share`` (percent of valid votes) or ``seats`` (or both). Optional colum
 Any other column is kept as text.
 
 Errors (DataError naming file, row and column): a date that is not a real day, seats that are not whole
-numbers from 0 to 10,000 (``helpers.limits.MAX_SEATS``), a seats poll whose every party has 0 seats (nothing to
+numbers from 0 to 10,000 (``helpers.core.limits.MAX_SEATS``), a seats poll whose every party has 0 seats (nothing to
 compute), a share outside 0..100, a sample size that is not a whole number > 0 (empty is allowed), the
 same party twice in one poll, a poll whose rows disagree on date, pollster or sample size, a poll mixing
 rows with only seats and rows with only shares, and a share poll whose figures sum to more than
@@ -39,11 +39,12 @@ import re
 
 import pandas as pd
 
-from .. import paths
-from ..limits import MAX_SEATS
-from ..plaintext import normalise_name
-from ._names import name_list, names
-from ._table import DataError, Table, fail, read_table
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.core.limits import MAX_SEATS
+from helpers.core.text import normalise_name
+from helpers.data._names import name_list, names
+from helpers.data._table import Table, fail, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
 HOUSE_SEATS = 120

@@ -22,9 +22,9 @@ import os
 
 import pandas as pd
 
-from ..plaintext import normalise_name
-from ._names import names as name_column
-from ._table import fail, parse_date, read_table
+from helpers.core.text import normalise_name
+from helpers.data._names import names as name_column
+from helpers.data._table import fail, parse_date, read_table
 
 RESULTS = ("winner", "runoff", "out")
 KINDS = ("candidate", "ballot_option")

@@ -62,7 +62,7 @@ excluded when a member was. A pair inside a merger loses its surplus agreement; 
 outside list passes to the joint list (when it has none yet). A dropped list leaves the blocs, coalitions and
 vetoes; a split list's parts take its place in them (its surplus agreement lapses).
 
-Every problem is a :class:`~helpers.data.DataError` naming the file, the place in it (``vetoes[0][1]``,
+Every problem is a :class:`~helpers.core.errors.DataError` naming the file, the place in it (``vetoes[0][1]``,
 ``what_if[1] ('Jewish Home withdraws').steps[0].drop``) with its line, and what was expected; an unknown party
 name lists the closest known names. The files a scenario names are loaded and checked with their own loaders,
 and the what-ifs are dry-run against the base's lists (a step naming a list that is not running is an error).
@@ -76,10 +76,11 @@ import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
-from .. import paths
-from ..limits import MAX_SEATS
-from ..plaintext import normalise_name
-from ._table import DataError, excerpt
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.core.limits import MAX_SEATS
+from helpers.core.text import normalise_name
+from helpers.data._table import excerpt
 
 #: Election-day error (points) when a scenario on polls does not give one: the threshold report's default.
 DEFAULT_POLL_ERROR = 1.5
@@ -323,7 +324,7 @@ class _Names:
         self.lookup: dict[str, str] = {}
         self.labels: dict[str, str] = {}
         if registry is not None:
-            from .polls import party_lookup
+            from helpers.data.polls import party_lookup
 
             self.lookup.update(party_lookup(registry))
             self.labels.update(zip(registry["key"], registry["name"], strict=True))
@@ -466,9 +467,9 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
 
     Loads the files it names (polls or results, agreements) with their loaders and dry-runs every what-if
     against the base's lists. Raises DataError naming the file, the place and its line."""
-    from . import knesset
-    from ._table import read_yaml
-    from .polls import default_parties, load_polls, merges_of
+    from helpers.data import knesset
+    from helpers.data._table import read_yaml
+    from helpers.data.polls import default_parties, load_polls, merges_of
 
     p = paths.resolve(path)
     # read_yaml refuses anything but a regular file, anchors and aliases, and a key twice in one mapping

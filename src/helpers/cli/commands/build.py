@@ -1,0 +1,33 @@
+"""ballotbook build: every report of reports.yml into reports/ (see helpers.pipeline.reports.build)."""
+
+from __future__ import annotations
+
+from helpers.core.errors import DataError
+
+
+def run(args) -> int:
+    from helpers.pipeline import reports
+
+    if args.jobs is not None and args.jobs < 1:
+        raise DataError(f"--jobs {args.jobs}: the number of reports built at once must be at least 1.")
+    if args.timeout < 1:
+        raise DataError(f"--timeout {args.timeout}: the per-cell timeout must be at least 1 second.")
+    if args.scheduler and args.executor != "dask":
+        raise DataError("--scheduler is only used with --executor dask.")
+    if args.scheduler is not None:
+        from helpers.pipeline.executors import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
+    # The batch file and every parameter are checked before a cluster is started.
+    reports.load_config(args.config)
+    executor = None
+    if args.executor == "dask":
+        from helpers.pipeline.executors import dask_executor
+
+        executor = dask_executor(args.scheduler, args.jobs)
+    try:
+        return reports.build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
+                             timeout=args.timeout, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)

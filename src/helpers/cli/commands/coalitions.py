@@ -1,0 +1,84 @@
+"""``ballotbook coalitions SEATS.csv [--majority N] [--veto A,B]... [--require A]... [--all] [--power]
+[--format csv|json]``
+
+Coalitions from a seats file (``party,seats``; other columns ignored). Parties are named as in the file, in
+any letter case; an unknown name is exit 2 with the closest known names.
+
+Default output (contract in DESIGN.md): the minimal winning coalitions (every member needed), one row each,
+columns ``members`` (joined by ``+``, largest party first), ``seats``, ``surplus`` (seats - majority).
+``--all`` lists every winning coalition instead. Sorted by seats, most first, then by members (largest party
+first). ``--majority`` defaults to floor(total / 2) + 1 (61 of 120). ``--veto A,B`` (repeatable) drops every
+coalition holding both; ``--require A`` (repeatable) keeps only coalitions holding A, and then "minimal" means
+that every other member is needed. JSON: a list of objects with the same keys plus ``parties`` (the members
+as a list).
+
+``--power`` prints a-priori power instead: ``party,seats,banzhaf_swings,banzhaf,shapley_shubik`` (shares
+0-1, unrounded), over every coalition of the parties with seats; vetoes and requirements do not apply to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+from helpers.core.errors import DataError
+from helpers.data.knesset import load_seats
+from helpers.models.coalitions import majority_of, power, resolve_party, winning_coalitions
+
+
+def _veto(text: str, parties: list[str]) -> tuple[str, str]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise DataError(f"--veto '{text}' must name two parties separated by a comma, such as --veto A,B.")
+    a, b = (resolve_party(p, parties, "party in --veto") for p in parts)
+    if a == b:
+        raise DataError(f"--veto '{text}' names the same party twice.")
+    return a, b
+
+
+def run(args) -> int:
+    frame = load_seats(args.seats)
+    items = list(zip(frame["party"].astype(str), (int(s) for s in frame["seats"]), strict=True))
+    parties = [p for p, _ in items]
+    total = sum(s for _, s in items)
+    if args.majority is not None and not 1 <= args.majority <= total:
+        raise DataError(f"--majority must be between 1 and the {total} seats in the file "
+                        f"(got {args.majority}).")
+    majority = majority_of(total) if args.majority is None else args.majority
+    vetoes = [_veto(v, parties) for v in args.veto]
+    required = [resolve_party(r, parties, "party in --require") for r in args.require]
+
+    if args.power:
+        if vetoes or required:
+            sys.stderr.write("ballotbook coalitions: note: --veto and --require do not apply to --power "
+                             "(a-priori power over every coalition).\n")
+        table = power(items, majority)
+        rows = table.to_dict("records")
+        columns = ["party", "seats", "banzhaf_swings", "banzhaf", "shapley_shubik"]
+        if args.format == "json":
+            out = [{"party": r["party"], "seats": int(r["seats"]), "banzhaf_swings": int(r["banzhaf_swings"]),
+                    "banzhaf": float(r["banzhaf"]), "shapley_shubik": float(r["shapley_shubik"])}
+                   for r in rows]
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            for r in rows:
+                writer.writerow([r["party"], int(r["seats"]), int(r["banzhaf_swings"]),
+                                 repr(float(r["banzhaf"])), repr(float(r["shapley_shubik"]))])
+        return 0
+
+    found = winning_coalitions(items, majority, vetoes=vetoes, required=required, minimal=not args.all)
+    if not found:
+        sys.stderr.write(f"ballotbook coalitions: note: no coalition reaches {majority} seats under these "
+                         "conditions.\n")
+    if args.format == "json":
+        print(json.dumps([{**c.as_dict(), "parties": list(c.members)} for c in found], indent=2,
+                         ensure_ascii=False))
+    else:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["members", "seats", "surplus"])
+        for c in found:
+            writer.writerow([c.name, c.seats, c.surplus])
+    return 0

@@ -1,0 +1,94 @@
+"""``ballotbook seats VOTES.csv [--seats 120] [--threshold 0] [--method M] [--agreements PAIRS.csv]
+[--format csv|json] [--audit]``
+
+Allocate seats from a votes file. VOTES.csv has ``list,votes`` (other columns ignored) and holds every list
+that ran: the threshold is a percent of the file's total votes (valid votes), compared exactly. PAIRS.csv has
+``list_a,list_b``, one surplus-vote agreement per row. ``--method`` defaults to ``bader-ofer`` when agreements
+are given and ``dhondt`` otherwise.
+
+Output (contract in DESIGN.md): one row per list in input order, every list kept, columns
+``list,votes,seats,tie``; ``tie`` is true for the lists in an exact tie for the last seat (the seat goes to
+the first of them in the file, and a note on stderr says so). JSON: a list of objects with the same keys.
+
+``--audit`` prints the allocation's steps instead (threshold cut, gauge, initial seats, each seat given one at
+a time with the quotient that won it, agreement splits): columns ``step,seat,list,votes,quotient,
+quotient_exact,seats,note`` where ``quotient`` is a decimal (6 places at most) and ``quotient_exact`` the
+exact fraction.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from fractions import Fraction
+
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.data.knesset import load_pairs, load_votes
+from helpers.models.seats import allocate
+
+AUDIT_COLUMNS = ["step", "seat", "list", "votes", "quotient", "quotient_exact", "seats", "note"]
+
+
+def _decimal(q) -> str:
+    if q is None:
+        return ""
+    q = Fraction(q)
+    if q.denominator == 1:
+        return str(q.numerator)
+    text = f"{float(round(q, 6)):.6f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _exact(q) -> str:
+    return "" if q is None else str(Fraction(q))
+
+
+def run(args) -> int:
+    from helpers.cli import check_counts
+
+    check_counts(args)  # --seats within helpers.core.limits, before any file is read
+    if not 0 <= args.threshold < 100:  # also refuses nan
+        raise DataError(f"--threshold is a percent of valid votes with 0 <= t < 100 "
+                        f"(got {args.threshold:g}).")
+    frame = load_votes(args.votes)
+    votes = list(zip(frame["list"].astype(str), (int(v) for v in frame["votes"]), strict=True))
+    pairs = load_pairs(args.agreements) if args.agreements else []
+    try:
+        result = allocate(votes, seats=args.seats, threshold=args.threshold, method=args.method,
+                          agreements=pairs)
+    except DataError as exc:
+        text = str(exc)
+        if pairs and "surplus agreement" in text:
+            raise DataError(f"{paths.display(paths.resolve(args.agreements))}: {text}") from None
+        raise
+    if result.has_tie:
+        tied = [n for n, t in zip(result.lists, result.tie, strict=True) if t]
+        note = next((r["note"] for r in reversed(result.audit) if r["step"] == "tie"), "")
+        sys.stderr.write(f"ballotbook seats: note: {', '.join(tied)} are in an exact tie ({note}).\n")
+
+    if args.audit:
+        rows = [{**r, "quotient": _decimal(r["quotient"]), "quotient_exact": _exact(r["quotient"])}
+                for r in result.audit]
+        if args.format == "json":
+            out = [{k: (None if r[k] in ("", None) and k not in ("note",) else r[k]) for k in AUDIT_COLUMNS}
+                   for r in rows]
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(AUDIT_COLUMNS)
+            for r in rows:
+                writer.writerow(["" if r[k] is None else r[k] for k in AUDIT_COLUMNS])
+        return 0
+
+    if args.format == "json":
+        out = [{"list": n, "votes": v, "seats": s, "tie": t}
+               for n, v, s, t in zip(result.lists, result.votes, result.seats, result.tie, strict=True)]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["list", "votes", "seats", "tie"])
+        for n, v, s, t in zip(result.lists, result.votes, result.seats, result.tie, strict=True):
+            writer.writerow([n, v, s, "true" if t else "false"])
+    return 0

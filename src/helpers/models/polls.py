@@ -1,0 +1,612 @@
+"""Polls model: from published polls to vote shares, a poll of polls, trends and house effects.
+
+Pure functions over the polls DataFrame of :func:`helpers.data.polls.load_polls`; no I/O, no plotting.
+Shares are percentages of valid votes (0-100) unless a name says otherwise.
+
+**Seats to shares.** Israeli polls publish seats, and a party under the threshold shows 0 seats: that means
+"below the threshold", not "no support". A seats poll becomes shares like this (:func:`poll_shares`):
+
+- a party with 0 seats counts as the percentage the poll published for it (``share_if_below``) when there is
+  one, otherwise as half the threshold (``threshold / 2``: the middle of "somewhere between 0 and the
+  threshold"; with a threshold of 0 it counts as 0);
+- the parties with seats share what is left in proportion to their seats plus one half:
+  ``share = (seats + 1/2) / (S + m/2) * (100 - sum of the below-threshold shares)``, where ``m`` is the
+  number of parties with seats and ``S`` the house size (120) or the poll's own seat total when that is
+  larger. The half seat undoes the D'Hondt/Bader-Ofer rounding, which leaves a list about half a seat short
+  of its exact quota on average (4 seats of 120 means about 3.5%, not 3.2%). A party with seats has cleared
+  the threshold in that poll, so its share is never put below the threshold. A poll that lists only some
+  parties (its seats sum to less than 120) still gives those parties shares on about the right scale.
+
+Share polls are taken as published; undecided respondents and rounding make them sum to a little under or
+over 100, which the final normalisation of the average absorbs (undecided voters are assumed to split like
+the decided).
+
+**Poll of polls** (:func:`poll_of_polls`) as of a date uses only polls dated (published) on or before it, and
+leaves out polls marked partial. Poll *i*, published ``age_i`` days before the as-of date with ``n_i``
+respondents (``DEFAULT_SAMPLE_SIZE`` = 600 when the poll does not say), weighs
+
+    w_i = n_i * 0.5 ** (age_i / half_life_days)
+
+so a poll counts half as much for every half-life that passes, and a poll of 1,000 respondents counts twice
+as much as one of 500 (as it would if the respondents were pooled). A party's average is
+``sum(w_i * share_ik) / sum(w_i)`` over the polls that list it; the averages are then scaled to sum to 100.
+The **effective sample size** is ``sum(w_i)``: the respondents behind the average, discounted by age. It is
+what the simulation's Dirichlet posterior uses (``share x effective sample size`` respondents per party).
+
+A poll column that merges several lists (``jewish_home+national_union``, ``arab_joint``) is split between its
+members in proportion to the members' averages in the polls that list them separately (same weights); when no
+poll as of the date lists them separately, the merged column stays one party.
+
+**House effects** (:func:`house_effects`): each poll's share for a party minus a centred trend at the poll's
+date (every poll before and after it, weighted ``n_j * 0.5 ** (|days apart| / half_life_days)``), averaged
+over the pollster's polls: points by which a pollster tends to run above (+) or below (-) the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.core.errors import DataError
+
+#: Respondents assumed for a poll that does not publish its sample size (a typical Israeli poll: 500-700).
+DEFAULT_SAMPLE_SIZE = 600
+#: Half-life of a poll's weight, in days.
+DEFAULT_HALF_LIFE_DAYS = 7.0
+#: Seats in the Knesset, the house a seats poll refers to.
+HOUSE_SEATS = 120
+#: The first-round line of a two-round leadership contest (Labor: 40% wins outright).
+FIRST_ROUND_LINE = 40.0
+#: A threshold at or above this (percent) cannot be a parliament's electoral threshold: it is a first-round
+#: line.
+FIRST_ROUND_MIN = 20.0
+
+
+def _day(value) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(str(value).strip()) if isinstance(value, str) else value)
+    except ValueError:
+        raise DataError(f"as_of '{value}' is not a date written YYYY-MM-DD.") from None
+
+
+def questions(polls: pd.DataFrame) -> list[str]:
+    """The poll questions in the file, most-asked first ('' for the usual vote intention)."""
+    per_poll = polls.drop_duplicates("poll_id")["question"].tolist()
+    counts = Counter(per_poll)
+    return sorted(counts, key=lambda q: (-counts[q], per_poll.index(q)))
+
+
+def select_question(polls: pd.DataFrame, question: str = "") -> tuple[pd.DataFrame, str]:
+    """The polls that asked `question` (letter case ignored), and the question chosen.
+
+    With `question` empty: the question asked by the most polls (the first in the file on a tie), so a file
+    of vote-intention polls is used whole and a leadership file uses its first-round polls."""
+    asked = questions(polls)
+    if not question:
+        question = asked[0]
+    match = [q for q in asked if q.casefold() == question.strip().casefold()]
+    if not match:
+        listed = ", ".join(f"'{q}'" for q in asked if q)
+        raise DataError(f"no poll in {polls.attrs.get('path', 'the polls file')} asked '{question}'; the "
+                        f"questions are {listed or 'none'}.")
+    out = polls[polls["question"] == match[0]].copy()
+    out.attrs = dict(polls.attrs)
+    return out, match[0]
+
+
+def contest_kind(polls: pd.DataFrame, threshold: float) -> str:
+    """'parliament' (seats to allocate) or 'first-round' (a leadership contest's first round: shares only).
+
+    A file is a first-round contest when none of its polls gives seats and either it has poll questions
+    (a leadership file: 'first round', 'runoff') or the line is at least ``FIRST_ROUND_MIN`` percent."""
+    has_seats = bool((polls["kind"] == "seats").any())
+    if has_seats:
+        return "parliament"
+    asks = bool((polls["question"] != "").any())
+    return "first-round" if asks or threshold >= FIRST_ROUND_MIN else "parliament"
+
+
+def contest_line(kind: str, threshold: float) -> float:
+    """The line a party or candidate must clear (percent): the threshold, or for a first-round contest given
+    a parliament-sized threshold (below ``FIRST_ROUND_MIN``), the first-round line ``FIRST_ROUND_LINE``."""
+    if kind == "first-round" and threshold < FIRST_ROUND_MIN:
+        return FIRST_ROUND_LINE
+    return float(threshold)
+
+
+def overview(polls: pd.DataFrame, as_of=None) -> dict:
+    """Facts about the polls up to `as_of` for a report's opening lines: polls, pollsters, first, last
+    (dates), kind ('seats', 'share' or 'mixed'), seats_off (seats polls not summing to the house size),
+    merged (polls with a merged column), no_sample_size (polls without a sample size), partial (polls
+    marked partial), later (polls after `as_of`, not used), exit (exit polls among those used)."""
+    when = _day(as_of) or polls["date"].max()
+    use = polls[polls["date"] <= when]
+    per = use.drop_duplicates("poll_id")
+    merged = use.loc[use["flag_merged"], "poll_id"].nunique()
+    kinds = set(per["kind"])
+    return {
+        "polls": int(len(per)), "pollsters": int(per["pollster"].nunique()),
+        "first": per["date"].min().date().isoformat() if len(per) else "",
+        "last": per["date"].max().date().isoformat() if len(per) else "",
+        "as_of": when.date().isoformat(),
+        "kind": kinds.pop() if len(kinds) == 1 else "mixed",
+        "seats_off": int(per["flag_seats_total"].sum()), "merged": int(merged),
+        "no_sample_size": int(per["flag_sample_size_missing"].sum()), "partial": int(per["partial"].sum()),
+        "later": int(polls.loc[polls["date"] > when, "poll_id"].nunique()),
+        "exit": int(per["poll_type"].str.contains("exit", case=False).sum()),
+    }
+
+
+def flag_notes(facts: dict, house_seats: int = HOUSE_SEATS) -> list[str]:
+    """Plain sentences about what was flagged in the polls (from :func:`overview`), for a report."""
+    notes = []
+    if facts["seats_off"]:
+        notes.append(f"{facts['seats_off']} of the polls do not sum to {house_seats} seats (kept; their "
+                     f"seats are read on a {house_seats}-seat scale, so a poll listing only some parties "
+                     "still counts for those it lists)")
+    if facts["merged"]:
+        notes.append(f"{facts['merged']} polls have a column merging several lists (split between them in "
+                     "proportion to the polls that list them separately)")
+    if facts["no_sample_size"]:
+        notes.append(f"{facts['no_sample_size']} polls give no sample size (counted as {DEFAULT_SAMPLE_SIZE} "
+                     "respondents)")
+    if facts["partial"]:
+        notes.append(f"{facts['partial']} polls report only some parties' figures (shown, not averaged)")
+    if facts.get("exit"):
+        notes.append(f"{facts['exit']} of them are exit polls or exit-poll projections, taken on the day "
+                     "of the vote itself")
+    if facts["later"]:
+        notes.append(f"{facts['later']} polls published after {facts['as_of']} are left out")
+    return notes
+
+
+def smallest_list_seats(threshold: float, seats: int, passing_share: float) -> int:
+    """Seats won by a list sitting exactly on the threshold (percent) when the passing lists hold
+    `passing_share` percent of the votes: floor(threshold x seats / passing_share), as the Bader-Ofer gauge
+    gives (3.25% of 120 seats with 96% passing: 4 seats)."""
+    if passing_share <= 0:
+        return 0
+    return int(np.floor(threshold * seats / passing_share + 1e-9))
+
+
+def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_SEATS) -> pd.DataFrame:
+    """Each poll's figure for each party as a share (percent of valid votes), by the rule in the module
+    docstring. Columns: poll_id, date, pollster, sample_size (Int64), party, share (percent), published
+    (the poll's own figure: seats or percent), source: 'share', 'seats', 'below (published %)' or
+    'below (assumed threshold/2)'."""
+    if not 0 <= threshold < 100:
+        raise DataError(f"threshold {threshold:g} is outside 0 <= threshold < 100 (percent of valid votes).")
+    out = []
+    for pid, poll in polls.groupby("poll_id", sort=False):
+        poll = poll.copy()
+        if poll["kind"].iloc[0] == "share":
+            poll["share_pct"] = poll["share"].astype(float)
+            poll["published"] = poll["share"].astype(float)
+            poll["source"] = "share"
+        else:
+            seats = poll["seats"].astype(int).to_numpy()
+            below = seats == 0
+            given = poll["share_if_below"].to_numpy(dtype=float)
+            below_share = np.where(np.isnan(given), threshold / 2.0, given)
+            below_total = float(below_share[below].sum())
+            if below_total >= 100:
+                raise DataError(f"poll '{pid}' puts {below_total:g}% under the threshold, so its seats leave "
+                                "no share for the parties that win them.")
+            # D'Hondt-type rules give a list about half a seat less than its exact quota on average, so
+            # seats + 1/2 is the unbiased measure of a list's votes.
+            denominator = max(int(seats.sum()), house_seats) + 0.5 * int((~below).sum())
+            won = np.maximum((seats + 0.5) / denominator * (100.0 - below_total), threshold)
+            share = np.where(below, below_share, won)
+            poll["share_pct"] = share
+            poll["published"] = seats.astype(float)
+            poll["source"] = np.where(below, np.where(np.isnan(given), "below (assumed threshold/2)",
+                                                      "below (published %)"), "seats")
+        out.append(poll)
+    frame = pd.concat(out, ignore_index=True) if out else polls.iloc[0:0].assign(share_pct=[], published=[],
+                                                                                 source=[])
+    return pd.DataFrame({
+        "poll_id": frame["poll_id"], "date": frame["date"], "pollster": frame["pollster"],
+        "sample_size": frame["sample_size"], "party": frame["party"],
+        "share": frame["share_pct"].astype(float), "published": frame["published"].astype(float),
+        "source": frame["source"].astype(str),
+    })
+
+
+def recency_weights(dates: pd.Series, as_of, half_life_days: float = DEFAULT_HALF_LIFE_DAYS) -> np.ndarray:
+    """``0.5 ** (age_days / half_life_days)`` for polls dated `dates` seen from `as_of` (age 0 or more)."""
+    if not half_life_days > 0:
+        raise DataError(f"half_life_days must be above 0 (got {half_life_days:g}).")
+    age = (pd.Timestamp(as_of) - pd.to_datetime(dates)).dt.days.to_numpy(dtype=float)
+    return 0.5 ** (np.maximum(age, 0.0) / half_life_days)
+
+
+@dataclass
+class PollOfPolls:
+    """A poll of polls as of a date.
+
+    shares: percent of valid votes per party (sums to 100), largest first. weights: one row per poll used
+    (poll_id, date, pollster, age_days, sample_size as used, recency, weight, weight_share).
+    effective_sample_size: sum of the weights (respondents, discounted by age). by_poll: the per-poll shares
+    that went in (after splitting merged columns), long."""
+
+    as_of: pd.Timestamp
+    shares: pd.Series
+    weights: pd.DataFrame
+    effective_sample_size: float
+    by_poll: pd.DataFrame
+    half_life_days: float
+    threshold: float
+    question: str = ""
+    excluded: list = field(default_factory=list)
+    merged: dict = field(default_factory=dict)
+
+    @property
+    def parties(self) -> list[str]:
+        return list(self.shares.index)
+
+    @property
+    def n_polls(self) -> int:
+        return len(self.weights)
+
+    def table(self) -> pd.DataFrame:
+        """party, share (percent), respondents (share x effective sample size), polls listing the party."""
+        listed = self.by_poll.groupby("party")["poll_id"].nunique()
+        return pd.DataFrame({
+            "party": self.shares.index,
+            "share": self.shares.to_numpy(),
+            "respondents": self.shares.to_numpy() / 100 * self.effective_sample_size,
+            "polls": [int(listed.get(p, 0)) for p in self.shares.index],
+        })
+
+
+def _weighted_average(values: pd.DataFrame) -> pd.Series:
+    """Per party: sum(w * share) / sum(w) over the rows listing it."""
+    g = values.assign(ws=values["weight"] * values["share"]).groupby("party", sort=False)
+    return g["ws"].sum() / g["weight"].sum()
+
+
+def _split_merges(values: pd.DataFrame, merges: dict[str, list[str]]) -> tuple[pd.DataFrame, dict]:
+    """Replace merged columns by their members, in proportion to the members' own weighted averages."""
+    direct = values[~values["party"].isin(merges)]
+    averages = _weighted_average(direct) if len(direct) else pd.Series(dtype=float)
+    parts = [direct]
+    done = {}
+    for key, members in merges.items():
+        rows = values[values["party"] == key]
+        if rows.empty:
+            continue
+        if all(m in averages.index for m in members) and averages[members].sum() > 0:
+            ratio = averages[members] / averages[members].sum()
+            for m in members:
+                parts.append(rows.assign(party=m, share=rows["share"] * ratio[m]))
+            done[key] = {m: float(ratio[m]) for m in members}
+        else:
+            parts.append(rows)
+    return pd.concat(parts, ignore_index=True), done
+
+
+def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
+                  half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+                  default_sample_size: int = DEFAULT_SAMPLE_SIZE, house_seats: int = HOUSE_SEATS,
+                  merges: dict[str, list[str]] | None = None,
+                  house: pd.DataFrame | None = None) -> PollOfPolls:
+    """The poll of polls as of `as_of` (default: the latest poll's date), by the module docstring's rules.
+
+    `threshold` (percent) turns seats polls' zeros into shares; `merges` maps a merged column to its member
+    keys (:func:`helpers.data.polls.merges_of`); `house` (from :func:`house_effects`) subtracts each
+    pollster's house effect before averaging (a share never goes below 0). Give it the polls of one question
+    (:func:`select_question`). Raises DataError when no poll was published by `as_of`, or when the polls
+    leave no share at all."""
+    if len(polls) == 0:
+        raise DataError("the polls file holds no polls.")
+    when = _day(as_of) or polls["date"].max()
+    path = polls.attrs.get("path", "the polls file")
+    usable = polls[(polls["date"] <= when)]
+    excluded = sorted(usable.loc[usable["partial"], "poll_id"].unique().tolist())
+    usable = usable[~usable["partial"]]
+    if usable.empty:
+        first = polls["date"].min().date().isoformat()
+        raise DataError(f"no complete poll in {path} was published by {when.date().isoformat()} (the first "
+                        f"poll is dated {first}); choose a later as_of.")
+    per_poll = poll_shares(usable, threshold, house_seats)
+    if house is not None and len(house):
+        effect = house.set_index(["pollster", "party"])["house_effect"]
+        adj = [effect.get((p, k), 0.0) for p, k in zip(per_poll["pollster"], per_poll["party"], strict=True)]
+        per_poll["share"] = np.maximum(per_poll["share"].to_numpy() - np.asarray(adj, dtype=float), 0.0)
+    info = per_poll.drop_duplicates("poll_id")[["poll_id", "date", "pollster", "sample_size"]].copy()
+    info["age_days"] = (when - info["date"]).dt.days.astype(int)
+    info["sample_size"] = info["sample_size"].fillna(default_sample_size).astype(int)
+    info["recency"] = recency_weights(info["date"], when, half_life_days)
+    info["weight"] = info["recency"] * info["sample_size"]
+    info["weight_share"] = info["weight"] / info["weight"].sum()
+    values = per_poll.drop(columns="sample_size").merge(info[["poll_id", "weight"]], on="poll_id")
+    merges = {k: v for k, v in (merges or {}).items() if k in set(values["party"])}
+    values, split = _split_merges(values, merges)
+    average = _weighted_average(values)
+    total = float(average.sum())
+    if not total > 0:
+        raise DataError(f"the polls in {path} leave no share for any party (every figure is 0), so there is "
+                        "nothing to average; a seats poll needs seats or published percentages.")
+    shares = (average / total * 100.0).astype(float)
+    shares = shares.iloc[np.lexsort((shares.index.to_numpy(), -shares.to_numpy()))]
+    shares.name = "share"
+    shares.index.name = "party"
+    question = str(polls["question"].iloc[0]) if polls["question"].nunique() == 1 else ""
+    return PollOfPolls(as_of=when, shares=shares, weights=info.reset_index(drop=True),
+                       effective_sample_size=float(info["weight"].sum()), by_poll=values,
+                       half_life_days=half_life_days, threshold=threshold, question=question,
+                       excluded=excluded, merged=split)
+
+
+def _kernel_average(t: np.ndarray, values: np.ndarray, n: np.ndarray, at: np.ndarray, half_life: float,
+                    backward: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted average and weighted spread of `values` (dated `t`, days) at each day in `at`."""
+    diff = at[:, None] - t[None, :]
+    w = n[None, :] * 0.5 ** (np.abs(diff) / half_life)
+    if backward:
+        w = np.where(diff >= 0, w, 0.0)
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (w * values[None, :]).sum(axis=1) / total
+        var = (w * (values[None, :] - mean[:, None]) ** 2).sum(axis=1) / total
+    return mean, np.sqrt(np.maximum(var, 0.0))
+
+
+def poll_points(polls: pd.DataFrame, *, unit: str = "share", threshold: float = 0.0,
+                house_seats: int = HOUSE_SEATS, as_of=None) -> pd.DataFrame:
+    """One point per poll and party, in the poll's unit, for charts: date, pollster, party, value.
+
+    `unit` 'seats': the published seats (seats polls only); 'share': :func:`poll_shares`. Polls after `as_of`,
+    partial polls and merged columns are left out."""
+    when = _day(as_of) or polls["date"].max()
+    use = polls[(polls["date"] <= when) & ~polls["partial"] & ~polls["flag_merged"]]
+    if unit == "seats":
+        use = use[use["kind"] == "seats"]
+        out = use.assign(value=use["seats"].astype(float))
+    elif unit == "share":
+        out = poll_shares(use, threshold, house_seats).rename(columns={"share": "value"})
+    else:
+        raise ValueError(f"unit must be 'seats' or 'share', not {unit!r}")
+    return out[["date", "pollster", "party", "value", "sample_size"]].reset_index(drop=True)
+
+
+def always_below(polls: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Parties that every seats poll (up to `as_of`) shows with 0 seats: party, polls, published (how many of
+    those polls published a percentage for it), low, high (the lowest and highest such percentage; NaN when
+    none was published)."""
+    when = _day(as_of) or polls["date"].max()
+    use = polls[(polls["date"] <= when) & ~polls["partial"] & (polls["kind"] == "seats")]
+    rows = []
+    for party, g in use.groupby("party", sort=False):
+        if (g["seats"] == 0).all():
+            pub = g["share_if_below"].dropna()
+            rows.append({"party": party, "polls": len(g), "published": len(pub),
+                         "low": float(pub.min()) if len(pub) else np.nan,
+                         "high": float(pub.max()) if len(pub) else np.nan})
+    return pd.DataFrame(rows, columns=["party", "polls", "published", "low", "high"])
+
+
+def trend(polls: pd.DataFrame, *, unit: str = "share", threshold: float = 0.0,
+          half_life_days: float = DEFAULT_HALF_LIFE_DAYS, default_sample_size: int = DEFAULT_SAMPLE_SIZE,
+          house_seats: int = HOUSE_SEATS, parties=None, as_of=None) -> pd.DataFrame:
+    """Each party's running average at every poll date (up to `as_of`), in the poll's own unit.
+
+    `unit` 'seats' averages the published seats; 'share' the shares of :func:`poll_shares`. The average on a
+    day uses the polls published by then, weighted as in the poll of polls. ``low``/``high`` are the average
+    -/+ 1.645 times the weighted spread of those polls around it: where about 90% of recent polls fall.
+    Merged columns and partial polls are left out. Columns: date, party, value, low, high, polls."""
+    per = poll_points(polls, unit=unit, threshold=threshold, house_seats=house_seats, as_of=as_of)
+    if per.empty:
+        return pd.DataFrame(columns=["date", "party", "value", "low", "high", "polls"])
+    days = sorted(per["date"].unique())
+    at = np.array([(pd.Timestamp(d) - pd.Timestamp("1970-01-01")).days for d in days], dtype=float)
+    out = []
+    for party, rows in per.groupby("party", sort=False):
+        if parties is not None and party not in parties:
+            continue
+        t = (rows["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
+        n = rows["sample_size"].fillna(default_sample_size).to_numpy(dtype=float)
+        mean, spread = _kernel_average(t, rows["value"].to_numpy(dtype=float), n, at, half_life_days, True)
+        count = (t[None, :] <= at[:, None]).sum(axis=1)
+        ok = count > 0
+        out.append(pd.DataFrame({"date": np.array(days)[ok], "party": party, "value": mean[ok],
+                                 "low": np.maximum(mean - 1.645 * spread, 0.0)[ok],
+                                 "high": (mean + 1.645 * spread)[ok], "polls": count[ok]}))
+    return pd.concat(out, ignore_index=True)
+
+
+def house_effects(polls: pd.DataFrame, *, threshold: float, half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+                  default_sample_size: int = DEFAULT_SAMPLE_SIZE, house_seats: int = HOUSE_SEATS,
+                  as_of=None) -> pd.DataFrame:
+    """Pollster house effects in points of share (see the module docstring), long: pollster, party,
+    house_effect (points; + means the pollster shows the party higher than the others do), polls (how many
+    of the pollster's polls list the party). Merged columns and partial polls are left out; polls after
+    `as_of` are not used."""
+    when = _day(as_of) or polls["date"].max()
+    use = polls[(polls["date"] <= when) & ~polls["partial"] & ~polls["flag_merged"]]
+    per = poll_shares(use, threshold, house_seats)
+    rows = []
+    for party, g in per.groupby("party", sort=False):
+        t = (g["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
+        n = g["sample_size"].fillna(default_sample_size).to_numpy(dtype=float)
+        v = g["share"].to_numpy(dtype=float)
+        centre, _ = _kernel_average(t, v, n, t, half_life_days, False)
+        rows.append(pd.DataFrame({"pollster": g["pollster"].to_numpy(), "party": party,
+                                  "residual": v - centre}))
+    if not rows:
+        return pd.DataFrame(columns=["pollster", "party", "house_effect", "polls"])
+    res = pd.concat(rows, ignore_index=True)
+    out = res.groupby(["pollster", "party"], sort=False)["residual"].agg(["mean", "size"]).reset_index()
+    return out.rename(columns={"mean": "house_effect", "size": "polls"})
+
+
+def house_effects_table(effects: pd.DataFrame, parties=None, min_polls: int = 1) -> pd.DataFrame:
+    """House effects as a wide table: one row per pollster with at least `min_polls` polls, one column per
+    party (points, rounded to 0.1 for reading)."""
+    counts = effects.groupby("pollster")["polls"].max()
+    keep = counts[counts >= min_polls].index
+    effects = effects[effects["pollster"].isin(keep)]
+    if effects.empty:
+        return pd.DataFrame(columns=["pollster", "polls"])
+    wide = effects.pivot(index="pollster", columns="party", values="house_effect").round(1) + 0.0
+    if parties is not None:
+        wide = wide[[p for p in parties if p in wide.columns]]
+    wide.insert(0, "polls", counts.reindex(wide.index).astype(int))
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def final_week(polls: pd.DataFrame, as_of, days: int = 7,
+               merges: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """The plain average of the seats published in the `days` days up to `as_of` (complete polls only):
+    party, seats (mean of the published seats over the polls that list the party), polls. A merged column
+    is split between its members in proportion to the members' averages in the same polls."""
+    when = _day(as_of) or polls["date"].max()
+    start = when - pd.Timedelta(days=days - 1)
+    use = polls[(polls["date"] <= when) & (polls["date"] >= start) & ~polls["partial"]
+                & (polls["kind"] == "seats")]
+    if use.empty:
+        raise DataError(f"no seats poll in {polls.attrs.get('path', 'the polls file')} was published in the "
+                        f"{days} days up to {when.date().isoformat()}.")
+    values = pd.DataFrame({"poll_id": use["poll_id"], "party": use["party"],
+                           "share": use["seats"].astype(float), "weight": 1.0})
+    merges = {k: v for k, v in (merges or {}).items() if k in set(values["party"])}
+    values, _ = _split_merges(values, merges)
+    g = values.groupby("party", sort=False)
+    out = pd.DataFrame({"seats": g["share"].mean().astype(float), "polls": g["poll_id"].nunique()})
+    out.index.name = "party"
+    return out.sort_values("seats", ascending=False, kind="stable").reset_index()
+
+
+# ------------------------------------------------------------------------------------------- the backtest
+
+
+def seat_errors(official: pd.Series, projections: dict[str, pd.Series]) -> pd.DataFrame:
+    """Projected against official seats, per party: party, official, then for each projection ``name``
+    (party -> seats) the columns ``name`` and ``name_error`` (projection minus official; + = overstated).
+
+    Parties are those with official seats or a projection above 0; a party missing on one side counts 0
+    there. Ordered by official seats, then by the first projection."""
+    parties = list(dict.fromkeys([*official.index, *(p for s in projections.values() for p in s.index)]))
+    out = pd.DataFrame({"party": parties})
+    out["official"] = [float(official.get(p, 0)) for p in parties]
+    for name, proj in projections.items():
+        out[name] = [float(proj.get(p, 0.0)) for p in parties]
+        out[f"{name}_error"] = (out[name] - out["official"]).round(9) + 0.0
+    keep = (out[["official", *projections]] > 0).any(axis=1)
+    out = out[keep]
+    first = next(iter(projections), "official")
+    return out.sort_values(["official", first], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def mean_absolute_error(errors: pd.DataFrame, name: str) -> float:
+    """Mean absolute seat error of projection `name` over the rows of :func:`seat_errors`."""
+    return float(errors[f"{name}_error"].abs().mean())
+
+
+def bloc_errors(errors: pd.DataFrame, blocs: dict[str, str], names: list[str]) -> pd.DataFrame:
+    """Seat errors summed by bloc (`blocs`: party -> bloc; a party without one is 'Other'): bloc, official,
+    then each projection in `names` and its error."""
+    frame = errors.assign(bloc=[blocs.get(p) or "Other" for p in errors["party"]])
+    cols = ["official", *names, *(f"{n}_error" for n in names)]
+    sums = frame.groupby("bloc", sort=False)[cols].sum().round(9) + 0.0  # no -0.0 from float sums
+    out = sums.reset_index()
+    return out.sort_values("official", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def threshold_calls(p_pass: pd.Series, passed: pd.Series, *,
+                    final_week: pd.Series | None = None) -> pd.DataFrame:
+    """Was each party's threshold call right? For every party in `p_pass` (the model's probability of
+    clearing): party, p_pass, model_call ('clears' when p_pass >= 0.5, else 'misses'), final_week_call
+    (when `final_week` seats are given: 'clears' when the average is at least 0.5 seat), result ('cleared' /
+    'missed', from `passed`: party -> bool; a party not on the ballot is 'missed'), model_right,
+    final_week_right."""
+    rows = []
+    for party, p in p_pass.items():
+        won = bool(passed.get(party, False))
+        row = {"party": party, "p_pass": float(p), "model_call": "clears" if p >= 0.5 else "misses",
+               "result": "cleared" if won else "missed"}
+        row["model_right"] = (p >= 0.5) == won
+        if final_week is not None:
+            fw = float(final_week.get(party, 0.0)) >= 0.5
+            row["final_week_call"] = "clears" if fw else "misses"
+            row["final_week_right"] = fw == won
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def official_outcome(votes: pd.DataFrame, *, threshold: float, seats: int = HOUSE_SEATS,
+                     agreements=()) -> pd.DataFrame:
+    """An official result run through the seat engine (:func:`helpers.models.seats.allocate`, exact): list, votes,
+    share (percent of valid votes), passed (cleared the threshold), engine_seats, official_seats (the file's
+    ``seats`` column, when it has one), tie. `votes` is a votes file (:func:`helpers.data.knesset.load_votes`)
+    holding every list that ran."""
+    from helpers.models.seats import allocate
+
+    names = votes["list"].astype(str).tolist()
+    counts = [int(v) for v in votes["votes"]]
+    lists = set(names)
+    pairs = [(a, b) for a, b in agreements if a in lists and b in lists]
+    result = allocate(list(zip(names, counts, strict=True)), seats=seats, threshold=threshold,
+                      agreements=pairs)
+    total = sum(counts)
+    out = pd.DataFrame({"list": names, "votes": counts, "share": [100 * c / total for c in counts],
+                        "passed": list(result.passed), "engine_seats": list(result.seats),
+                        "tie": list(result.tie)})
+    if "seats" in votes.columns:
+        out["official_seats"] = pd.to_numeric(votes["seats"]).astype(int).to_numpy()
+    return out
+
+
+def engine_audit(elections: pd.DataFrame, votes: dict, agreements: dict) -> pd.DataFrame:
+    """Does the seat engine reproduce the official seats of every election? `elections` is the elections
+    file (:func:`helpers.data.knesset.load_elections`); `votes` and `agreements` map an election date
+    (YYYY-MM-DD) to its votes file and its agreement pairs. One row per election: election, knesset,
+    threshold (percent), lists, passed, agreements, seats, matching (lists whose engine seats equal the
+    official ones), differences (text), tie, reproduced (every list matches)."""
+    rows = []
+    for e in elections.itertuples(index=False):
+        day = pd.Timestamp(e.date).date().isoformat()
+        if day not in votes:
+            continue
+        limit = getattr(e, "threshold", e.threshold_percent)  # the exact Fraction when the loader gives one
+        got = official_outcome(votes[day], threshold=limit, seats=int(e.seats),
+                               agreements=agreements.get(day, ()))
+        same = got["engine_seats"] == got["official_seats"]
+        diff = "; ".join(f"{r.list}: engine {r.engine_seats}, official {r.official_seats}"
+                         for r in got[~same].itertuples())
+        rows.append({"election": day, "knesset": int(e.knesset), "threshold": float(e.threshold_percent),
+                     "lists": len(got), "passed": int(got["passed"].sum()),
+                     "agreements": len(agreements.get(day, ())), "seats": int(got["engine_seats"].sum()),
+                     "matching": int(same.sum()), "differences": diff or "none",
+                     "tie": bool(got["tie"].any()), "reproduced": bool(same.all())})
+    return pd.DataFrame(rows)
+
+
+def backtest_table(official: pd.DataFrame, final_week_seats: pd.DataFrame, summary: pd.DataFrame,
+                   shares: pd.Series) -> pd.DataFrame:
+    """Projections against the official result, per party: party, official (seats), final_week (plain
+    average of the final week's published seats), final_week_error, model (mean seats of the simulation),
+    model_error, model_median, model_median_error, model_p05, model_p95, in_range (official seats inside the
+    model's 90% range), official_share, poll_share (poll of polls, percent), share_error (points; + = the
+    polls overstated).
+
+    `official` is :func:`official_outcome`; a party missing from the results counts 0 seats and 0%."""
+    seats_of = pd.Series(official["official_seats"].to_numpy() if "official_seats" in official
+                         else official["engine_seats"].to_numpy(), index=official["list"])
+    s = summary.set_index("party")
+    errors = seat_errors(seats_of, {"final_week": final_week_seats.set_index("party")["seats"],
+                                    "model": s["seats_mean"], "model_median": s["seats_median"]})
+    share_of = pd.Series(official["share"].to_numpy(), index=official["list"])
+    errors["model_p05"] = [float(s["seats_p05"].get(p, 0.0)) for p in errors["party"]]
+    errors["model_p95"] = [float(s["seats_p95"].get(p, 0.0)) for p in errors["party"]]
+    errors["in_range"] = errors["official"].between(errors["model_p05"], errors["model_p95"])
+    errors["official_share"] = [float(share_of.get(p, 0.0)) for p in errors["party"]]
+    errors["poll_share"] = [float(shares.get(p, np.nan)) for p in errors["party"]]
+    errors["share_error"] = errors["poll_share"] - errors["official_share"]
+    return errors

@@ -1,0 +1,757 @@
+"""Coalition scenarios: what-ifs applied to a base, one simulation per variant, and coalition probabilities
+counted from the raw seat draws.
+
+Pure model over plain data (no I/O, no plotting). Shares are percent of valid votes; seats are whole seats;
+probabilities are counts of simulated elections divided by the number of draws used (0-1).
+
+Definitions, all counted over the same draws (``Simulation.seats``, one row per simulated election):
+
+- A group of parties (a bloc, a named coalition) *has a majority* in a simulated election when its members'
+  seats add up to at least the majority. P(majority) is the share of simulated elections where it does.
+  A member that does not run (or won no seat) counts 0.
+- A coalition is *allowed* when it holds no vetoed pair, holds every required party and no excluded one.
+- A *path to a majority* is an allowed coalition that is a minimal winning coalition (it has a majority and
+  loses it without any one of its members that is not required) in at least ``min_share`` (1%) of the
+  simulated elections; as in :mod:`helpers.models.coalitions`, a member with no seats is never needed. For each path:
+  P(majority), P(every member needed) (the share of simulated elections in which it is minimal winning),
+  mean seats, mean surplus (seats - majority, negative when short on average) and P(comfortable) (at least
+  ``majority + 4`` seats: 65 of 120).
+- A party is *pivotal* for a group in a simulated election when the group has a majority and would lose it
+  without the party's seats. A party is *needed by some path* in a simulated election when it is a member that
+  every one of its coalition partners needs, in at least one allowed minimal winning coalition of that
+  election.
+
+What-ifs (:func:`apply_what_if`) change the base's shares, surplus agreements, threshold and politics step
+by step (the formats and rules: :mod:`helpers.data.scenarios`); after each step the shares sum to 100. Every
+variant is simulated with the same sample size, draws and seed as the base (:func:`simulate_variants`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.core.errors import DataError
+from helpers.data.scenarios import Politics, Scenario, Step, StepProblem, WhatIf
+from helpers.models import simulate as sim_model
+
+#: A results base is simulated as a poll this large: its shares are the count, practically without sampling
+#: error (the election-day error, when asked for, still applies).
+RESULTS_SAMPLE_SIZE = 1e12
+#: Most parties the path enumeration takes (2^16 coalitions per simulated election).
+MAX_PATH_PARTIES = 16
+#: A path must be minimal winning in at least this share of the simulated elections to be listed.
+MIN_PATH_SHARE = 0.01
+#: Seats above the majority that make a comfortable one (61 + 4 = 65 of 120).
+COMFORT_MARGIN = 4
+
+
+# ------------------------------------------------------------------------------------------------ the base
+
+
+@dataclass
+class Base:
+    """The shares a scenario starts from: percent of valid votes per list (largest first), the sample size
+    behind them (respondents; RESULTS_SAMPLE_SIZE for an official count), the as-of date, the kind ('polls'
+    or 'results') and the number of polls averaged (polls only)."""
+
+    shares: pd.Series
+    sample_size: float
+    kind: str
+    as_of: str | None = None
+    polls_used: int | None = None
+    poll_of_polls: object = None
+
+
+def base_from_polls(polls: pd.DataFrame, as_of, *, threshold: float, merges=None) -> Base:
+    """The poll of polls as of `as_of` (:func:`helpers.models.polls.poll_of_polls`, default half-life) of the
+    file's main question; `threshold` (percent) turns seats polls' zeros into shares."""
+    from helpers.models import polls as poll_model
+
+    chosen, _ = poll_model.select_question(polls, "")
+    average = poll_model.poll_of_polls(chosen, as_of or None, threshold=threshold, merges=merges)
+    return Base(shares=average.shares.copy(), sample_size=average.effective_sample_size, kind="polls",
+                as_of=average.as_of.date().isoformat(), polls_used=average.n_polls, poll_of_polls=average)
+
+
+def base_from_results(votes: pd.DataFrame, as_of: str | None = None) -> Base:
+    """An official result (a votes file: list, votes) as shares, percent of all valid votes, largest first."""
+    counts = pd.Series(votes["votes"].to_numpy(dtype=float), index=votes["list"].astype(str).to_numpy())
+    total = float(counts.sum())
+    if not total > 0:
+        raise DataError("the results hold no votes, so there is nothing to simulate.")
+    shares = (counts / total * 100.0).sort_values(ascending=False, kind="stable")
+    shares.index.name = "party"
+    return Base(shares=shares, sample_size=RESULTS_SAMPLE_SIZE, kind="results", as_of=as_of)
+
+
+# ------------------------------------------------------------------------------------------------ what-ifs
+
+
+@dataclass
+class Variant:
+    """The base or one what-if: shares (percent per running list), politics (agreements, vetoes, blocs,
+    coalitions, threshold), the lists its steps touched (changed) and the steps in words."""
+
+    name: str
+    shares: pd.Series
+    politics: Politics
+    description: str = ""
+    changed: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+
+    @property
+    def is_base(self) -> bool:
+        return not self.steps
+
+    @property
+    def threshold(self) -> float:
+        return self.politics.threshold
+
+    @property
+    def agreements(self) -> list[tuple[str, str]]:
+        return list(self.politics.agreements)
+
+
+def _scaled(shares: pd.Series, total: float) -> pd.Series:
+    s = float(shares.sum())
+    return shares * (total / s) if s > 0 else shares
+
+
+def apply_step(shares: pd.Series, politics: Politics, step: Step) -> tuple[pd.Series, Politics]:
+    """One what-if step on shares (percent, summing to 100) and politics. StepProblem when it cannot apply
+    (a list not running, more votes moved than a list has)."""
+    politics_after = politics.after(step)
+    s = shares.astype(float).copy()
+    kind = step.kind
+    if kind == "move":
+        a, b = step.parties
+        if step.amount > s[a] + 1e-12:
+            raise StepProblem(f"moves {step.amount:g} points from {a}, which has only {s[a]:.2f}%.",
+                              ("move",))
+        s[a] -= step.amount
+        s[b] += step.amount
+        s[a] = max(s[a], 0.0)
+    elif kind == "merge":
+        members = list(step.parties)
+        joint = float(s[members].sum()) * step.amount / 100.0
+        if joint >= 100:
+            raise StepProblem(f"keeps {step.amount:g}% of {joint * 100 / step.amount:.1f}%, which leaves "
+                              "nothing for the other lists.", ("keep",))
+        others = _scaled(s.drop(members), 100.0 - joint)
+        pos = list(s.index).index(members[0])
+        before = [k for k in list(s.index)[:pos] if k not in members]
+        order = before + [step.into] + [k for k in others.index if k not in before]
+        s = pd.concat([others, pd.Series({step.into: joint})]).reindex(order)
+    elif kind == "split":
+        party = step.parties[0]
+        whole = float(s[party])
+        parts = pd.Series({k: whole * pct / 100.0 for k, pct in step.parts})
+        pos = list(s.index).index(party)
+        s = pd.concat([s.iloc[:pos], parts, s.iloc[pos + 1:]])
+    elif kind == "drop":
+        party = step.parties[0]
+        gone = float(s[party])
+        s = s.drop(party)
+        for k, pct in step.parts:
+            s[k] += gone * pct / 100.0
+        s = _scaled(s, 100.0)
+    elif kind == "run":
+        party = step.parties[0]
+        new = float(step.amount)
+        for k, pct in step.parts:
+            take = new * pct / 100.0
+            if take > s[k] + 1e-12:
+                raise StepProblem(f"takes {take:.2f} points from {k}, which has only {s[k]:.2f}%.",
+                                  ("from", k))
+            s[k] -= take
+        # what the named lists did not give comes from every list in proportion
+        s = _scaled(s, 100.0 - new)
+        s[party] = new
+    s = s.clip(lower=0.0)
+    s.name = "share"
+    s.index.name = "party"
+    return s, politics_after
+
+
+def apply_what_if(base: Variant, what_if: WhatIf) -> Variant:
+    """The base after every step of `what_if`, in order. DataError naming the what-if and the step when a
+    step cannot apply to this base."""
+    shares, politics = base.shares, base.politics
+    changed: list[str] = []
+    for j, step in enumerate(what_if.steps, start=1):
+        try:
+            shares, politics = apply_step(shares, politics, step)
+        except StepProblem as exc:
+            raise DataError(f"what-if '{what_if.name}', step {j} ({step.text}): {exc.problem}") from None
+        for k in (*step.parties, *([step.into] if step.into else []), *(k for k, _ in step.parts)):
+            if k not in changed:
+                changed.append(k)
+    return Variant(name=what_if.name, shares=shares, politics=politics, description=what_if.description,
+                   changed=tuple(changed), steps=tuple(s.text for s in what_if.steps))
+
+
+def variants(scenario: Scenario, shares: pd.Series) -> list[Variant]:
+    """The base (first) and every what-if of `scenario`, starting from `shares` (percent per list)."""
+    shares = pd.Series(shares, dtype=float)
+    shares = _scaled(shares, 100.0)
+    base = Variant(name="Base", shares=shares, politics=Politics.of(scenario, list(shares.index)),
+                   description=scenario.title)
+    return [base] + [apply_what_if(base, w) for w in scenario.what_if]
+
+
+def simulate_variants(items: Sequence[Variant], sample_size: float, *, draws: int, seed: int, seats: int,
+                      poll_error: float) -> list[sim_model.Simulation]:
+    """One simulation per variant, each with the same sample size, draws and seed (so differences come from
+    the what-if, not from a different stream of random numbers)."""
+    return [sim_model.simulate(v.shares, sample_size, draws=draws, seed=seed, seats=seats,
+                               threshold=v.threshold, poll_error=poll_error, agreements=v.agreements)
+            for v in items]
+
+
+# ------------------------------------------------------------------------------------------ from the draws
+
+
+def coalition_seats(sim: sim_model.Simulation, members: Sequence[str]) -> np.ndarray:
+    """Seats of `members` together in each simulated election (int64, one per draw); a member that is not
+    in the simulation counts 0."""
+    if sim.seats is None:
+        raise DataError("this simulation allocated no seats, so there are no coalitions to count.")
+    cols = [sim.parties.index(m) for m in dict.fromkeys(members) if m in sim.parties]
+    if not cols:
+        return np.zeros(sim.draws, dtype=np.int64)
+    return sim.seats[:, cols].sum(axis=1, dtype=np.int64)
+
+
+def p_majority(sim: sim_model.Simulation, members: Sequence[str], majority: int) -> float:
+    """P(the members' seats reach `majority`): simulated elections where they do / draws used."""
+    return sim.probability(coalition_seats(sim, members) >= majority)
+
+
+def breaks(members: Sequence[str], *, vetoes=(), required=(), excluded=()) -> list[str]:
+    """The scenario's rules a coalition breaks, in words ([] when it is allowed)."""
+    held = set(members)
+    out = [f"veto {a}–{b}" for a, b in vetoes if a in held and b in held]
+    out += [f"lacks required {r}" for r in required if r not in held]
+    out += [f"holds excluded {x}" for x in excluded if x in held]
+    return out
+
+
+def group_table(sim: sim_model.Simulation, groups: Mapping[str, Sequence[str]], majority: int,
+                comfortable: int | None = None) -> pd.DataFrame:
+    """Per group (bloc or named coalition): name, members (tuple), seats_mean, seats_median, seats_p05,
+    seats_p95 (90% of simulated elections between them), p_majority, p_comfortable (at least `comfortable`
+    seats; default majority + 4), all from the draws."""
+    comfortable = majority + COMFORT_MARGIN if comfortable is None else comfortable
+    rows = []
+    for name, members in groups.items():
+        x = coalition_seats(sim, members)
+        rows.append({"name": name, "members": tuple(members), "seats_mean": float(x.mean()),
+                     "seats_median": float(np.quantile(x, 0.5, method="inverted_cdf")),
+                     "seats_p05": float(np.quantile(x, 0.05, method="inverted_cdf")),
+                     "seats_p95": float(np.quantile(x, 0.95, method="inverted_cdf")),
+                     "p_majority": sim.probability(x >= majority),
+                     "p_comfortable": sim.probability(x >= comfortable)})
+    return pd.DataFrame(rows, columns=["name", "members", "seats_mean", "seats_median", "seats_p05",
+                                       "seats_p95", "p_majority", "p_comfortable"])
+
+
+def pivot_table(sim: sim_model.Simulation, groups: Mapping[str, Sequence[str]],
+                majority: int) -> pd.DataFrame:
+    """P(pivotal) of each party for each group: index party (the simulation's order), one column per group;
+    NaN where the party is not a member. A member is pivotal in a simulated election when the group has a
+    majority and loses it without the member's seats (:func:`helpers.models.coalitions.pivot_counts`)."""
+    from helpers.models.coalitions import pivot_counts
+
+    names = list(groups)
+    cols = [[sim.parties.index(m) for m in dict.fromkeys(groups[g]) if m in sim.parties] for g in names]
+    counts = pivot_counts(sim.seats, cols, majority) if names else np.zeros((0, len(sim.parties)))
+    out = pd.DataFrame(index=pd.Index(sim.parties, name="party"))
+    for g, members, row in zip(names, cols, counts, strict=True):
+        values = np.full(len(sim.parties), np.nan)
+        values[members] = row[members] / sim.draws
+        out[g] = values
+    return out
+
+
+@dataclass
+class Paths:
+    """Paths to a majority (see the module docstring). table: members (tuple, largest first), seats_mean,
+    p_majority, p_minimal (every member needed), surplus_mean, p_comfortable, sorted by p_majority, then
+    p_minimal; only paths minimal in at least min_share of the simulated elections. total: their number.
+    rare: allowed coalitions minimal in some simulated election but below min_share. p_any: P(at least one
+    allowed coalition has a majority). needed: party -> P(needed by some path). parties: the parties
+    enumerated (those that win a seat in some simulated election, not excluded, and the required)."""
+
+    table: pd.DataFrame
+    total: int
+    rare: int
+    p_any: float
+    needed: pd.Series
+    parties: list[str]
+    majority: int
+    comfortable: int
+    min_share: float = MIN_PATH_SHARE
+    draws: int = 0
+    missing_required: list[str] = field(default_factory=list)
+
+
+def _bit_counts(packed: np.ndarray) -> int:
+    return int(np.unpackbits(packed).sum()) if not hasattr(np, "bitwise_count") else \
+        int(np.bitwise_count(packed).sum(dtype=np.int64))
+
+
+def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), required=(), excluded=(),
+                      comfortable: int | None = None, min_share: float = MIN_PATH_SHARE,
+                      chunk: int | None = None) -> Paths:
+    """Every allowed coalition's fate in every simulated election, counted exactly (see the module docstring
+    for the definitions). Enumerates the 2^k coalitions of the k parties that can matter, a chunk of draws at
+    a time: seats and each coalition's smallest non-required member are built up one party at a time."""
+    if sim.seats is None:
+        raise DataError("this simulation allocated no seats, so there are no coalitions to count.")
+    from helpers.core.limits import MAX_SEATS, check_count
+
+    majority = check_count(majority, "majority", 1, MAX_SEATS)
+    comfortable = majority + COMFORT_MARGIN if comfortable is None else comfortable
+    # coalition seats are summed in SEAT_DTYPE (int16): exact while a draw's seats stay within MAX_SEATS
+    dtype = sim_model.SEAT_DTYPE
+    if sim.draws and int(sim.seats.sum(axis=1, dtype=np.int64).max()) > MAX_SEATS:
+        raise DataError(f"a simulated house holds more than {MAX_SEATS:,} seats.")
+    excluded, required = set(excluded), list(dict.fromkeys(required))
+    missing = [r for r in required if r not in sim.parties]
+    ever = sim.seats.max(axis=0) > 0
+    parties = [p for i, p in enumerate(sim.parties) if p not in excluded and (ever[i] or p in required)]
+    columns = ["members", "seats_mean", "p_majority", "p_minimal", "surplus_mean", "p_comfortable"]
+    empty = Paths(pd.DataFrame(columns=columns), 0, 0, 0.0, pd.Series(0.0, index=sim.parties), parties,
+                  majority, comfortable, min_share, sim.draws, missing)
+    if missing or not parties:
+        return empty
+    k = len(parties)
+    if k > MAX_PATH_PARTIES:
+        raise DataError(f"{k} parties can win seats, too many to list every coalition (at most "
+                        f"{MAX_PATH_PARTIES}); exclude some in the scenario or merge small lists.")
+    K = 1 << k
+    bit = {p: j for j, p in enumerate(parties)}
+    masks = np.arange(K, dtype=np.int64)
+    allowed = np.ones(K, dtype=bool)
+    for a, b in vetoes:
+        if a in bit and b in bit:
+            allowed &= ~(((masks >> bit[a]) & 1).astype(bool) & ((masks >> bit[b]) & 1).astype(bool))
+    for r in required:
+        allowed &= ((masks >> bit[r]) & 1).astype(bool)
+    optional = [p not in required for p in parties]
+
+    seats = sim.seats[:, [sim.parties.index(p) for p in parties]].astype(dtype)
+    n = sim.draws
+    if chunk is None:
+        chunk = int(max(64, min(4096, (1 << 23) // K)) // 8 * 8)
+    wins = np.zeros(K, dtype=np.int64)
+    minimal = np.zeros(K, dtype=np.int64)
+    comfy = np.zeros(K, dtype=np.int64)
+    any_count = 0
+    needed = np.zeros(k, dtype=np.int64)
+    big = np.iinfo(dtype).max  # above any seat count: "no optional member"
+    for start in range(0, n, chunk):
+        part = np.ascontiguousarray(seats[start:start + chunk].T)  # parties x draws
+        c = part.shape[1]
+        held = np.empty((K, c), dtype=dtype)
+        smallest = np.empty((K, c), dtype=dtype)  # the smallest non-required member's seats
+        held[0] = 0
+        smallest[0] = big
+        for j in range(k):
+            h = 1 << j
+            np.add(held[:h], part[j], out=held[h:2 * h])
+            if optional[j]:
+                np.minimum(smallest[:h], part[j], out=smallest[h:2 * h])
+            else:
+                smallest[h:2 * h] = smallest[:h]
+        win = held >= majority
+        # minimal winning: it wins, and losing its smallest optional member takes it below the majority
+        mwc = win & (smallest > held - majority)
+        mwc &= allowed[:, None]
+        wins += win.sum(axis=1)
+        minimal += mwc.sum(axis=1)
+        comfy += (held >= comfortable).sum(axis=1)
+        packed = np.packbits(mwc, axis=1)  # draws packed 8 to a byte (zero padding counts nothing)
+        any_count += _bit_counts(np.bitwise_or.reduce(packed, axis=0))
+        width = packed.shape[1]
+        for j in range(k):
+            # rows whose bit j is set: view the masks as (high bits, bit j, low bits)
+            rows = packed.reshape(K >> (j + 1), 2, 1 << j, width)[:, 1]
+            needed[j] += _bit_counts(np.bitwise_or.reduce(rows.reshape(-1, width), axis=0))
+    idx = np.flatnonzero(allowed & (minimal > 0))
+    mean_seats = sim.seats[:, [sim.parties.index(p) for p in parties]].mean(axis=0, dtype=np.float64)
+    order = sorted(range(k), key=lambda j: (-mean_seats[j], j))
+    rows = []
+    for m in idx:
+        members = tuple(parties[j] for j in order if (m >> j) & 1)
+        seats_mean = float(sum(mean_seats[j] for j in range(k) if (m >> j) & 1))
+        rows.append({"members": members, "seats_mean": seats_mean, "p_majority": wins[m] / n,
+                     "p_minimal": minimal[m] / n, "surplus_mean": seats_mean - majority,
+                     "p_comfortable": comfy[m] / n})
+    table = pd.DataFrame(rows, columns=columns)
+    listed = table["p_minimal"] >= min_share - 1e-12
+    rare = int((~listed).sum())
+    table = table[listed].sort_values(["p_minimal", "p_majority", "seats_mean"], ascending=False,
+                                      kind="stable").reset_index(drop=True)
+    need = pd.Series(0.0, index=pd.Index(sim.parties, name="party"))
+    for j, p in enumerate(parties):
+        need[p] = needed[j] / n
+    return Paths(table, len(table), rare, any_count / n, need, parties, majority, comfortable, min_share, n,
+                 missing)
+
+
+def seat_distribution(sim: sim_model.Simulation, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """How often each group wins each number of seats: name, seats, probability (share of the simulated
+    elections; per group the probabilities sum to 1)."""
+    rows = []
+    for name, members in groups.items():
+        values, counts = np.unique(coalition_seats(sim, members), return_counts=True)
+        rows.extend({"name": name, "seats": int(v), "probability": c / sim.draws}
+                    for v, c in zip(values, counts, strict=True))
+    return pd.DataFrame(rows, columns=["name", "seats", "probability"])
+
+
+def p_some_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), required=(),
+                    excluded=()) -> float:
+    """P(at least one allowed coalition has a majority): counted over the maximal allowed coalitions (any
+    allowed coalition with a majority lies inside one of them), so it needs no per-draw enumeration."""
+    if any(r not in sim.parties for r in required):
+        return 0.0
+    if sim.seats is None:
+        raise DataError("this simulation allocated no seats, so there are no coalitions to count.")
+    ever = sim.seats.max(axis=0) > 0  # a list that never wins a seat changes no coalition's seats
+    parties = [p for i, p in enumerate(sim.parties) if p not in set(excluded) and (ever[i] or p in required)]
+    k = len(parties)
+    if k > 22:
+        raise DataError(f"{k} lists are too many to find the largest allowed coalitions (at most 22).")
+    bit = {p: j for j, p in enumerate(parties)}
+    masks = np.arange(1 << k, dtype=np.int64)
+    allowed = np.ones(1 << k, dtype=bool)
+    for a, b in vetoes:
+        if a in bit and b in bit:
+            allowed &= ~((((masks >> bit[a]) & 1) & ((masks >> bit[b]) & 1)).astype(bool))
+    for r in required:
+        allowed &= ((masks >> bit[r]) & 1).astype(bool)
+    maximal = allowed.copy()
+    for j in range(k):
+        has = ((masks >> j) & 1).astype(bool)
+        grown = allowed[masks | (1 << j)]
+        maximal &= has | ~grown
+    sets = [[parties[j] for j in range(k) if (m >> j) & 1] for m in np.flatnonzero(maximal)]
+    reach = np.zeros(sim.draws, dtype=bool)
+    for members in sets:
+        reach |= coalition_seats(sim, members) >= majority
+    return sim.probability(reach)
+
+
+def seat_picture(summary: pd.DataFrame, total_seats: int) -> pd.Series:
+    """Each party's mean seats over the simulated elections, rounded to whole seats by largest remainder so
+    that they sum to `total_seats`: the 'average parliament' a hemicycle draws. Index party."""
+    mean = summary.set_index("party")["seats_mean"].astype(float)
+    if mean.sum() <= 0:
+        return mean.astype(int)
+    mean = mean * (total_seats / mean.sum())
+    whole = np.floor(mean).astype(int)
+    left = int(total_seats - whole.sum())
+    rest = (mean - whole).to_numpy()
+    order = np.argsort(-rest, kind="stable")[:left]
+    out = whole.to_numpy().copy()
+    out[order] += 1
+    return pd.Series(out, index=mean.index, name="seats")
+
+
+def bloc_order(parties: Sequence[str], blocs: Mapping[str, Sequence[str]], seats: Mapping[str, float],
+               first: Sequence[str] = ()) -> list[str]:
+    """Parties grouped by bloc (in the scenario's order, then those in no bloc), largest first within each;
+    the parties of `first` (a coalition to highlight) come before all others, in that same order."""
+    rank = {}
+    for b, (_, members) in enumerate(blocs.items()):
+        for m in members:
+            rank.setdefault(m, b)
+    lead = set(first)
+
+    def key(p):
+        return (0 if p in lead else 1, rank.get(p, len(blocs)), -float(seats.get(p, 0.0)), p)
+
+    return sorted(parties, key=key)
+
+
+def threshold_sensitivity(sim: sim_model.Simulation, shares: pd.Series, blocs: Mapping[str, Sequence[str]],
+                          majority: int, *, valid_votes: int | None = None, low: float = 0.02,
+                          high: float = 0.98, near_points: float = 1.0) -> pd.DataFrame:
+    """For each party near the threshold (P(clears) between `low` and `high`, or a share within
+    `near_points` of the line) and each bloc: party, share (percent, the base average), gap_points (threshold
+    minus share: the points it needs, negative = its cushion), gap_votes (gap_points of `valid_votes`, NaN
+    without them), p_pass, bloc, p_bloc (P(bloc majority)), p_bloc_if_pass and p_bloc_if_fail (the same,
+    counted only in the simulated elections where the party clears / misses the line; NaN when there are
+    none), draws_pass, draws_fail. One row per party and bloc (a row with bloc '' when there are no blocs)."""
+    p_pass = sim.passed.mean(axis=0)
+    rows = []
+    group_seats = {b: coalition_seats(sim, m) >= majority for b, m in blocs.items()}
+    for i, party in enumerate(sim.parties):
+        share = float(shares.get(party, np.nan))
+        close = abs(share - sim.threshold) <= near_points
+        if not (low <= p_pass[i] <= high or close):
+            continue
+        ok = sim.passed[:, i]
+        gap = sim.threshold - share
+        base = {"party": party, "share": share, "gap_points": gap,
+                "gap_votes": gap / 100.0 * valid_votes if valid_votes else np.nan,
+                "p_pass": float(p_pass[i]), "draws_pass": int(ok.sum()), "draws_fail": int((~ok).sum())}
+        if not blocs:
+            rows.append({**base, "bloc": "", "p_bloc": np.nan, "p_bloc_if_pass": np.nan,
+                         "p_bloc_if_fail": np.nan})
+        for b, reach in group_seats.items():
+            rows.append({**base, "bloc": b, "p_bloc": float(reach.mean()),
+                         "p_bloc_if_pass": float(reach[ok].mean()) if ok.any() else np.nan,
+                         "p_bloc_if_fail": float(reach[~ok].mean()) if (~ok).any() else np.nan})
+    cols = ["party", "share", "gap_points", "gap_votes", "p_pass", "bloc", "p_bloc", "p_bloc_if_pass",
+            "p_bloc_if_fail", "draws_pass", "draws_fail"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["share", "party"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def comparison(items: Sequence[Variant], sims: Sequence[sim_model.Simulation], majority: int) -> pd.DataFrame:
+    """Base against each what-if, long: variant, kind ('bloc', 'coalition' or 'any'), name, members (tuple),
+    p_majority. Blocs and coalitions are each variant's own (a merged list replaces its members); 'any' is
+    P(some allowed coalition has a majority) under that variant's vetoes."""
+    rows = []
+    for v, s in zip(items, sims, strict=True):
+        pol = v.politics
+        for kind, groups in (("bloc", pol.bloc_map()), ("coalition", pol.coalition_map())):
+            for name, members in groups.items():
+                rows.append({"variant": v.name, "kind": kind, "name": name, "members": tuple(members),
+                             "p_majority": p_majority(s, members, majority)})
+        rows.append({"variant": v.name, "kind": "any", "name": "Some allowed coalition", "members": (),
+                     "p_majority": p_some_majority(s, majority, vetoes=pol.vetoes, required=pol.required,
+                                                   excluded=pol.excluded)})
+    return pd.DataFrame(rows, columns=["variant", "kind", "name", "members", "p_majority"])
+
+
+def changed_seats(items: Sequence[Variant], sims: Sequence[sim_model.Simulation]) -> pd.DataFrame:
+    """For each what-if, the lists its steps touched: variant, party, base_share, share (percent),
+    base_seats_mean, seats_mean, base_p_zero, p_zero (NaN where the list does not run). The first item is the
+    base."""
+    base, base_sim = items[0], sims[0]
+    b = base_sim.summary.set_index("party")
+    rows = []
+    for v, s in zip(items[1:], sims[1:], strict=True):
+        x = s.summary.set_index("party")
+        for party in v.changed:
+            rows.append({
+                "variant": v.name, "party": party,
+                "base_share": float(base.shares[party]) if party in base.shares.index else np.nan,
+                "share": float(v.shares[party]) if party in v.shares.index else np.nan,
+                "base_seats_mean": float(b.loc[party, "seats_mean"]) if party in b.index else np.nan,
+                "seats_mean": float(x.loc[party, "seats_mean"]) if party in x.index else np.nan,
+                "base_p_zero": float(b.loc[party, "p_zero"]) if party in b.index else np.nan,
+                "p_zero": float(x.loc[party, "p_zero"]) if party in x.index else np.nan})
+    return pd.DataFrame(rows, columns=["variant", "party", "base_share", "share", "base_seats_mean",
+                                       "seats_mean", "base_p_zero", "p_zero"])
+
+
+# ---------------------------------------------------------------------------------------- reader's tables
+
+
+def _join(members, names: Mapping[str, str], sep: str = " + ") -> str:
+    return sep.join(names.get(m, m) for m in members)
+
+
+def projection_table(summary: pd.DataFrame, order: Sequence[str], names: Mapping[str, str],
+                     bloc_of: Mapping[str, str]) -> pd.DataFrame:
+    """The seat projection for readers, in `order`: Party, Bloc, Share %, Mean seats, Seats 90% range,
+    P(no seat) %."""
+    s = summary.set_index("party").loc[list(order)]
+    return pd.DataFrame({
+        "Party": [names.get(p, p) for p in s.index],
+        "Bloc": [bloc_of.get(p, "—") for p in s.index],
+        "Share %": s["share_mean"].to_numpy(),
+        "Mean seats": s["seats_mean"].to_numpy(),
+        "Seats 90% range": [f"{a:.0f}–{b:.0f}" for a, b in zip(s["seats_p05"], s["seats_p95"], strict=True)],
+        "P(no seat) %": 100 * s["p_zero"].to_numpy(),
+    })
+
+
+def paths_table(paths: Paths, names: Mapping[str, str], limit: int = 15) -> pd.DataFrame:
+    """The first `limit` paths (in the table's order: most often exact first) for readers: Coalition,
+    Parties, P(every member needed) %, P(majority) %, Mean seats, Mean surplus, P(comfortable) %."""
+    t = paths.table.head(limit)
+    return pd.DataFrame({
+        "Coalition": [_join(m, names) for m in t["members"]],
+        "Parties": [len(m) for m in t["members"]],
+        "P(every member needed) %": 100 * t["p_minimal"].to_numpy(dtype=float),
+        f"P({paths.majority}+) %": 100 * t["p_majority"].to_numpy(dtype=float),
+        "Mean seats": t["seats_mean"].to_numpy(dtype=float),
+        "Mean surplus": t["surplus_mean"].to_numpy(dtype=float),
+        f"P({paths.comfortable}+) %": 100 * t["p_comfortable"].to_numpy(dtype=float),
+    })
+
+
+def groups_table(table: pd.DataFrame, names: Mapping[str, str], majority: int, comfortable: int,
+                 notes: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Blocs or named coalitions for readers (from :func:`group_table`)."""
+    out = pd.DataFrame({
+        "Name": table["name"].to_numpy(),
+        "Members": [_join(m, names, ", ") for m in table["members"]],
+        "Mean seats": table["seats_mean"].to_numpy(dtype=float),
+        "Seats 90% range": [f"{a:.0f}–{b:.0f}" for a, b in zip(table["seats_p05"], table["seats_p95"],
+                                                               strict=True)],
+        f"P({majority}+) %": 100 * table["p_majority"].to_numpy(dtype=float),
+        f"P({comfortable}+) %": 100 * table["p_comfortable"].to_numpy(dtype=float),
+    })
+    if notes:
+        out["Note"] = [notes.get(n, "") for n in table["name"]]
+    return out
+
+
+def pivots_table(pivots: pd.DataFrame, needed: pd.Series, names: Mapping[str, str],
+                 order: Sequence[str]) -> pd.DataFrame:
+    """P(pivotal) per party for readers, percent: Party, Needed by some path %, then one column per group
+    ('—' where the party is not a member). Parties never pivotal anywhere are left out."""
+    cols = {"Party": [names.get(p, p) for p in order],
+            "Needed by some path %": [100 * float(needed.get(p, 0.0)) for p in order]}
+    for g in pivots.columns:
+        cols[f"Pivotal for {g} %"] = [100 * pivots.loc[p, g] if p in pivots.index else np.nan for p in order]
+    out = pd.DataFrame(cols)
+    values = out.drop(columns="Party").fillna(0).to_numpy()
+    return out[(values > 0).any(axis=1)].reset_index(drop=True)
+
+
+def sensitivity_table(frame: pd.DataFrame, names: Mapping[str, str], threshold: float) -> pd.DataFrame:
+    """Threshold sensitivity for readers, one row per party: Party, Share %, Points to the line (+ = short,
+    − = cushion), Votes (approx.), P(clears) %, then per bloc 'P(bloc majority) if it clears / misses'."""
+    if frame.empty:
+        return pd.DataFrame()
+    first = frame.drop_duplicates("party")
+    out = pd.DataFrame({
+        "Party": [names.get(p, p) for p in first["party"]],
+        "Share %": first["share"].to_numpy(),
+        f"Points to {threshold:g}%": first["gap_points"].to_numpy(),
+        "Votes (approx.)": [f"{v:+,.0f}" if v == v else "" for v in first["gap_votes"]],
+        "P(clears) %": 100 * first["p_pass"].to_numpy(),
+    })
+    for bloc in [b for b in dict.fromkeys(frame["bloc"]) if b]:
+        part = frame[frame["bloc"] == bloc].set_index("party").loc[first["party"]]
+        out[f"{bloc}: P(majority) if it clears %"] = 100 * part["p_bloc_if_pass"].to_numpy()
+        out[f"{bloc}: … if it misses %"] = 100 * part["p_bloc_if_fail"].to_numpy()
+    return out
+
+
+def comparison_table(frame: pd.DataFrame, majority: int) -> pd.DataFrame:
+    """Base against each what-if for readers: one row per variant, one column per bloc, named coalition
+    and 'some allowed coalition', each P(majority) in percent."""
+    if frame.empty:
+        return pd.DataFrame()
+    frame = frame.assign(column=[f"{n} P({majority}+) %" for n in frame["name"]])
+    wide = frame.pivot_table(index="variant", columns="column", values="p_majority", sort=False,
+                             aggfunc="first") * 100
+    wide = wide.reindex(list(dict.fromkeys(frame["variant"])))
+    wide.columns.name = None
+    return wide.reset_index().rename(columns={"variant": "Scenario"})
+
+
+def changed_table(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """The lists each what-if touched, for readers: What-if, Party, Share % base → what-if, Mean seats base →
+    what-if, P(no seat) % base → what-if."""
+    def pair(a, b, fmt):
+        return f"{'—' if a != a else format(a, fmt)} → {'—' if b != b else format(b, fmt)}"
+
+    return pd.DataFrame({
+        "What-if": frame["variant"].to_numpy(),
+        "Party": [names.get(p, p) for p in frame["party"]],
+        "Share %": [pair(a, b, ".1f") for a, b in zip(frame["base_share"], frame["share"], strict=True)],
+        "Mean seats": [pair(a, b, ".1f") for a, b in zip(frame["base_seats_mean"], frame["seats_mean"],
+                                                          strict=True)],
+        "P(no seat) %": [pair(100 * a, 100 * b, ".0f") for a, b in zip(frame["base_p_zero"], frame["p_zero"],
+                                                                       strict=True)],
+    })
+
+
+def slug(name: str) -> str:
+    """'Netanyahu bloc' -> 'netanyahu_bloc' (for manifest output keys)."""
+    import re
+
+    out = re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
+    return out or "unnamed"
+
+
+def pick_group(coalitions: Mapping[str, Sequence[str]], blocs: Mapping[str, Sequence[str]],
+               name: str = "") -> tuple[str, list[str]]:
+    """The coalition to highlight: `name` (a named coalition or bloc, letter case ignored), else the first
+    named coalition, else the first bloc; ('', []) when the scenario names none. DataError for an unknown
+    name, listing the names there are."""
+    groups = {**{k: list(v) for k, v in blocs.items()}, **{k: list(v) for k, v in coalitions.items()}}
+    if name:
+        hit = [k for k in groups if k.casefold() == name.strip().casefold()]
+        if not hit:
+            known = ", ".join(f"'{k}'" for k in groups) or "none"
+            raise DataError(f"highlight '{name}' is not a coalition or bloc of the scenario; its names are "
+                            f"{known}.")
+        return hit[0], groups[hit[0]]
+    for source in (coalitions, blocs):
+        if source:
+            first = next(iter(source))
+            return first, list(source[first])
+    return "", []
+
+
+def _and(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def step_text(step: Step, names: Mapping[str, str]) -> str:
+    """A what-if step in words, with display names."""
+    n = [names.get(p, p) for p in step.parties]
+    parts = [(names.get(k, k), pct) for k, pct in step.parts]
+    if step.kind == "move":
+        return f"{step.amount:g} points of the vote move from {n[0]} to {n[1]}"
+    if step.kind == "merge":
+        keep = f", keeping {step.amount:g}% of their votes" if step.amount != 100 else ""
+        return f"{_and(n)} run together as {names.get(step.into, step.label or step.into)}{keep}"
+    if step.kind == "split":
+        return f"{n[0]} splits into " + _and([f"{k} ({pct:g}%)" for k, pct in parts])
+    if step.kind == "drop":
+        where = "; its votes spread over the other lists in proportion"
+        if parts:
+            where = "; " + ", ".join(f"{pct:g}% of its votes go to {k}" for k, pct in parts) + \
+                (", the rest spread in proportion" if sum(p for _, p in parts) < 100 else "")
+        return f"{n[0]} does not run{where}"
+    if step.kind == "run":
+        src = (", taking " + ", ".join(f"{pct:g}% of it from {k}" for k, pct in parts) + " and the rest from "
+               "every list in proportion") if parts else ", taking its votes from every list in proportion"
+        return f"{names.get(step.parties[0], step.label or step.parties[0])} runs with {step.amount:g}%{src}"
+    if step.kind == "agreement_add":
+        return f"{n[0]} and {n[1]} sign a surplus-vote agreement"
+    if step.kind == "agreement_remove":
+        return f"{n[0]} and {n[1]} cancel their surplus-vote agreement"
+    if step.kind == "veto_add":
+        return f"{n[0]} and {n[1]} will not sit together"
+    if step.kind == "veto_remove":
+        return f"{n[0]} and {n[1]} drop their veto"
+    return f"the threshold becomes {step.amount:g}%"
+
+
+def vetoes_text(vetoes: Sequence[tuple[str, str]], names: Mapping[str, str]) -> str:
+    """'Religious Zionism with Ra'am, Hadash–Ta'al; Likud with Yesh Atid': vetoes grouped by their first
+    party, in words."""
+    grouped: dict[str, list[str]] = {}
+    for a, b in vetoes:
+        grouped.setdefault(a, []).append(b)
+    return "; ".join(f"{names.get(a, a)} with {', '.join(names.get(b, b) for b in bs)}"
+                     for a, bs in grouped.items())
+
+
+def what_if_table(scenario: Scenario, names: Mapping[str, str]) -> pd.DataFrame:
+    """The scenario's what-ifs for readers: What-if, Changes (the steps in words), Note (its description)."""
+    return pd.DataFrame({
+        "What-if": [w.name for w in scenario.what_if],
+        "Changes": ["; ".join(step_text(s, names) for s in w.steps) for w in scenario.what_if],
+        "Note": [w.description for w in scenario.what_if],
+    })

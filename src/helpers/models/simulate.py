@@ -1,0 +1,294 @@
+"""Seeded Monte Carlo of election day: vote shares, the threshold, and seats.
+
+Pure model over plain data (shares in percent, a sample size): no I/O, no plotting. Each draw is one possible
+election:
+
+1. **Sampling error.** Shares come from the Dirichlet posterior of a poll of ``sample_size`` respondents:
+   party *k* with share ``p_k`` (percent) has ``alpha_k = p_k / 100 * sample_size + 1/2`` (its respondents
+   plus half a respondent, Jeffreys' prior), drawn as normalised gamma variates.
+2. **Election-day error** (optional, ``poll_error`` in points): every party's share moves by a normal error
+   with standard deviation ``poll_error`` percentage points, the same size for every party (polls miss small
+   parties by a point or two as often as large ones). The errors of one draw are centred so they sum to 0;
+   a share pushed below 0 becomes 0 and the draw is scaled back to 100%.
+3. **Seats.** Each draw's shares become whole votes (out of 10^9, as
+   :func:`helpers.models.seats.to_vote_counts` does) and go through :func:`helpers.models.seats.allocate_batch`: the
+   threshold and the surplus agreements apply to every draw, never to average shares. A party *clears the
+   threshold* in a draw when its votes reach it, compared exactly as the seat engine does.
+
+Draws run in chunks (``CHUNK`` at a time) so that 100,000 draws of 15 parties need a few tens of MB. Same
+inputs and seed give the same numbers (``numpy.random.default_rng(seed)``). Every probability divides by
+the number of draws actually used (``Simulation.draws``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.core import limits as _limits
+from helpers.core.errors import DataError
+
+#: Draws generated and allocated at a time (memory stays at a few MB per chunk).
+CHUNK = 10_000
+#: Whole votes each draw is scaled to before allocation (as helpers.models.seats.VOTE_SCALE).
+VOTE_SCALE = 10**9
+#: Most draws one simulation may ask for (the draws are kept: about 150 MB for 15 parties); helpers.core.limits.
+MAX_DRAWS = _limits.MAX_DRAWS
+#: Seat draws are stored in the smallest signed integer that holds helpers.core.limits.MAX_SEATS: no sum of seats
+#: within the house can wrap.
+SEAT_DTYPE = np.dtype(f"int{_limits.SEAT_DTYPE_BITS}")
+assert np.iinfo(SEAT_DTYPE).max >= _limits.MAX_SEATS
+
+
+@dataclass
+class Simulation:
+    """The draws and their summary.
+
+    parties: keys, in column order. shares: (draws, parties) float, share 0-1 of valid votes. seats: (draws,
+    parties) SEAT_DTYPE (int16: seats are at most helpers.core.limits.MAX_SEATS), or None when no seats were
+    allocated (seats=0). passed: (draws, parties) bool, cleared the threshold. summary: one row per party
+    (see :func:`summarise`)."""
+
+    parties: list[str]
+    shares: np.ndarray
+    seats: np.ndarray | None
+    passed: np.ndarray
+    summary: pd.DataFrame
+    threshold: float
+    total_seats: int
+    seed: int
+    sample_size: float
+    poll_error: float
+    method: str | None = None
+    agreements: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def draws(self) -> int:
+        return int(self.shares.shape[0])
+
+    def seats_frame(self) -> pd.DataFrame:
+        """The seat draws as a DataFrame (one column per party), for coalition counting."""
+        if self.seats is None:
+            raise ValueError("this simulation allocated no seats (seats=0)")
+        return pd.DataFrame(self.seats, columns=self.parties)
+
+    def probability(self, mask: np.ndarray) -> float:
+        """The share of draws where `mask` (one bool per draw) holds: count / draws used."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (self.draws,):
+            raise ValueError(f"mask must have one value per draw ({self.draws})")
+        return float(mask.sum()) / self.draws
+
+
+def dirichlet_alpha(shares: Sequence[float], sample_size: float) -> np.ndarray:
+    """Posterior Dirichlet parameters: each party's respondents (share% / 100 x sample_size) + 1/2."""
+    p = np.asarray(shares, dtype=float)
+    if p.ndim != 1 or p.size < 2:
+        raise DataError("a simulation needs at least two parties with shares.")
+    if not np.all(np.isfinite(p)) or (p < 0).any():
+        raise DataError("shares must be finite percentages >= 0.")
+    total = p.sum()
+    if not total > 0:
+        raise DataError("the shares sum to 0, so there is nothing to simulate.")
+    if not (np.isfinite(sample_size) and sample_size > 0):
+        raise DataError(f"the sample size must be above 0 (got {sample_size!r}).")
+    return p / total * sample_size + 0.5
+
+
+def draw_shares(alpha: np.ndarray, n: int, rng: np.random.Generator, poll_error: float = 0.0) -> np.ndarray:
+    """`n` draws of shares (0-1, rows sum to 1): Dirichlet(alpha), plus the election-day error in points."""
+    g = rng.standard_gamma(alpha, size=(n, alpha.size))
+    s = g / g.sum(axis=1, keepdims=True)
+    if poll_error > 0:
+        e = rng.normal(0.0, poll_error / 100.0, size=s.shape)
+        e -= e.mean(axis=1, keepdims=True)
+        s = np.maximum(s + e, 0.0)
+        s /= s.sum(axis=1, keepdims=True)
+    return s
+
+
+def vote_counts(shares: np.ndarray) -> np.ndarray:
+    """Whole votes per draw, ``floor(share / draw total x 10^9 + 0.5)`` (helpers.models.seats.to_vote_counts)."""
+    totals = shares.sum(axis=1, keepdims=True)
+    return np.floor(shares / totals * VOTE_SCALE + 0.5).astype(np.int64)
+
+
+def clears(counts: np.ndarray, threshold: float) -> np.ndarray:
+    """Which lists clear `threshold` (percent) in each draw, exactly as the seat engine compares."""
+    from helpers.models.seats import Threshold
+
+    p = Threshold.of(threshold).percent
+    totals = counts.sum(axis=1, keepdims=True)
+    # counts <= 10^9 and small fractions keep these products far inside int64
+    return (counts > 0) & (counts * (100 * p.denominator) >= p.numerator * totals)
+
+
+def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, draws: int = 20_000,
+             seed: int = 0, seats: int = 120, threshold: float = 3.25, poll_error: float = 0.0,
+             agreements: Sequence[tuple[str, str]] = (), method: str | None = None,
+             chunk: int = CHUNK) -> Simulation:
+    """Simulate `draws` elections from poll-of-polls `shares` (percent per party) with `sample_size`
+    (effective) respondents, as described in the module docstring.
+
+    draws: 1 to helpers.core.limits.MAX_DRAWS (1,000,000). seed: a whole number >= 0.
+    seats: seats to allocate per draw, 0 to helpers.core.limits.MAX_SEATS (10,000); 0: shares and the threshold
+    only, e.g. a leadership first round.
+    threshold: percent of valid votes (0 <= t < 100). agreements: pairs of party keys (surplus-vote
+    agreements); method: an allocation method of :mod:`helpers.models.seats` (default: 'bader-ofer' with
+    agreements, 'dhondt' without). Bad arguments raise DataError."""
+    import time
+
+    shares = pd.Series(shares, dtype=float)
+    parties = [str(p) for p in shares.index]
+    draws = _limits.check_count(draws, "draws", 1, MAX_DRAWS)
+    seed = _limits.check_count(seed, "seed", 0, _limits.MAX_SEED)
+    seats = _limits.check_count(seats, "seats", 0, _limits.MAX_SEATS)
+    if not (np.isfinite(threshold) and 0 <= threshold < 100):
+        raise DataError(f"threshold {threshold!r} is outside 0 <= threshold < 100 (percent of valid votes).")
+    if not (np.isfinite(poll_error) and 0 <= poll_error <= 50):
+        raise DataError(f"poll_error is an error in percentage points from 0 to 50 (got {poll_error!r}).")
+    alpha = dirichlet_alpha(shares.to_numpy(), sample_size)
+    pairs = []
+    index = {p: i for i, p in enumerate(parties)}
+    for a, b in agreements:
+        missing = [x for x in (a, b) if x not in index]
+        if missing:
+            raise DataError(f"the surplus agreement {a}-{b} names '{missing[0]}', which is not a party in "
+                            f"the polls ({', '.join(parties)}).")
+        pairs.append((index[a], index[b]))
+    if method is None:
+        method = "bader-ofer" if pairs else "dhondt"
+
+    rng = np.random.default_rng(seed)
+    k = len(parties)
+    all_shares = np.empty((draws, k), dtype=np.float64)
+    all_passed = np.empty((draws, k), dtype=bool)
+    all_seats = np.zeros((draws, k), dtype=SEAT_DTYPE) if seats > 0 else None
+    timing = {"draw_s": 0.0, "allocate_s": 0.0}
+    if seats > 0:
+        from helpers.models.seats import allocate_batch
+    for start in range(0, draws, chunk):
+        n = min(chunk, draws - start)
+        t0 = time.perf_counter()
+        s = draw_shares(alpha, n, rng, poll_error)
+        counts = vote_counts(s)
+        ok = clears(counts, threshold)
+        t1 = time.perf_counter()
+        all_shares[start:start + n] = s
+        all_passed[start:start + n] = ok
+        if seats > 0:
+            # a draw where nobody clears the line has no seats to give; the seat engine refuses it
+            rows = np.flatnonzero(ok.any(axis=1))
+            if rows.size:
+                got = allocate_batch(counts[rows], seats=seats, threshold=threshold, method=method,
+                                     agreements=pairs)
+                all_seats[start + rows] = got
+        timing["draw_s"] += t1 - t0
+        timing["allocate_s"] += time.perf_counter() - t1
+    summary = summarise(parties, all_shares, all_passed, all_seats)
+    return Simulation(parties=parties, shares=all_shares, seats=all_seats, passed=all_passed,
+                      summary=summary, threshold=float(threshold), total_seats=int(seats), seed=int(seed),
+                      sample_size=float(sample_size), poll_error=float(poll_error),
+                      method=method if seats else None, agreements=[(a, b) for a, b in agreements],
+                      timings=timing)
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The smallest value v with P(X <= v) >= q (an actual seat count, never between two)."""
+    return float(np.quantile(values, q, method="inverted_cdf"))
+
+
+def summarise(parties: list[str], shares: np.ndarray, passed: np.ndarray,
+              seats: np.ndarray | None) -> pd.DataFrame:
+    """Per party: share_mean, share_p05, share_p95 (percent), p_pass (probability of clearing the threshold),
+    and when seats were allocated seats_mean, seats_median, seats_p05, seats_p95 (5% and 95% points: 90% of
+    draws fall between them) and p_zero (probability of no seat). Probabilities = count / draws."""
+    n = shares.shape[0]
+    if n == 0:
+        raise DataError("a simulation needs at least one draw.")
+    rows = []
+    for i, party in enumerate(parties):
+        s = shares[:, i] * 100.0
+        row = {"party": party, "share_mean": float(s.mean()), "share_p05": float(np.quantile(s, 0.05)),
+               "share_p95": float(np.quantile(s, 0.95)), "p_pass": int(passed[:, i].sum()) / n}
+        if seats is not None:
+            x = seats[:, i]
+            row.update(seats_mean=float(x.mean(dtype=np.float64)), seats_median=_quantile(x, 0.5),
+                       seats_p05=_quantile(x, 0.05), seats_p95=_quantile(x, 0.95),
+                       p_zero=int((x == 0).sum()) / n)
+        else:
+            row.update(seats_mean=np.nan, seats_median=np.nan, seats_p05=np.nan, seats_p95=np.nan,
+                       p_zero=np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["party", "share_mean", "share_p05", "share_p95", "seats_mean",
+                                       "seats_median", "seats_p05", "seats_p95", "p_pass", "p_zero"])
+
+
+def probability_at_least(sim: Simulation, parties: Sequence[str], seats: int) -> float:
+    """P(the `parties` together win at least `seats` seats), over the draws used."""
+    if sim.seats is None:
+        raise ValueError("this simulation allocated no seats (seats=0)")
+    cols = [sim.parties.index(p) for p in parties if p in sim.parties]
+    total = sim.seats[:, cols].sum(axis=1) if cols else np.zeros(sim.draws, dtype=int)
+    return sim.probability(total >= seats)
+
+
+def near_the_line(summary: pd.DataFrame, low: float = 0.02, high: float = 0.98) -> pd.DataFrame:
+    """The parties whose chance of clearing the line is between `low` and `high`: the ones in doubt."""
+    return summary[(summary["p_pass"] >= low) & (summary["p_pass"] <= high)].reset_index(drop=True)
+
+
+def runoff_pairs(sim: Simulation) -> pd.DataFrame:
+    """For a first-round contest: in the draws where nobody clears the line, which two lead (the runoff).
+    Columns: first, second (keys, the larger first), probability (share of all draws). A row with first
+    'nobody' gives P(no runoff): someone cleared the line."""
+    if sim.draws == 0:
+        raise DataError("a simulation needs at least one draw.")
+    runoff = ~sim.passed.any(axis=1)
+    rows = []
+    if runoff.any():
+        top = np.argsort(-sim.shares[runoff], axis=1, kind="stable")[:, :2]
+        pairs, counts = np.unique(top, axis=0, return_counts=True)
+        for (a, b), c in zip(pairs, counts, strict=True):
+            rows.append({"first": sim.parties[a], "second": sim.parties[b], "probability": c / sim.draws})
+    if (~runoff).any():
+        rows.append({"first": "nobody", "second": "", "probability": float((~runoff).sum()) / sim.draws})
+    out = pd.DataFrame(rows, columns=["first", "second", "probability"])
+    return out.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def summary_table(summary: pd.DataFrame, names: Mapping[str, str] | None = None, *, seats: bool = True,
+                  line_word: str = "threshold") -> pd.DataFrame:
+    """The summary as a reader's table: display names, shares in percent, seat ranges as text, probabilities
+    in percent (0-100). Columns: Party, Share %, Share 90% range, [Seats (median), Seats 90% range,
+    Mean seats,] P(clears the <line_word>) %, [P(no seat) %]."""
+    names = names or {}
+    out = pd.DataFrame({
+        "Party": [names.get(p, p) for p in summary["party"]],
+        "Share %": summary["share_mean"].to_numpy(),
+        "Share 90% range": [f"{a:.1f}–{b:.1f}" for a, b in zip(summary["share_p05"], summary["share_p95"],
+                                                                  strict=True)],
+    })
+    if seats:
+        out["Seats (median)"] = summary["seats_median"].astype(int).to_numpy()
+        low, high = summary["seats_p05"], summary["seats_p95"]
+        out["Seats 90% range"] = [f"{a:.0f}–{b:.0f}" for a, b in zip(low, high, strict=True)]
+        out["Mean seats"] = summary["seats_mean"].to_numpy()
+    out[f"P(clears the {line_word}) %"] = 100 * summary["p_pass"].to_numpy()
+    if seats:
+        out["P(no seat) %"] = 100 * summary["p_zero"].to_numpy()
+    return out
+
+
+def usable_agreements(pairs, parties) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Split surplus-agreement pairs into those whose two lists are both among `parties` (kept) and the
+    others (dropped: an agreement with a list nobody polled cannot be simulated)."""
+    known = set(parties)
+    kept, dropped = [], []
+    for a, b in pairs:
+        (kept if a in known and b in known else dropped).append((a, b))
+    return kept, dropped

@@ -1,0 +1,85 @@
+"""Where reports run: any ``concurrent.futures.Executor`` works (see ``helpers.pipeline.reports.build``).
+
+The default is a local process pool whose workers keep the heavy libraries imported and start each report's
+kernel ahead. For more than one machine, :func:`dask_executor` runs reports on a dask.distributed cluster
+(``pip install ballotbook[dask]``) through its ``concurrent.futures`` interface. Every worker must have the
+kit installed and see the same project folder (data, notebooks, output folder) at the same path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from helpers.core.errors import DataError
+
+
+class _OwnedDaskExecutor:
+    """A dask executor that also closes the client (and the local cluster) it created."""
+
+    def __init__(self, client, cluster=None):
+        # pure=False: two identical submissions (the same report twice) must both run, not share a result.
+        self._executor = client.get_executor(pure=False)
+        self._client = client
+        self._cluster = cluster
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False):
+        self._executor.shutdown(wait=wait)
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+#: Transports of dask.distributed that reach a scheduler on another process or machine.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\])")
+
+
+def check_scheduler_address(address: str) -> None:
+    """A dask scheduler address must read ``[scheme://]host[:port]`` (scheme tcp, tls, ws, wss or ucx; port 1 to
+    65535; the default port is 8786); anything else is a DataError, before any connection is tried."""
+    expected = ("expected an address like tcp://host:8786 (scheme tcp, tls, ws, wss or ucx, a host name or IP "
+                "address, and a port from 1 to 65535).")
+    shown = repr(address[:80]) + ("..." if len(address) > 80 else "")
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme not in SCHEDULER_SCHEMES:
+        raise DataError(f"--scheduler {shown}: unknown scheme '{scheme[:20]}'; {expected}")
+    host, port = rest, None
+    if rest.startswith("["):
+        end = rest.find("]")
+        host, tail = rest[:end + 1], rest[end + 1:]
+        if end < 0 or (tail and not tail.startswith(":")):
+            raise DataError(f"--scheduler {shown}: {expected}")
+        port = tail[1:] if tail else None
+    elif ":" in rest:
+        host, _, port = rest.rpartition(":")
+    if not host or not _HOST.fullmatch(host):
+        raise DataError(f"--scheduler {shown}: '{host[:80]}' is not a host name or IP address; {expected}")
+    if port is not None and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise DataError(f"--scheduler {shown}: '{port[:20]}' is not a port number; {expected}")
+
+
+def dask_executor(scheduler: str | None, workers: int | None = None):
+    """An executor on the dask scheduler at `scheduler` ("tcp://host:8786"), or on a new LocalCluster of
+    `workers` single-threaded processes when no address is given."""
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise DataError("--executor dask needs dask.distributed: pip install 'ballotbook[dask]'.") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
+        return _OwnedDaskExecutor(client)
+    import os
+
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return _OwnedDaskExecutor(Client(cluster), cluster)

@@ -1,0 +1,303 @@
+"""What a build owns and how it lets go when it dies: the build lock, its worker processes and the folder of its
+kernels' sockets.
+
+- The lock is a POSIX record lock (``fcntl.lockf``): it belongs to the process that took it, is never held by a
+  child (forked or spawned), and the operating system drops it when that process ends, however it ends. The
+  lock file records its holder (process id, start time, host), so a build that finds the holder dead says that
+  it took the lock over, and waits for (then stops) what the dead build left running.
+- Workers watch their parent and exit, stopping their kernels, when it is gone (:func:`watch_parent`).
+- Kernel sockets live in a private folder per process, ``$TMPDIR/ballotbook-<pid>-*``, removed when the process
+  exits; folders of processes that no longer exist are removed at the next build (:func:`clean_stale_kernel_folders`).
+
+Standard library only; Linux ``/proc`` is used where present (start times tell a reused process id apart).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+#: Set in a build's environment for its workers and kernels: "<pid>.<start>" of the build's main process.
+BUILD_MARK = "BALLOTBOOK_BUILD"
+
+
+# --------------------------------------------------------------------------------------------- processes
+def process_start(pid: int) -> str | None:
+    """The start time of process `pid` (clock ticks since boot, from /proc), "" where /proc is missing, None when
+    the process does not exist or is a zombie (it has ended and only waits to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+    except FileNotFoundError:
+        if not os.path.isdir("/proc/self"):
+            return "" if _exists(pid) else None
+        return None
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    if not fields or fields[0] in ("Z", "X"):
+        return None
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_running(pid: int, start: str | None = None) -> bool:
+    """Whether process `pid` runs, and is the one that started at `start` (when known): a process id reused by
+    another program does not count."""
+    if pid <= 0:
+        return False
+    now = process_start(pid)
+    if now is None:
+        return False
+    return not start or not now or now == start
+
+
+def own_mark() -> str:
+    return f"{os.getpid()}.{process_start(os.getpid()) or ''}"
+
+
+@contextlib.contextmanager
+def marked():
+    """Mark this build in the environment its workers and kernels inherit, so that a later build can find what
+    it left running if it is killed."""
+    saved = os.environ.get(BUILD_MARK)
+    os.environ[BUILD_MARK] = own_mark()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(BUILD_MARK, None)
+        else:
+            os.environ[BUILD_MARK] = saved
+
+
+def marked_processes(mark: str) -> list[int]:
+    """Processes (of this user) whose environment carries the build mark `mark`: a build's workers and kernels."""
+    needle = f"{BUILD_MARK}={mark}\0".encode()
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        if (b"\0" + env).find(b"\0" + needle) >= 0 and process_start(int(entry)) is not None:
+            found.append(int(entry))
+    return found
+
+
+def stop_leftovers(mark: str, say: Callable[[str], None], patience: float = 10.0) -> None:
+    """Wait for the workers and kernels of the dead build `mark` to exit (they watch their parent), then stop
+    those still running, so that nothing of the dead build writes into the folder after this build started."""
+    deadline = time.monotonic() + patience
+    left = marked_processes(mark)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = marked_processes(mark)
+    if left:
+        import signal
+
+        say(f"stopping {len(left)} process(es) left running by that build")
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------------------------- the lock
+class BuildLock:
+    """One build per output folder at a time; a second one waits and says so. A lock left by a build that is no
+    longer running is taken over with a note."""
+
+    def __init__(self, out: Path, say: Callable[[str], None]):
+        self.path = Path(out) / ".build.lock"
+        self.say = say
+        self.fd: int | None = None
+
+    def _holder(self) -> dict:
+        try:
+            raw = os.pread(self.fd, 4096, 0)
+            holder = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except (OSError, ValueError):
+            return {}
+        return holder if isinstance(holder, dict) and isinstance(holder.get("pid"), int) else {}
+
+    def __enter__(self):
+        import fcntl
+
+        from helpers.core import paths
+
+        # Only ever opened here, and closed in __exit__: closing any descriptor of a file drops this process's
+        # POSIX locks on it.
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            from helpers.core.errors import DataError
+
+            raise DataError(f"the output folder {paths.display(self.path.parent)} cannot be written to "
+                            f"({exc.strerror or exc}).") from None
+        try:
+            try:
+                fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another process holds it
+                holder = self._holder()
+                who = f" (process {holder['pid']})" if holder else ""
+                self.say(f"another build{who} is writing to {paths.display(self.path.parent)}; waiting for it to "
+                         "finish")
+                fcntl.lockf(self.fd, fcntl.LOCK_EX)
+            holder = self._holder()
+            if holder and holder.get("pid") != os.getpid():
+                self._take_over(holder)
+            record = {"pid": os.getpid(), "start": process_start(os.getpid()) or "",
+                      "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            try:
+                os.ftruncate(self.fd, 0)
+                os.pwrite(self.fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+            except OSError:
+                pass  # a full disk: the lock holds all the same, only the record of its holder is missing
+        except BaseException:
+            os.close(self.fd)
+            self.fd = None
+            raise
+        return self
+
+    def _take_over(self, holder: dict) -> None:
+        """The lock file names a holder, yet the lock was free: that build ended without letting go (killed)."""
+        host = holder.get("host")
+        if host and host != socket.gethostname():
+            self.say(f"took over the lock of build {holder['pid']} on {host}, which no longer holds it")
+            return
+        start = str(holder.get("start") or "")
+        if is_running(holder["pid"], start):
+            return  # alive and let go without clearing the record: nothing to say
+        self.say(f"took over the lock of build {holder['pid']}, which is no longer running")
+        stop_leftovers(f"{holder['pid']}.{start}", self.say)
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, 0)  # a normal end leaves no holder behind
+        except OSError:
+            pass
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
+# --------------------------------------------------------------------------------------------- workers
+def watch_parent(parent: int, on_death: Callable[[], None], interval: float = 0.2) -> None:
+    """In a worker: exit as soon as `parent` (the process that started it) is gone, after `on_death` (which
+    stops the worker's kernels). A worker whose build was killed must neither run on nor publish."""
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                try:
+                    on_death()
+                finally:
+                    os._exit(1)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="ballotbook-watch-parent", daemon=True).start()
+
+
+# --------------------------------------------------------------------------------------------- kernel sockets
+_FOLDER: tuple[int, str] | None = None
+# A Unix socket path holds at most 107 bytes; the kernel's names inside the folder take about 45 of them.
+_MAX_BASE = 60
+
+
+def _base() -> str:
+    base = tempfile.gettempdir()
+    if len(base) > _MAX_BASE and os.access("/tmp", os.W_OK):
+        base = "/tmp"
+    return base
+
+
+def kernel_folder() -> str:
+    """This process's private folder for kernel sockets (mode 700), removed when the process exits."""
+    global _FOLDER
+    if _FOLDER is None or _FOLDER[0] != os.getpid() or not os.path.isdir(_FOLDER[1]):
+        import atexit
+        from multiprocessing.util import Finalize
+
+        folder = tempfile.mkdtemp(prefix=f"ballotbook-{os.getpid()}-", dir=_base())
+        _FOLDER = (os.getpid(), folder)
+        atexit.register(remove_kernel_folder)
+        # pool workers end with os._exit, which skips atexit; multiprocessing runs its finalizers first
+        Finalize(None, remove_kernel_folder, exitpriority=0)
+    return _FOLDER[1]
+
+
+def remove_kernel_folder() -> None:
+    if _FOLDER is not None and _FOLDER[0] == os.getpid():
+        shutil.rmtree(_FOLDER[1], ignore_errors=True)
+
+
+def clean_stale_kernel_folders() -> None:
+    """Remove the kernel folders of processes that no longer exist (killed builds), and socket files of older
+    versions (``ballotbook-kernel-*`` directly in the temporary folder) that nothing listens on any more."""
+    for base in {tempfile.gettempdir(), _base()}:
+        try:
+            entries = list(os.scandir(base))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+                if st.st_uid != os.getuid():
+                    continue
+                if entry.name.startswith("ballotbook-kernel-"):
+                    if stat.S_ISSOCK(st.st_mode) and not _listening(entry.path):
+                        os.unlink(entry.path)
+                    continue
+                parts = entry.name.split("-")
+                if (len(parts) == 3 and parts[0] == "ballotbook" and parts[1].isdigit()
+                        and entry.is_dir(follow_symlinks=False) and not is_running(int(parts[1]))):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:
+                continue
+
+
+def _listening(path: str) -> bool:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1)
+    try:
+        s.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+    return True

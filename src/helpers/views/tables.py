@@ -1,0 +1,101 @@
+"""Views: tables for reports, escaped.
+
+Every string that comes from data is HTML-escaped here, whatever it contains; never hand a pandas Styler or an
+f-string of data to ``display(HTML(...))`` or ``Markdown(...)``. Use :func:`show` in notebooks.
+
+Data text stays text (:func:`helpers.core.text.one_line`): a line break in a name becomes a space (it cannot
+start a heading or a list), bidi controls are removed (an unbalanced right-to-left override cannot reverse the
+rest of a paragraph), and in Markdown (:func:`text`, :func:`say`) every value is isolated in ``<bdi>`` with its
+punctuation escaped so that it makes no emphasis, heading, list, link, autolink or math.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import string
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from helpers.core.text import one_line
+
+
+def _cell(value, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if value is pd.NaT:
+        return ""
+    if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return html.escape(format(value, fmt))
+    if hasattr(value, "strftime") and not isinstance(value, str):
+        return html.escape(value.strftime("%Y-%m-%d"))
+    return html.escape(one_line(value))
+
+
+def to_html(df: pd.DataFrame, *, formats: Mapping[str, str] | None = None, caption: str | None = None,
+            numeric: Sequence[str] | None = None, index: bool = False, max_rows: int | None = None) -> str:
+    """An escaped HTML table. `formats` maps a column to a format spec ('.1f', ',d', '.0%').
+
+    Numeric columns are right-aligned. The caption, headers and every cell are escaped."""
+    formats = dict(formats or {})
+    frame = df.reset_index() if index else df
+    if max_rows is not None:
+        frame = frame.head(max_rows)
+    numeric = set(numeric) if numeric is not None else {
+        c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(
+            frame[c])}
+    parts = ['<table class="bb-table">']
+    if caption:
+        parts.append(f"<caption>{html.escape(one_line(caption))}</caption>")
+    parts.append("<thead><tr>")
+    for c in frame.columns:
+        cls = ' class="num"' if c in numeric else ""
+        parts.append(f"<th{cls}>{html.escape(one_line(c))}</th>")
+    parts.append("</tr></thead><tbody>")
+    for row in frame.itertuples(index=False, name=None):
+        parts.append("<tr>")
+        for c, v in zip(frame.columns, row, strict=True):
+            cls = ' class="num"' if c in numeric else ""
+            parts.append(f"<td{cls}>{_cell(v, formats.get(c))}</td>")
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def show(df: pd.DataFrame, **kwargs) -> None:
+    """Display an escaped table in a notebook (see :func:`to_html`)."""
+    from IPython.display import HTML, display
+
+    display(HTML(to_html(df, **kwargs)))
+
+
+def text(s) -> str:
+    """A data string as inert Markdown (also valid HTML): one line (:func:`helpers.core.text.one_line`), inside
+    ``<bdi>``; ``& < > " '`` as HTML entities, ``$`` as ``&#36;`` (no math), ``:`` as ``&#58;`` (no autolink:
+    a bare URL needs "://"), every other ASCII punctuation character backslash-escaped (no emphasis, heading,
+    list, link, table or ``www.`` autolink). Rendered, it shows exactly the characters of the value."""
+    line = one_line(s)
+    return "<bdi>" + "".join(_ESCAPES.get(ch, ch) for ch in line) + "</bdi>" if line else ""
+
+
+_ESCAPES = {ch: "\\" + ch for ch in string.punctuation}
+_ESCAPES.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "$": "&#36;",
+                 ":": "&#58;"})
+# A value in a code span would show its escapes literally; `{name}` in a template becomes <code>{name}</code>.
+_CODE_FIELD = re.compile(r"`(\{\w+\})`")
+
+
+def say(markdown_template: str, **values) -> None:
+    """Display Markdown prose in which every `values` item is escaped (:func:`text`):
+    ``say("**{name}** leads", name=x)``."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown(markdown_template, **values)))
+
+
+def markdown(markdown_template: str, **values) -> str:
+    """The Markdown :func:`say` displays: the template with every value escaped by :func:`text`."""
+    template = _CODE_FIELD.sub(r"<code>\1</code>", markdown_template)
+    return template.format(**{k: text(v) for k, v in values.items()})
