@@ -18,10 +18,9 @@ as a list).
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 
+from helpers.cli import output
 from helpers.core.errors import DataError
 from helpers.data.knesset import load_seats
 from helpers.models.coalitions import majority_of, power, resolve_party, winning_coalitions
@@ -56,29 +55,17 @@ def run(args) -> int:
         table = power(items, majority)
         rows = table.to_dict("records")
         columns = ["party", "seats", "banzhaf_swings", "banzhaf", "shapley_shubik"]
-        if args.format == "json":
-            out = [{"party": r["party"], "seats": int(r["seats"]), "banzhaf_swings": int(r["banzhaf_swings"]),
-                    "banzhaf": float(r["banzhaf"]), "shapley_shubik": float(r["shapley_shubik"])}
-                   for r in rows]
-            print(json.dumps(out, indent=2, ensure_ascii=False))
-        else:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(columns)
-            for r in rows:
-                writer.writerow([r["party"], int(r["seats"]), int(r["banzhaf_swings"]),
-                                 repr(float(r["banzhaf"])), repr(float(r["shapley_shubik"]))])
-        return 0
+        return output.write(
+            args.format, columns,
+            ([r["party"], int(r["seats"]), int(r["banzhaf_swings"]), repr(float(r["banzhaf"])),
+              repr(float(r["shapley_shubik"]))] for r in rows),
+            [{"party": r["party"], "seats": int(r["seats"]), "banzhaf_swings": int(r["banzhaf_swings"]),
+              "banzhaf": float(r["banzhaf"]), "shapley_shubik": float(r["shapley_shubik"])} for r in rows])
 
     found = winning_coalitions(items, majority, vetoes=vetoes, required=required, minimal=not args.all)
     if not found:
         sys.stderr.write(f"ballotbook coalitions: note: no coalition reaches {majority} seats under these "
                          "conditions.\n")
-    if args.format == "json":
-        print(json.dumps([{**c.as_dict(), "parties": list(c.members)} for c in found], indent=2,
-                         ensure_ascii=False))
-    else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["members", "seats", "surplus"])
-        for c in found:
-            writer.writerow([c.name, c.seats, c.surplus])
-    return 0
+    return output.write(args.format, ["members", "seats", "surplus"],
+                        ([c.name, c.seats, c.surplus] for c in found),
+                        [{**c.as_dict(), "parties": list(c.members)} for c in found])

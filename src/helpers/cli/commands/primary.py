@@ -15,11 +15,10 @@ naming the tied candidates, and a note on stderr says so (exit 0).
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import sys
 
+from helpers.cli import output
 from helpers.core.errors import DataError
 from helpers.data.primaries import load_round, round_votes
 from helpers.models.primaries import first_round
@@ -38,20 +37,15 @@ def run(args) -> int:
     if result["tie"]:
         sys.stderr.write(f"ballotbook primary: note: {', '.join(result['tie'])} are tied for a runoff place; "
                          "the count cannot name the runoff pair, so all of them are marked 'runoff'.\n")
-    if getattr(args, "format", "csv") == "json":
-        out = {
-            "outcome": result["outcome"],
-            "winner": result["winner"],
-            "runoff": result["runoff"],
-            "candidates": [{"candidate": c["candidate"], "votes": c["votes"], "share": c["share"]}
-                           for c in result["candidates"]],
-        }
-        if result["tie"]:
-            out["tie"] = result["tie"]
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["candidate", "votes", "share", "result"])
-        for c in result["candidates"]:
-            writer.writerow([c["candidate"], c["votes"], repr(c["share"]), c["result"]])
-    return 0
+    out = {
+        "outcome": result["outcome"],
+        "winner": result["winner"],
+        "runoff": result["runoff"],
+        "candidates": [{"candidate": c["candidate"], "votes": c["votes"], "share": c["share"]}
+                       for c in result["candidates"]],
+    }
+    if result["tie"]:
+        out["tie"] = result["tie"]
+    return output.write(getattr(args, "format", "csv"), ["candidate", "votes", "share", "result"],
+                        ([c["candidate"], c["votes"], repr(c["share"]), c["result"]]
+                         for c in result["candidates"]), out)

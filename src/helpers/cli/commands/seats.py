@@ -18,11 +18,10 @@ exact fraction.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from fractions import Fraction
 
+from helpers.cli import output
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data.knesset import load_pairs, load_votes
@@ -71,24 +70,12 @@ def run(args) -> int:
     if args.audit:
         rows = [{**r, "quotient": _decimal(r["quotient"]), "quotient_exact": _exact(r["quotient"])}
                 for r in result.audit]
-        if args.format == "json":
-            out = [{k: (None if r[k] in ("", None) and k not in ("note",) else r[k]) for k in AUDIT_COLUMNS}
-                   for r in rows]
-            print(json.dumps(out, indent=2, ensure_ascii=False))
-        else:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(AUDIT_COLUMNS)
-            for r in rows:
-                writer.writerow(["" if r[k] is None else r[k] for k in AUDIT_COLUMNS])
-        return 0
+        doc = [{k: (None if r[k] in ("", None) and k not in ("note",) else r[k]) for k in AUDIT_COLUMNS}
+               for r in rows]
+        return output.write(args.format, AUDIT_COLUMNS,
+                            (["" if r[k] is None else r[k] for k in AUDIT_COLUMNS] for r in rows), doc)
 
-    if args.format == "json":
-        out = [{"list": n, "votes": v, "seats": s, "tie": t}
-               for n, v, s, t in zip(result.lists, result.votes, result.seats, result.tie, strict=True)]
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["list", "votes", "seats", "tie"])
-        for n, v, s, t in zip(result.lists, result.votes, result.seats, result.tie, strict=True):
-            writer.writerow([n, v, s, "true" if t else "false"])
-    return 0
+    listed = list(zip(result.lists, result.votes, result.seats, result.tie, strict=True))
+    return output.write(args.format, ["list", "votes", "seats", "tie"],
+                        ([n, v, s, "true" if t else "false"] for n, v, s, t in listed),
+                        [{"list": n, "votes": v, "seats": s, "tie": t} for n, v, s, t in listed])

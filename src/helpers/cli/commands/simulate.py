@@ -18,11 +18,10 @@ draws, seed...) around the same rows. The same file, options and seed give byte-
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import sys
 
+from helpers.cli import output
 from helpers.core.errors import DataError
 
 COLUMNS = ["party", "share_mean", "seats_mean", "seats_p05", "seats_p95", "p_pass"]
@@ -93,11 +92,8 @@ def run(args) -> int:
                          "seats_p95": int(r.seats_p95), "p_pass": _number(r.p_pass)}
                         for r in rows.itertuples(index=False)],
         }
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        output.write_json(doc)
         return 0
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(COLUMNS)
-    for r in rows.itertuples(index=False):
-        out.writerow([r.party, _text(r.share_mean), _text(r.seats_mean), int(r.seats_p05), int(r.seats_p95),
-                      _text(r.p_pass)])
+    output.write_csv(COLUMNS, ([r.party, _text(r.share_mean), _text(r.seats_mean), int(r.seats_p05),
+                                int(r.seats_p95), _text(r.p_pass)] for r in rows.itertuples(index=False)))
     return 0
