@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from helpers.core.errors import DataError
 from helpers.data.polls import bloc_at, find_party, load_parties, load_polls, merges_of
+from helpers.models import backtest
 from helpers.models import polls as model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -440,13 +441,13 @@ def test_final_week_average(tmp_path):
 def test_backtest_arithmetic():
     official = pd.Series({"a": 60, "b": 56, "c": 4, "d": 0})
     model_seats = pd.Series({"a": 58.0, "b": 55.0, "c": 0.0, "d": 7.0})
-    errors = model.seat_errors(official, {"model": model_seats})
+    errors = backtest.seat_errors(official, {"model": model_seats})
     e = errors.set_index("party")["model_error"]
     assert e.to_dict() == {"a": -2.0, "b": -1.0, "c": -4.0, "d": 7.0}
-    assert model.mean_absolute_error(errors, "model") == pytest.approx(14 / 4)
-    blocs = model.bloc_errors(errors, {"a": "Left", "c": "Left", "b": "Right"}, ["model"]).set_index("bloc")
+    assert backtest.mean_absolute_error(errors, "model") == pytest.approx(14 / 4)
+    blocs = backtest.bloc_errors(errors, {"a": "Left", "c": "Left", "b": "Right"}, ["model"]).set_index("bloc")
     assert blocs.loc["Left", "model_error"] == -6 and blocs.loc["Other", "model_error"] == 7
-    calls = model.threshold_calls(pd.Series({"c": 0.4, "d": 0.7}), pd.Series({"c": True, "d": False}))
+    calls = backtest.threshold_calls(pd.Series({"c": 0.4, "d": 0.7}), pd.Series({"c": True, "d": False}))
     assert calls["model_right"].tolist() == [False, False]
 
 
