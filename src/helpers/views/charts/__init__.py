@@ -83,3 +83,12 @@ def colour_for(keys, palette=PALETTE) -> dict:
 def close(fig) -> None:
     """Release a figure after it has been displayed (keeps memory flat in long notebooks)."""
     plt.close(fig)
+
+
+def show(fig) -> None:
+    """Display a figure in the notebook once, then release it (:func:`close`): the one call a report makes per
+    chart."""
+    from IPython.display import display
+
+    display(fig)
+    close(fig)
