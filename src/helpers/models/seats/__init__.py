@@ -37,19 +37,19 @@ from __future__ import annotations
 from helpers.models.seats.batch import BATCH_CHUNK, VOTE_SCALE, allocate_batch, to_vote_counts
 from helpers.models.seats.exact import Allocation, allocate
 from helpers.models.seats.rules import (
-                                        DHONDT,
-                                        DROOP,
-                                        HARE,
-                                        METHODS,
-                                        MODIFIED_SAINTE_LAGUE,
-                                        SAINTE_LAGUE,
-                                        DivisorRule,
-                                        Gauge,
-                                        LargestRemainder,
-                                        Method,
-                                        SurplusAgreements,
-                                        Threshold,
-                                        method_for,
+    DHONDT,
+    DROOP,
+    HARE,
+    METHODS,
+    MODIFIED_SAINTE_LAGUE,
+    SAINTE_LAGUE,
+    DivisorRule,
+    Gauge,
+    LargestRemainder,
+    Method,
+    SurplusAgreements,
+    Threshold,
+    method_for,
 )
 
 __all__ = [
