@@ -171,8 +171,8 @@ def test_calibrated_rates_replayed_through_the_simulation_give_the_real_winner(c
         row = {f: min(1.0, v) for f, v in cal.rates[cal.label].items() if f != P.STAY_HOME}
         total = sum(row.values())
         row = {f: v / total for f, v in row.items()} if total > 1 else row
-        sc = P.Scenario("real", transfers={c: row for c in cal.free})
-        res = P.simulate(r1, sc, sample_size=math.inf, concentration=None, draws=10, seed=1)
+        sc = P.Plan("real", transfers={c: row for c in cal.free})
+        res = P.simulate_race(r1, sc, sample_size=math.inf, concentration=None, draws=10, seed=1)
         assert res.p_runoff == 1.0 and res.p_win[winner] == 1.0
         assert set(res.matchups) == {tuple(sorted(r2, key=list(r1).index))}
 
@@ -205,7 +205,7 @@ def test_poll_misses_of_2007(contests):
 # ---------------------------------------------------------------------------------------------------------
 
 SHARES = {"Ehud Barak": 35.6, "Ami Ayalon": 30.6, "Amir Peretz": 22.4, "Ophir Pines-Paz": 8.0}
-PACT = P.Scenario("b", transfers={"Amir Peretz": {"Ami Ayalon": 0.65, "Ehud Barak": 0.35}})
+PACT = P.Plan("b", transfers={"Amir Peretz": {"Ami Ayalon": 0.65, "Ehud Barak": 0.35}})
 
 
 def _as_tuple(res):
@@ -213,19 +213,19 @@ def _as_tuple(res):
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
-    a = P.simulate(SHARES, PACT, sample_size=300, draws=3000, seed=7)
-    b = P.simulate(SHARES, PACT, sample_size=300, draws=3000, seed=7)
-    c = P.simulate(SHARES, PACT, sample_size=300, draws=3000, seed=8)
+    a = P.simulate_race(SHARES, PACT, sample_size=300, draws=3000, seed=7)
+    b = P.simulate_race(SHARES, PACT, sample_size=300, draws=3000, seed=7)
+    c = P.simulate_race(SHARES, PACT, sample_size=300, draws=3000, seed=8)
     assert _as_tuple(a) == _as_tuple(b)
     assert _as_tuple(a) != _as_tuple(c)
-    g1 = P.simulate(SHARES, PACT, draws=500, seed=np.random.default_rng(3))
-    g2 = P.simulate(SHARES, PACT, draws=500, seed=np.random.default_rng(3))
+    g1 = P.simulate_race(SHARES, PACT, draws=500, seed=np.random.default_rng(3))
+    g2 = P.simulate_race(SHARES, PACT, draws=500, seed=np.random.default_rng(3))
     assert _as_tuple(g1) == _as_tuple(g2)
 
 
 def test_scenarios_share_their_first_round_draws():
-    base = P.simulate(SHARES, P.Scenario("a"), draws=2000, seed=5)
-    pact = P.simulate(SHARES, PACT, draws=2000, seed=5)
+    base = P.simulate_race(SHARES, P.Plan("a"), draws=2000, seed=5)
+    pact = P.simulate_race(SHARES, PACT, draws=2000, seed=5)
     assert base.first_round == pact.first_round and base.p_outright == pact.p_outright
 
 
@@ -233,36 +233,36 @@ def test_no_runoff_when_the_third_candidate_is_small():
     # The article's race: with Peretz far under 100 - 2 x 40 = 20 percent, the leader always has over 40%,
     # so a second-round pact cannot change anything.
     shares = {"Ehud Barak": 49.75, "Ami Ayalon": 46.25, "Amir Peretz": 4}
-    a = P.simulate(shares, P.Scenario("a"), sample_size=94, draws=5000, seed=0)
-    b = P.simulate(shares, P.Scenario("b", transfers={"Amir Peretz": {"Ami Ayalon": 1.0}}), sample_size=94,
+    a = P.simulate_race(shares, P.Plan("a"), sample_size=94, draws=5000, seed=0)
+    b = P.simulate_race(shares, P.Plan("b", transfers={"Amir Peretz": {"Ami Ayalon": 1.0}}), sample_size=94,
                    draws=5000, seed=0)
     assert a.p_runoff == 0 and b.p_runoff == 0 and a.p_win == b.p_win
-    c = P.simulate(shares, P.Scenario("c", withdrawals={"Amir Peretz": {"Ami Ayalon": 1.0}}), sample_size=94,
+    c = P.simulate_race(shares, P.Plan("c", withdrawals={"Amir Peretz": {"Ami Ayalon": 1.0}}), sample_size=94,
                    draws=5000, seed=0)
     assert c.p_win["Ami Ayalon"] > a.p_win["Ami Ayalon"] and c.p_win["Amir Peretz"] == 0
     assert P.runoff_floor(40) == 20
 
 
 def test_exact_shares_give_certain_outcomes():
-    res = P.simulate({"A": 40, "B": 35, "C": 25}, sample_size=math.inf, concentration=None, draws=10)
+    res = P.simulate_race({"A": 40, "B": 35, "C": 25}, sample_size=math.inf, concentration=None, draws=10)
     assert res.p_runoff == 1.0 and res.matchups == {("A", "B"): 1.0}
-    res = P.simulate({"A": 40, "B": 35, "C": 25}, sample_size=math.inf, inclusive=True, draws=10)
+    res = P.simulate_race({"A": 40, "B": 35, "C": 25}, sample_size=math.inf, inclusive=True, draws=10)
     assert res.p_outright["A"] == 1.0
     # Measured on all ballots (10% not for a candidate), 45% of valid votes is 40.5% of ballots.
-    res = P.simulate({"A": 45, "B": 35, "C": 20}, sample_size=math.inf, invalid=10, draws=10)
+    res = P.simulate_race({"A": 45, "B": 35, "C": 20}, sample_size=math.inf, invalid=10, draws=10)
     assert res.p_outright["A"] == 1.0
-    res = P.simulate({"A": 44, "B": 35, "C": 21}, sample_size=math.inf, invalid=10, draws=10)
+    res = P.simulate_race({"A": 44, "B": 35, "C": 21}, sample_size=math.inf, invalid=10, draws=10)
     assert res.p_runoff == 1.0
 
 
 def test_bad_scenarios_are_refused():
     with pytest.raises(ValueError):
-        P.simulate(SHARES, P.Scenario("x", withdrawals={"Nobody": {"Ami Ayalon": 1}}), draws=10)
+        P.simulate_race(SHARES, P.Plan("x", withdrawals={"Nobody": {"Ami Ayalon": 1}}), draws=10)
     with pytest.raises(ValueError):
-        P.simulate(SHARES, P.Scenario("x", transfers={"Amir Peretz": {"Ami Ayalon": 0.8, "Ehud Barak": 0.4}}),
+        P.simulate_race(SHARES, P.Plan("x", transfers={"Amir Peretz": {"Ami Ayalon": 0.8, "Ehud Barak": 0.4}}),
                    draws=10)
     with pytest.raises(ValueError):
-        P.simulate(SHARES, P.Scenario("x", withdrawals={"Amir Peretz": {"Amir Peretz": 1}}), draws=10)
+        P.simulate_race(SHARES, P.Plan("x", withdrawals={"Amir Peretz": {"Amir Peretz": 1}}), draws=10)
 
 
 shares_strategy = st.lists(st.floats(min_value=0.5, max_value=60), min_size=2, max_size=6)
@@ -274,9 +274,9 @@ shares_strategy = st.lists(st.floats(min_value=0.5, max_value=60), min_size=2, m
 def test_probabilities_add_up(values, threshold, inclusive, seed, withdraw, rate):
     names = [f"C{i}" for i in range(len(values))]
     shares = dict(zip(names, values, strict=True))
-    sc = P.Scenario("s", withdrawals={names[-1]: {names[0]: rate}} if withdraw else {},
+    sc = P.Plan("s", withdrawals={names[-1]: {names[0]: rate}} if withdraw else {},
                     transfers={names[1]: {names[0]: rate}})
-    res = P.simulate(shares, sc, sample_size=200, threshold=threshold, inclusive=inclusive, draws=300,
+    res = P.simulate_race(shares, sc, sample_size=200, threshold=threshold, inclusive=inclusive, draws=300,
                      seed=seed)
     assert sum(res.p_win.values()) == pytest.approx(1.0)
     assert res.p_outright_any + res.p_runoff == pytest.approx(1.0)
@@ -299,8 +299,8 @@ def test_withdrawing_for_x_never_lowers_x_chance_of_winning_round_one(values, se
         return
     shares = dict(zip(names, values, strict=True))
     kw = dict(sample_size=150, threshold=threshold, draws=300, seed=seed)
-    before = P.simulate(shares, P.Scenario("a"), **kw)
-    after = P.simulate(shares, P.Scenario("c", withdrawals={w: {x: 1.0}}), **kw)
+    before = P.simulate_race(shares, P.Plan("a"), **kw)
+    after = P.simulate_race(shares, P.Plan("c", withdrawals={w: {x: 1.0}}), **kw)
     assert after.p_outright[x] >= before.p_outright[x]
 
 
@@ -319,8 +319,8 @@ def test_in_a_three_way_race_withdrawing_for_x_never_lowers_x_chance(values, see
     transfers = {w: {x: a / max(1.0, a + b), y: b / max(1.0, a + b)}}
     kw = dict(sample_size=120, threshold=threshold, inclusive=inclusive, draws=300, seed=seed,
               concentration=concentration)
-    before = P.simulate(shares, P.Scenario("a", transfers=transfers), **kw)
-    after = P.simulate(shares, P.Scenario("c", withdrawals={w: {x: 1.0}}, transfers=transfers), **kw)
+    before = P.simulate_race(shares, P.Plan("a", transfers=transfers), **kw)
+    after = P.simulate_race(shares, P.Plan("c", withdrawals={w: {x: 1.0}}, transfers=transfers), **kw)
     assert after.p_win[x] >= before.p_win[x]
 
 
@@ -343,7 +343,7 @@ def test_vectorised_runoff_agrees_with_runoff_votes(counts, rates):
     expected = P.runoff_votes(votes, (f1, f2), transfers)
     if abs(expected[f1] - expected[f2]) < 1e-6:
         return
-    sim = P.simulate(votes, P.Scenario("t", transfers=transfers), sample_size=math.inf, concentration=None,
+    sim = P.simulate_race(votes, P.Plan("t", transfers=transfers), sample_size=math.inf, concentration=None,
                      draws=3)
     assert sim.p_win[f1 if expected[f1] > expected[f2] else f2] == 1.0
 
@@ -388,7 +388,7 @@ def test_rules_file_states_the_40_percent_rule():
 
 def test_shipped_transfers_file_loads_against_the_default_candidates():
     names = list(D.candidate_shares(D.load_candidates(DATA / "candidates-2008.csv")))
-    plans = P.scenarios_from_frame(D.load_transfers(DATA / "scenarios-2008.csv", candidates=names))
+    plans = P.plans_from_frame(D.load_transfers(DATA / "scenarios-2008.csv", candidates=names))
     assert [p.name for p in plans] == ["a", "b", "c"]
     assert plans[2].withdrawals == {"Amir Peretz": {"Ehud Barak": 0.35, "Ami Ayalon": 0.65}}
     for p in plans:

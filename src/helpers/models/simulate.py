@@ -99,10 +99,29 @@ def dirichlet_alpha(shares: Sequence[float], sample_size: float) -> np.ndarray:
     return p / total * sample_size + 0.5
 
 
+def dirichlet(rng: np.random.Generator, alpha, size: int) -> np.ndarray:
+    """`size` draws (size x len(alpha), rows sum to 1) from Dirichlet(alpha), as normalised gamma variates.
+
+    The one Dirichlet sampler of the models (the polls' simulation and the primaries' race). An entry with
+    alpha 0 is always drawn as 0 and takes no random numbers; a row whose gammas are all 0 stays 0."""
+    alpha = np.asarray(alpha, dtype=float)
+    pos = alpha > 0
+    every = bool(pos.all())
+    used = alpha if every else alpha[pos]
+    g = rng.standard_gamma(used, size=(size, used.size))
+    s = g.sum(axis=1, keepdims=True)
+    s[s == 0] = 1.0
+    if every:
+        return g / s
+    out = np.zeros((size, alpha.size))
+    out[:, pos] = g / s
+    return out
+
+
 def draw_shares(alpha: np.ndarray, n: int, rng: np.random.Generator, poll_error: float = 0.0) -> np.ndarray:
-    """`n` draws of shares (0-1, rows sum to 1): Dirichlet(alpha), plus the election-day error in points."""
-    g = rng.standard_gamma(alpha, size=(n, alpha.size))
-    s = g / g.sum(axis=1, keepdims=True)
+    """`n` draws of shares (0-1, rows sum to 1): Dirichlet(alpha) (:func:`dirichlet`), plus the election-day
+    error in points."""
+    s = dirichlet(rng, alpha, n)
     if poll_error > 0:
         e = rng.normal(0.0, poll_error / 100.0, size=s.shape)
         e -= e.mean(axis=1, keepdims=True)
