@@ -87,13 +87,13 @@ COPIES = 4  # reports per notebook in the per-notebook comparison
 
 
 def main() -> dict:
-    from helpers.pipeline import reports
+    from helpers.pipeline.config import load_config
 
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # (a) The default set of reports.yml: the plain chain, one report at a time, against one build.
-        default_set = reports.load_config(ROOT / "reports.yml")
+        default_set = load_config(ROOT / "reports.yml")
         (tmp / "plain").mkdir()
         plain = plain_chain(default_set, tmp / "plain")
         full, peak, manifests = ours(ROOT / "reports.yml", tmp / "ours")
@@ -109,7 +109,7 @@ def main() -> dict:
             config = tmp / f"{stem}.yml"
             config.write_text("reports:\n" + "".join(
                 f"  - {{name: {stem}-{i}, notebook: {nb}}}\n" for i in range(COPIES)))
-            job = reports.load_config(config)[0]
+            job = load_config(config)[0]
             (tmp / f"plain-{stem}").mkdir()
             plain_one = plain_chain([job], tmp / f"plain-{stem}")[job.name]
             wall, _, _ = ours(config, tmp / f"ours-{stem}")

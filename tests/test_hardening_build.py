@@ -307,7 +307,8 @@ BAD_MANIFESTS = {
 
 @pytest.mark.parametrize("content", list(BAD_MANIFESTS.values()), ids=list(BAD_MANIFESTS))
 def test_a_bad_manifest_is_read_as_none_set_aside_and_the_index_still_written(tmp_path, content):
-    from helpers.pipeline.reports import read_manifest, set_aside_bad_manifests, write_index
+    from helpers.pipeline.index import write_index
+    from helpers.pipeline.publish import read_manifest, set_aside_bad_manifests
 
     out = tmp_path / "reports"
     out.mkdir()

@@ -370,7 +370,7 @@ def test_name_templates_are_plain_fields_only(tmp_path, template, needles):
 
 
 def test_a_plain_name_template_still_names_each_report(tmp_path):
-    from helpers.pipeline.reports import load_config
+    from helpers.pipeline.config import load_config
 
     config = _config(tmp_path, "thresholds-{as_of}",
                      "[{as_of: '2022-10-01'}, {as_of: '2022-10-15', threshold: 2.0}]")
@@ -380,7 +380,7 @@ def test_a_plain_name_template_still_names_each_report(tmp_path):
 
 
 def test_a_name_template_uses_the_notebook_default_when_no_value_is_given(tmp_path):
-    from helpers.pipeline.reports import load_config
+    from helpers.pipeline.config import load_config
 
     default = read_parameters(ROOT / NB)["draws"].default
     jobs = load_config(_config(tmp_path, "t-{draws}", "{}"))

@@ -266,7 +266,7 @@ def test_say_renders_data_as_its_own_characters_and_nothing_else(template, value
 def test_escaped_values_survive_the_report_sanitiser():
     import nbformat
 
-    from helpers.pipeline import reports
+    from helpers.pipeline.render import sanitise_outputs
     from helpers.views import tables
 
     nb = nbformat.v4.new_notebook()
@@ -274,7 +274,7 @@ def test_escaped_values_survive_the_report_sanitiser():
     cell.outputs = [nbformat.v4.new_output("display_data", data={
         "text/markdown": tables.markdown("Parties in doubt: {v}.", v=" ; ".join(HOSTILE))})]
     nb.cells.append(cell)
-    reports._sanitise_outputs(nb)
+    sanitise_outputs(nb)
     out = cell.outputs[0]["data"]["text/html"]
     parsed = _parse(out)
     assert parsed.tags == ["p", "bdi"], parsed.tags

@@ -152,7 +152,7 @@ def test_any_plain_value_is_written_as_a_literal_that_reads_back_exactly(values)
 def test_inject_parameters_puts_the_cell_after_the_parameters_cell_and_records_the_values():
     import nbformat
 
-    from helpers.pipeline.reports import inject_parameters
+    from helpers.pipeline.execute import inject_parameters
 
     nb = nbformat.read(str(TIMELINE), as_version=4)
     before = [c.source for c in nb.cells]

@@ -1,4 +1,4 @@
-"""Where reports run: any ``concurrent.futures.Executor`` works (see ``helpers.pipeline.reports.build``).
+"""Where reports run: any ``concurrent.futures.Executor`` works (see ``helpers.pipeline.build``).
 
 The default is a local process pool whose workers keep the heavy libraries imported and start each report's
 kernel ahead. For more than one machine, :func:`dask_executor` runs reports on a dask.distributed cluster

@@ -1,4 +1,4 @@
-"""ballotbook build: every report of reports.yml into reports/ (see helpers.pipeline.reports.build)."""
+"""ballotbook build: every report of reports.yml into reports/ (see helpers.pipeline.build)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from helpers.core.errors import DataError
 
 
 def run(args) -> int:
-    from helpers.pipeline import reports
+    from helpers.pipeline.build import build
+    from helpers.pipeline.config import load_config
 
     if args.jobs is not None and args.jobs < 1:
         raise DataError(f"--jobs {args.jobs}: the number of reports built at once must be at least 1.")
@@ -19,15 +20,15 @@ def run(args) -> int:
 
         check_scheduler_address(args.scheduler)
     # The batch file and every parameter are checked before a cluster is started.
-    reports.load_config(args.config)
+    load_config(args.config)
     executor = None
     if args.executor == "dask":
         from helpers.pipeline.executors import dask_executor
 
         executor = dask_executor(args.scheduler, args.jobs)
     try:
-        return reports.build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
-                             timeout=args.timeout, executor=executor)
+        return build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
+                     timeout=args.timeout, executor=executor)
     finally:
         if executor is not None:
             executor.shutdown(wait=True)

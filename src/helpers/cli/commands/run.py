@@ -6,11 +6,11 @@ from helpers.core.errors import DataError
 
 
 def run(args) -> int:
-    from helpers.pipeline import reports
+    from helpers.pipeline.build import run_notebook
 
     given: dict = {}
     for name, value in args.parameter:
         if name in given:
             raise DataError(f"parameter '{name}' is given twice.")
         given[name] = value
-    return reports.run_notebook(args.notebook, given, args.output, timeout=args.timeout)
+    return run_notebook(args.notebook, given, args.output, timeout=args.timeout)

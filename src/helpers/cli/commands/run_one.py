@@ -9,9 +9,10 @@ from helpers.core.errors import DataError
 
 
 def run(args) -> int:
-    from helpers.pipeline import reports
+    from helpers.pipeline.build import build
+    from helpers.pipeline.config import load_config
 
-    jobs = reports.load_config(args.config)
+    jobs = load_config(args.config)
     if args.list:
         for i, job in enumerate(jobs):
             print(f"{i}\t{job.name}")
@@ -24,5 +25,5 @@ def run(args) -> int:
         index = int(raw)
     if not 0 <= index < len(jobs):
         raise DataError(f"--index {index}: {args.config} has {len(jobs)} reports, numbered 0 to {len(jobs) - 1}.")
-    return reports.build(args.config, only=[jobs[index].name], jobs=1, force=args.force, out=args.out,
-                         timeout=args.timeout)
+    return build(args.config, only=[jobs[index].name], jobs=1, force=args.force, out=args.out,
+                 timeout=args.timeout)

@@ -1,0 +1,144 @@
+"""The report batch file, ``reports.yml``: which reports to build, from which notebook, with which parameters.
+
+:func:`load_config` reads and checks every entry (keys, notebook, parameter names and values, report names)
+before anything runs, and expands an entry with a list of parameter sets into one :class:`Job` per set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.core import paths
+from helpers.core.errors import DataError
+from helpers.data._table import excerpt, read_yaml
+from helpers.pipeline.parameters import Parameter, read_parameters, validate
+
+
+@dataclass
+class Job:
+    """One report to build: where it comes from and what it runs with."""
+
+    name: str
+    notebook: str                      # as written (relative to the project root, or absolute)
+    title: str | None = None
+    parameters: dict = field(default_factory=dict)   # given values, validated and typed
+    declared: dict[str, Parameter] = field(default_factory=dict, repr=False)
+
+    @property
+    def notebook_path(self) -> Path:
+        return paths.resolve(self.notebook)
+
+    def all_parameters(self) -> dict:
+        """Defaults overlaid with the given values: what the notebook runs with."""
+        out = {k: p.default for k, p in self.declared.items()}
+        out.update(self.parameters)
+        return out
+
+
+def load_config(path: str | Path = "reports.yml") -> list[Job]:
+    """Read the report batch: every entry checked (keys, notebook, parameter names and types, unique names).
+
+    An entry whose ``parameters`` is a list produces one report per parameter set; its name is formatted with
+    the set's values (``thresholds-{as_of}``)."""
+    p = paths.resolve(path)
+    name = paths.display(p)
+    doc = read_yaml(p, "a report batch file (reports.yml)")
+    if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
+        raise DataError(f"{name}: expected a mapping with a 'reports' list at the top.")
+    jobs: list[Job] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(doc["reports"], start=1):
+        here = f"{name}, report {i}"
+        if not isinstance(entry, dict):
+            raise DataError(f"{here}: expected a mapping with 'name' and 'notebook'.")
+        unknown = set(entry) - {"name", "notebook", "title", "parameters"}
+        if unknown:
+            raise DataError(f"{here}: unknown key '{sorted(unknown)[0]}'; expected name, notebook, title, "
+                            "parameters.")
+        for key in ("name", "notebook"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise DataError(f"{here}: '{key}' is missing or not text.")
+        here = f"{name}, report '{excerpt(entry['name'], 40)}'"
+        nb_path = paths.resolve(entry["notebook"])
+        if not nb_path.is_file():
+            what = "is not a regular file" if nb_path.exists() else "does not exist"
+            raise DataError(f"{here}: notebook {entry['notebook']} {what}.")
+        title = entry.get("title")
+        if title is not None and not isinstance(title, str):
+            raise DataError(f"{here}: 'title' must be text.")
+        sets = entry.get("parameters") or {}
+        if isinstance(sets, dict):
+            sets = [sets]
+        if not isinstance(sets, list) or not all(isinstance(s, dict) for s in sets):
+            raise DataError(f"{here}: 'parameters' must be a mapping or a list of mappings.")
+        declared = read_parameters(nb_path)
+        for given in sets or [{}]:
+            try:
+                values = validate(nb_path, given, declared=declared)
+            except DataError as exc:
+                raise DataError(f"{here}: {exc}") from None
+            fields = _name_fields(entry["name"], here, declared)
+            report_name = entry["name"].format_map({f: values.get(f, declared[f].default) for f in fields})
+            if len(report_name) > MAX_NAME:
+                raise DataError(f"{here}: report name '{excerpt(report_name)}' has {len(report_name):,} "
+                                f"characters; at most {MAX_NAME} are allowed (it names files).")
+            if not safe_name(report_name):
+                raise DataError(f"{here}: report name '{excerpt(report_name)}' may hold only letters, digits, "
+                                "'.', '_' and '-'.")
+            if _reserved(report_name):
+                raise DataError(f"{here}: report name '{report_name}' is reserved (index.html is the index page; "
+                                "CON, NUL and the like are device names); choose another name.")
+            if report_name in seen:
+                raise DataError(f"{name}: report name '{report_name}' is used twice (reports {seen[report_name]} "
+                                f"and {i}); names must be unique.")
+            seen[report_name] = i
+            jobs.append(Job(report_name, entry["notebook"], title, values, declared))
+    return jobs
+
+
+#: Most characters in a report name (it names reports/<name>.html and .json; file names hold 255 bytes).
+MAX_NAME = 120
+
+
+def _name_fields(template: str, here: str, declared: dict[str, Parameter]) -> set[str]:
+    """The parameters a report name template substitutes (``thresholds-{as_of}``). Only plain fields are
+    allowed: ``{name}`` of a parameter of the notebook, with no attribute or index (``{as_of.year}``,
+    ``{x[0]}``), position (``{0}``, ``{}``), conversion (``{x!r}``) or format spec (``{x:>9}``); DataError
+    otherwise, so a template can neither reach into a value nor build a huge name."""
+    import string
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise DataError(f"{here}: the name is not a valid template ({exc}); write a parameter as {{name}} and "
+                        "a brace as {{ or }}.") from None
+    fields = set()
+    for _, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if not field_name.isidentifier() or conversion is not None or spec:
+            shown = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise DataError(f"{here}: the name's field '{excerpt(shown, 40)}' is not a plain parameter name; a "
+                            "name may only substitute parameters as {name} (no '.', '[', '!' or ':').")
+        if field_name not in declared:
+            raise DataError(f"{here}: the name refers to '{excerpt(field_name, 40)}', which is not a parameter "
+                            "of the notebook.")
+        fields.add(field_name)
+    return fields
+
+
+def safe_name(name: str) -> bool:
+    """Whether `name` may name a report's files: letters, digits, '.', '_' and '-', not starting with '.' or
+    '-'."""
+    return bool(name) and name[0] not in ".-" and all(c.isalnum() or c in "._-" for c in name)
+
+
+#: Report names the kit keeps for itself: ``index`` (the index page) and the device names that Windows and SMB
+#: shares cannot hold as files; compared without case, for case-insensitive file systems.
+RESERVED_NAMES = frozenset({"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                            *(f"lpt{i}" for i in range(10))})
+
+
+def _reserved(name: str) -> bool:
+    return name.lower() in RESERVED_NAMES or name.split(".")[0].lower() in RESERVED_NAMES - {"index"}

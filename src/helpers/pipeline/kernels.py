@@ -1,0 +1,212 @@
+"""Kernels for reports: each report runs in a fresh kernel of its own, talking over Unix sockets in a private
+folder; a pool worker starts the next report's kernel (and imports the kit in it) while the current report runs.
+
+:func:`warm_worker` is the initializer of the build's local process pool: it ties the worker's life to the
+build's, imports the heavy libraries once per worker and starts the first kernel ahead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import weakref
+
+KERNEL_NAME = "python3"
+#: Attempts at starting a kernel before a report fails (only failures to *start* are retried).
+START_RETRIES = 3
+
+
+def start_failed(exc: BaseException) -> bool:
+    """Whether `exc` is a failure to start a kernel (worth another attempt), not a report's own failure."""
+    text = f"{type(exc).__name__}: {exc}"
+    # Only failures to *start* a kernel are retried; a kernel that dies while running a report fails it.
+    return any(s in text for s in ("Address already in use", "Kernel died before replying",
+                                   "Kernel didn't respond", "kernel_info", "TimeoutError: Kernel"))
+
+
+_KM_CLASS = None
+
+
+def kernel_manager_class():
+    """Kernels talk over Unix sockets in a private temporary path (IPC transport), not TCP: no port
+    collisions when many kernels start at once, and nothing listens on the network. The sockets live in this
+    process's own folder (``processes.kernel_folder``), removed when the process ends, or by the next build
+    when it was killed."""
+    global _KM_CLASS
+    if _KM_CLASS is None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        from helpers.pipeline.processes import kernel_folder
+
+        # nbclient notices a kernel that dies mid-report only with an async manager (a blocking one hangs).
+        class IPCKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                import uuid
+
+                base = os.path.join(kernel_folder(), f"kernel-{uuid.uuid4().hex[:12]}")
+                kwargs["transport"] = "ipc"
+                kwargs["ip"] = base
+                kwargs.setdefault("connection_file", f"{base}.json")  # else a tmp*.json in $TMPDIR
+                super().__init__(**kwargs)
+                _LIVE_KERNELS.add(self)
+
+        _KM_CLASS = IPCKernelManager
+    return _KM_CLASS
+
+
+_LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _kill_kernels() -> None:
+    """Stop at once every kernel this process started (its parent died: nobody will read the report)."""
+    import signal
+
+    for km in list(_LIVE_KERNELS):
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if not pid:
+            continue
+        try:
+            if os.getpgid(pid) == pid:  # a kernel is the leader of its own session: take its children too
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+#: Imported in a kernel before it is handed to a report: what every report notebook imports anyway.
+WARM_UP = ("import helpers.notebook, helpers.views.charts, helpers.views.tables, helpers.data, pandas, numpy, "
+           "matplotlib.pyplot")
+
+
+class KernelSupply:
+    """Fresh kernels for reports, started ahead: while one report runs, the next report's kernel starts and
+    imports the kit in a background thread. Every report still gets a kernel of its own (nothing is shared
+    between reports); only the waiting is overlapped."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self._next = None  # (thread, holder dict)
+
+    def _start(self):
+        import asyncio
+
+        return asyncio.run(self._start_async())
+
+    async def _start_async(self):
+        km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+        await km.start_kernel(cwd=self.root)
+        try:
+            kc = km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=60)
+                reply = await kc.execute_interactive(WARM_UP, timeout=120, store_history=False)
+                if reply.get("content", {}).get("status") != "ok":
+                    raise RuntimeError("the warm-up imports failed in the kernel")
+            finally:
+                kc.stop_channels()
+        except BaseException:
+            await self._stop_async(km)
+            raise
+        return km
+
+    def _start_in_background(self):
+        import threading
+
+        holder: dict = {}
+
+        def target():
+            for attempt in range(START_RETRIES):
+                try:
+                    holder["km"] = self._start()
+                    return
+                except Exception as exc:  # noqa: BLE001 - retried, then reported by take()
+                    holder["error"] = exc
+                    time.sleep(0.3 * (attempt + 1))
+
+        thread = threading.Thread(target=target, name="ballotbook-next-kernel", daemon=True)
+        thread.start()
+        self._next = (thread, holder)
+
+    def prepare(self) -> None:
+        if self._next is None:
+            self._start_in_background()
+
+    def take(self):
+        """A started, warmed kernel manager for one report; the caller shuts it down. None when no kernel
+        could be started ahead (papermill then starts one itself)."""
+        km = None
+        if self._next is not None:
+            thread, holder = self._next
+            self._next = None
+            thread.join()
+            km = holder.get("km")
+        if km is not None:
+            import asyncio
+
+            if not asyncio.run(km.is_alive()):
+                self.stop(km)
+                km = None
+        return km
+
+    @staticmethod
+    async def _stop_async(km) -> None:
+        try:
+            await km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        try:
+            await km.cleanup_resources()
+        except Exception:  # noqa: BLE001
+            pass
+
+    @staticmethod
+    def stop(km) -> None:
+        """Shut kernel manager `km`'s kernel down at once and release its sockets."""
+        import asyncio
+
+        asyncio.run(KernelSupply._stop_async(km))
+
+    def close(self) -> None:
+        if self._next is not None:
+            thread, holder = self._next
+            self._next = None
+            thread.join()
+            if holder.get("km") is not None:
+                self.stop(holder["km"])
+
+
+_SUPPLY: KernelSupply | None = None
+
+
+def worker_supply() -> KernelSupply | None:
+    """This process's kernel supply: set in a pool worker by :func:`warm_worker`; None elsewhere (``ballotbook
+    run``, a dask worker), where papermill starts each report's kernel itself."""
+    return _SUPPLY
+
+
+def warm_worker(root: str, parent: int | None = None) -> None:
+    """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
+    kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
+    report's kernel ahead."""
+    global _SUPPLY
+    if parent is not None:
+        from helpers.pipeline.processes import remove_kernel_folder, watch_parent
+
+        def on_death():
+            _kill_kernels()
+            remove_kernel_folder()
+
+        watch_parent(parent, on_death)
+    os.environ.setdefault("BALLOTBOOK_ROOT", root)
+    from multiprocessing.util import Finalize
+
+    _SUPPLY = KernelSupply(root)
+    _SUPPLY.prepare()
+    Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+    import nh3  # noqa: F401
+    import papermill  # noqa: F401
+    from nbconvert import HTMLExporter  # noqa: F401

@@ -1,0 +1,106 @@
+"""An executed notebook as one self-contained, shareable HTML page: outputs sanitised, code and the kit's own
+cells removed, a header with the title and parameters and a footer with sources, through the ``ballotbook``
+nbconvert template (``templates/ballotbook``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Tag of the cell the kit appends to a report to record the files it read; never shown on the page.
+INPUTS_TAG = "ballotbook-inputs"
+#: The template folder handed to nbconvert.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _report_title(nb, job_title: str | None) -> tuple[str, int | None]:
+    """The report title (from reports.yml, else the notebook's first '# ' heading) and the index of the
+    markdown cell holding that heading."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return (job_title or line[2:].strip()), i
+            break
+    return (job_title or "Report"), None
+
+
+def sanitise_outputs(nb) -> None:
+    """Make outputs safe to share: data-derived HTML and Markdown go through an allowlist sanitiser (no script,
+    no event handlers, images only from data: URIs), script and SVG outputs are dropped, warnings on stderr are
+    not shown, and the kit's own record outputs are removed."""
+    import nh3
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from helpers.notebook import INPUTS_MIME, RECORD_MIME
+
+    tags = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
+                                    "h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "div", "br", "hr",
+                                    "code", "pre", "sup", "sub", "figure", "figcaption", "colgroup", "col"}
+    attributes = {"*": {"class", "title", "colspan", "rowspan", "align"}, "img": {"src", "alt", "width",
+                                                                                   "height"},
+                  "a": {"href"}}
+
+    def keep_attr(tag, attr, value):
+        if tag == "img" and attr == "src" and not value.startswith("data:image/"):
+            return None  # nothing in a report may load from a network or a local file
+        return value
+
+    def clean(markup: str) -> str:
+        return nh3.clean(markup, tags=tags, attributes=attributes, attribute_filter=keep_attr,
+                         url_schemes={"http", "https", "mailto", "data"}, link_rel="noopener noreferrer")
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                if out.get("name") == "stdout":
+                    kept.append(out)
+                continue
+            if out.get("output_type") == "error":
+                continue
+            data = out.get("data")
+            if data is None:
+                kept.append(out)
+                continue
+            if RECORD_MIME in data or INPUTS_MIME in data:
+                continue
+            for mime in list(data):
+                if mime in ("application/javascript", "text/javascript", "image/svg+xml", "text/latex") or \
+                        mime.startswith("application/vnd.jupyter.widget") or mime.endswith("+json"):
+                    del data[mime]
+            if "text/markdown" in data:
+                data["text/html"] = clean(markdown2html_mistune(data.pop("text/markdown")))
+            elif "text/html" in data:
+                value = data["text/html"]
+                data["text/html"] = clean("".join(value) if isinstance(value, list) else value)
+            if any(k in data for k in ("text/html", "image/png", "image/jpeg")):
+                data.pop("text/plain", None)  # shown instead of nothing only
+            if data:
+                kept.append(out)
+        cell.outputs = kept
+
+
+def render_html(nb, meta: dict) -> str:
+    """The executed notebook as one self-contained HTML page: no code, no network, escaped header."""
+    from nbconvert import HTMLExporter
+
+    sanitise_outputs(nb)
+    title, heading_cell = _report_title(nb, meta.get("title"))
+    meta = {**meta, "title": title}
+    if heading_cell is not None:  # the header shows the title; the question stays as the first paragraph
+        cell = nb.cells[heading_cell]
+        lines = cell.source.splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("# "))
+        cell.source = "\n".join(lines[:first] + lines[first + 1:]).strip()
+    nb.cells = [c for c in nb.cells if not ({"injected-parameters", INPUTS_TAG, "remove"} &
+                                            set(c.metadata.get("tags", [])))]
+    nb.metadata["title"] = title
+    nb.metadata["ballotbook"] = meta
+    exporter = HTMLExporter(template_name="ballotbook",
+                            extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=False, sanitize_html=False)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
