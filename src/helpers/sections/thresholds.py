@@ -1,0 +1,207 @@
+"""The threshold report (notebooks/01_poll_thresholds.ipynb): who clears the line, parliament or leadership.
+
+:func:`prepare` decides what kind of contest the polls are (a parliament with seats, or a leadership first
+round against its line) and computes every model result once; each other function returns one section
+(:class:`helpers.sections.Section`) with the content that kind of contest shows, so that the notebook never
+branches on it; :func:`record` gives the facts the report records for the pipeline.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from helpers.data import knesset
+from helpers.data import polls as poll_data
+from helpers.models import polls as poll_model
+from helpers.models import simulate
+from helpers.sections import Section, agreements_left_out
+from helpers.views.charts import polls as poll_charts
+
+
+def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, draws: int = 20000, seed: int = 0,
+            poll_error: float = 1.5, half_life_days: float = 7.0, agreements: str = "", question: str = "",
+            adjust_house_effects: bool = False) -> SimpleNamespace:
+    """Everything the report shows, computed once: the parameters; the polls of the chosen question
+    (``chosen``, ``asked``); the contest ``kind`` and its ``line`` (``parliament`` is True for seats, and
+    ``line_word`` names the line); the overview ``facts``; the house effects (``house``), the poll of polls
+    (``average``) and the simulated elections (``result``, ``summary``)."""
+    run = SimpleNamespace(**{k: v for k, v in locals().items()})
+    run.registry = poll_data.default_parties()
+    run.names = poll_data.display_names(run.registry)
+    all_polls = poll_data.load_polls(polls, parties=run.registry)
+    run.chosen, run.asked = poll_model.select_question(all_polls, question)
+    run.kind = poll_model.contest_kind(run.chosen, threshold)
+    run.line = poll_model.contest_line(run.kind, threshold)
+    run.parliament = run.kind == "parliament"
+    run.line_word = "threshold" if run.parliament else "first-round line"
+    run.facts = poll_model.overview(run.chosen, as_of)
+    merges = poll_data.merges_of(run.registry, run.chosen["party"].unique())
+    run.house = poll_model.house_effects(run.chosen, threshold=run.line, half_life_days=half_life_days, as_of=as_of)
+    run.average = poll_model.poll_of_polls(run.chosen, as_of, threshold=run.line, half_life_days=half_life_days,
+                                           merges=merges, house=run.house if adjust_house_effects else None)
+    pairs = knesset.load_pairs(agreements) if agreements else []
+    run.kept_pairs, run.dropped_pairs = simulate.usable_agreements(pairs, run.average.parties)
+    run.result = simulate.simulate(run.average.shares, run.average.effective_sample_size, draws=draws, seed=seed,
+                                   seats=seats if run.parliament else 0, threshold=run.line, poll_error=poll_error,
+                                   agreements=run.kept_pairs)
+    run.summary = run.result.summary
+    return run
+
+
+def overview(run) -> Section:
+    """The polls used, the line to clear, and the flags on the data."""
+    facts = run.facts
+    section = Section(values={"polls": facts["polls"], "pollsters": facts["pollsters"], "line": run.line}).say(
+        "**{polls}** polls by **{pollsters}** pollsters, published from **{first}** to **{last}**, are used "
+        "(data as of **{as_of}**, file `{file}`){question}. The line to clear: **{line}%** of valid votes{what}.",
+        polls=facts["polls"], pollsters=facts["pollsters"], first=facts["first"], last=facts["last"],
+        as_of=facts["as_of"], file=run.polls, line=f"{run.line:g}",
+        question=f", question: {run.asked}" if run.asked else "",
+        what="" if run.parliament else " (the first-round line of a leadership contest: no seats are allocated)",
+    )
+    notes = poll_model.flag_notes(facts)
+    if notes:
+        section.say("Flags, kept rather than dropped: {notes}.", notes="; ".join(notes))
+    return section
+
+
+def poll_of_polls(run) -> Section:
+    """Every poll and the running average, with the line drawn in the unit the polls use."""
+    line, seats, facts = run.line, run.seats, run.facts
+    unit = "seats" if facts["kind"] == "seats" else "share"
+    if unit == "seats":
+        passing = float(run.average.shares[run.average.shares >= line].sum())
+        line_in_unit = poll_model.smallest_list_seats(line, seats, passing)
+        line_label = (f"threshold {line:g}%: a list that clears it wins {line_in_unit} seats or more "
+                      f"({line:g}% of {seats} is {line * seats / 100:.1f})")
+    else:
+        line_in_unit = line
+        line_label = f"{run.line_word}: {line:g}%"
+    notes = {
+        r.party: f"0 seats in all {r.polls} polls" + (f";\npublished {r.low:g}–{r.high:g}%" if r.published else "")
+        for r in poll_model.always_below(run.chosen, run.as_of).itertuples()
+    }
+    return Section(values={"unit": unit, "line_in_unit": line_in_unit}).figure(poll_charts.poll_of_polls_chart(
+        poll_model.poll_points(run.chosen, unit=unit, threshold=line, as_of=run.as_of),
+        poll_model.trend(run.chosen, unit=unit, threshold=line, half_life_days=run.half_life_days, as_of=run.as_of),
+        parties=run.average.parties, line=line_in_unit, unit=unit, names=run.names, line_label=line_label,
+        notes=notes, title=f"Every poll and the poll of polls, up to {facts['as_of']}",
+        source=f"Source: {run.polls} ({facts['polls']} polls, {facts['first']} to {facts['last']}); ballotbook poll "
+               "of polls.",
+    ))
+
+
+def _doubt(run):
+    return simulate.near_the_line(run.summary) if run.parliament else run.summary
+
+
+def near_line(run) -> Section:
+    """The chance of clearing the line: the parties in doubt (parliament) or every candidate (leadership)."""
+    doubt = _doubt(run)
+    section = Section(values={"shown": list(doubt["party"])})
+    if len(doubt):
+        section.figure(poll_charts.near_line_chart(
+            doubt, line=run.line, names=run.names, what=run.line_word,
+            title=(f"Parties in doubt: chance of clearing the {run.line:g}% threshold" if run.parliament
+                   else f"Chance of reaching the {run.line:g}% first-round line"),
+            source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), sampling "
+                    f"error of {run.average.effective_sample_size:,.0f} effective respondents plus "
+                    f"{run.poll_error:g} points."),
+        ))
+    return section
+
+
+def verdict(run) -> Section:
+    """In words: who is in doubt (parliament), or how likely a runoff is and between whom (leadership)."""
+    summary, names, section = run.summary, run.names, Section()
+    if run.parliament:
+        doubt = _doubt(run)
+        section.values.update(doubt=len(doubt), safe=int((summary["p_pass"] > 0.98).sum()),
+                              out=int((summary["p_pass"] < 0.02).sum()))
+        section.say(
+            "**{n_doubt}** parties have between a 2% and a 98% chance of clearing the threshold: {doubtful}. "
+            "**{n_safe}** are almost sure to clear it and **{n_out}** almost sure to miss it.",
+            n_doubt=len(doubt), n_safe=section.values["safe"], n_out=section.values["out"],
+            doubtful="; ".join(f"{names.get(r.party, r.party)} {100 * r.p_pass:.0f}%" for r in doubt.itertuples())
+            or "none",
+        )
+    else:
+        runoffs = simulate.runoff_pairs(run.result)
+        outright = summary.sort_values("p_pass", ascending=False).iloc[0]
+        top = runoffs[runoffs["first"] != "nobody"].head(1)
+        p_runoff = 1 - runoffs.loc[runoffs["first"] == "nobody", "probability"].sum()
+        section.values.update(p_runoff=p_runoff, leader=outright["party"])
+        section.say(
+            "A runoff happens in **{p_runoff}** of the simulated contests. The likeliest outright winner is "
+            "**{leader}**, reaching {line}% in {p_lead} of them. The likeliest runoff: **{pair}** ({p_pair}).",
+            p_runoff=f"{100 * p_runoff:.0f}%",
+            leader=outright["party"], line=f"{run.line:g}", p_lead=f"{100 * outright['p_pass']:.0f}%",
+            pair=f"{top['first'].iloc[0]} against {top['second'].iloc[0]}" if len(top) else "none",
+            p_pair=f"{100 * top['probability'].iloc[0]:.0f}%" if len(top) else "-",
+        )
+    return agreements_left_out(section, run.dropped_pairs)
+
+
+def seats(run) -> Section:
+    """The seat ranges of a parliament; a leadership first round allocates none and says so."""
+    if not run.parliament:
+        return Section().say("A leadership first round allocates no seats; see the table below for each "
+                             "candidate's share.")
+    result, seats = run.result, run.seats
+    return Section().figure(poll_charts.seat_range_chart(
+        run.summary, names=run.names, colours=poll_data.colours(run.registry), total_seats=seats,
+        title=f"Seats in {result.draws:,} simulated elections ({seats} seats, threshold {run.line:g}%)",
+        source=f"Source: {run.polls}; ballotbook simulation, seed {run.seed}, method {result.method}"
+               + (f", {len(run.kept_pairs)} surplus agreements" if run.kept_pairs else "") + ".",
+    ))
+
+
+def numbers(run) -> Section:
+    """The table of shares, seats and probabilities."""
+    word = run.line_word
+    return Section().table(
+        simulate.summary_table(run.summary, run.names, seats=run.parliament, line_word=word),
+        formats={"Share %": ".1f", "Mean seats": ".1f", f"P(clears the {word}) %": ".0f", "P(no seat) %": ".0f"},
+        caption=f"{run.result.draws:,} simulated elections from {run.average.n_polls} polls as of "
+                f"{run.facts['as_of']}",
+    )
+
+
+def house_effects(run) -> Section:
+    """Each pollster's house effect per party, when at least two pollsters have three polls or more."""
+    table = poll_model.house_effects_table(run.house, run.average.parties, min_polls=3)
+    if len(table) <= 1:
+        return Section().say("Too few pollsters with three polls or more to compare their house effects.")
+    table = table.rename(columns={k: run.names.get(k, k) for k in table.columns})
+    return Section().table(table, formats={c: "+.1f" for c in table.columns if c not in ("pollster", "polls")},
+                           caption="House effects, points of vote share (+ = above the other pollsters)")
+
+
+def this_run(run) -> Section:
+    """The settings of this run, in a sentence."""
+    return Section().say(
+        "This run: **{n}** polls as of **{as_of}**, half-life **{hl}** days, effective sample size **{ess}** "
+        "respondents, election-day error **{err}** points, **{draws}** simulated elections, seed **{seed}**{adj}.",
+        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}",
+        ess=f"{run.average.effective_sample_size:,.0f}", err=f"{run.poll_error:g}", draws=f"{run.result.draws:,}",
+        seed=run.seed, adj="; house effects subtracted" if run.adjust_house_effects else "",
+    )
+
+
+def record(run) -> dict:
+    """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs
+    (median seats only for a parliament)."""
+    summary = run.summary
+    return {
+        "as_of": run.facts["as_of"],
+        "sources": [run.polls, "data/parties.csv"] + ([run.agreements] if run.agreements else []),
+        "seed": run.seed,
+        "outputs": {
+            "line": run.line, "polls_used": run.average.n_polls,
+            "effective_sample_size": round(run.average.effective_sample_size, 1),
+            "draws": run.result.draws, "poll_error": run.poll_error,
+            "p_pass": {r.party: round(r.p_pass, 4) for r in summary.itertuples()},
+            **({"seats_median": {r.party: int(r.seats_median) for r in summary.itertuples()}}
+               if run.parliament else {}),
+        },
+    }
