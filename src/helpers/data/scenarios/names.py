@@ -1,0 +1,128 @@
+"""Party names in a scenario file: registry keys, names, Hebrew names and aliases, the base's lists, new lists."""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+
+from helpers.core.text import normalise_name
+from helpers.data.scenarios.shape import _Doc, _kind, _list, _mapping, _number
+from helpers.data.scenarios.types import _NEW_KEY
+
+
+class _Names:
+    """Resolves party names: registry keys, names, Hebrew names and aliases (any case), the base's lists, and
+    new lists a what-if creates."""
+
+    def __init__(self, registry, base_lists=(), base_labels=None):
+        self.lookup: dict[str, str] = {}
+        self.labels: dict[str, str] = {}
+        if registry is not None:
+            from helpers.data.polls import party_lookup
+
+            self.lookup.update(party_lookup(registry))
+            self.labels.update(zip(registry["key"], registry["name"], strict=True))
+        for key in base_lists:
+            self.lookup.setdefault(str(key).casefold(), str(key))
+            self.labels.setdefault(str(key), (base_labels or {}).get(key, str(key)))
+
+    def copy(self) -> _Names:
+        new = _Names(None)
+        new.lookup = dict(self.lookup)
+        new.labels = dict(self.labels)
+        return new
+
+    def add(self, key: str, label: str | None = None) -> None:
+        self.lookup[key.casefold()] = key
+        if label:
+            self.lookup.setdefault(label.casefold(), key)
+        self.labels[key] = label or self.labels.get(key, key)
+
+    def find(self, name: str) -> str | None:
+        return self.lookup.get(normalise_name(name).casefold())
+
+    def suggest(self, name: str) -> str:
+        near = get_close_matches(normalise_name(name).casefold(), list(self.lookup), n=6, cutoff=0.6)
+        keys = list(dict.fromkeys(self.lookup[n] for n in near))[:3]
+        if keys:
+            return "; did you mean " + " or ".join(f"'{k}'" for k in keys) + "?"
+        return "; use a key, name or alias from data/parties.csv."
+
+
+def _party(doc: _Doc, names: _Names, value, path: tuple) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise doc.fail(path, f"{_kind(value)} is not a party name.")
+    key = names.find(str(value))
+    if key is None:
+        raise doc.fail(path, f"unknown party '{value}'{names.suggest(str(value))}")
+    return key
+
+
+def _parties(doc: _Doc, names: _Names, value, path: tuple, what: str, *, minimum: int = 0) -> list[str]:
+    items = _list(doc, value, path, what)
+    out: list[str] = []
+    for i, item in enumerate(items):
+        key = _party(doc, names, item, (*path, i))
+        if key in out:
+            raise doc.fail((*path, i), f"'{item}' names {key}, which is already in this list; name each "
+                                       "party once.")
+        out.append(key)
+    if len(out) < minimum:
+        raise doc.fail(path, f"{len(out)} part{'y' if len(out) == 1 else 'ies'} given; expected {what}.")
+    return out
+
+
+def _pair(doc: _Doc, names: _Names, value, path: tuple, what: str) -> tuple[str, str]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise doc.fail(path, f"{_kind(value)} is not a pair; expected {what}, written [party_a, party_b].")
+    a = _party(doc, names, value[0], (*path, 0))
+    b = _party(doc, names, value[1], (*path, 1))
+    if a == b:
+        raise doc.fail(path, f"both parties are '{a}'; expected two different parties.")
+    return a, b
+
+
+def _vetoes(doc: _Doc, names: _Names, value, path: tuple) -> list[tuple[str, str]]:
+    """A veto entry: [a, b], or [a, [b, c, ...]] (a will not sit with any of b, c, ...) -> pairs."""
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], list):
+        a = _party(doc, names, value[0], (*path, 0))
+        others = _parties(doc, names, value[1], (*path, 1), "a list of parties", minimum=1)
+        if a in others:
+            raise doc.fail((*path, 1), f"'{a}' cannot veto itself.")
+        return [(a, b) for b in others]
+    return [_pair(doc, names, value, path, "two parties that will not sit together, or a party and a list of "
+                                           "parties it will not sit with")]
+
+
+def _percent_map(doc: _Doc, names: _Names, value, path: tuple, what: str, *, total: float | None = None,
+                 new_keys: bool = False) -> dict[str, float]:
+    items = _mapping(doc, value, path, what)
+    out: dict[str, float] = {}
+    for name, pct in items.items():
+        key = _new_or_known(doc, names, name, (*path, name)) if new_keys else _party(doc, names, name,
+                                                                                      (*path, name))
+        if key in out:
+            raise doc.fail((*path, name), f"'{name}' names {key} twice.")
+        out[key] = _number(doc, pct, (*path, name), "a percentage above 0 and at most 100", 0, 100,
+                           low_open=True)
+    s = sum(out.values())
+    if total is not None and abs(s - total) > 1e-6:
+        raise doc.fail(path, f"the percentages sum to {s:g}; they must sum to {total:g}.")
+    if total is None and s > 100 + 1e-9:
+        raise doc.fail(path, f"the percentages sum to {s:g}; they may sum to at most 100.")
+    if not out:
+        raise doc.fail(path, f"is empty; expected {what}.")
+    return out
+
+
+def _new_or_known(doc: _Doc, names: _Names, value, path: tuple) -> str:
+    """A known party's key, or a new list's key (lower_snake_case)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise doc.fail(path, f"{_kind(value)} is not a party name or a new list's key.")
+    key = names.find(str(value))
+    if key is not None:
+        return key
+    text = str(value).strip()
+    if not _NEW_KEY.fullmatch(text):
+        raise doc.fail(path, f"unknown party '{text}'{names.suggest(text)[:-1]}, or write a new list's key "
+                             "in lower_snake_case.")
+    return text
