@@ -11,6 +11,7 @@ from conftest import ROOT, assert_clean_error, run_cli, run_cli_process
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
 from helpers.models import scenarios as scen
+from helpers.models import whatif
 
 NOTEBOOK = "notebooks/02_coalition_scenarios.ipynb"
 
@@ -55,9 +56,9 @@ def test_report_probabilities_are_the_share_of_raw_draws(built):
     s = load_scenario(ROOT / "data/scenarios/knesset-2022.yml")
     registry = poll_data.load_parties(ROOT / "data/parties.csv")
     polls = poll_data.load_polls(ROOT / s.polls, parties=registry)
-    base = scen.base_from_polls(polls, s.as_of, threshold=s.threshold,
+    base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold,
                                 merges=poll_data.merges_of(registry, polls["party"].unique()))
-    sims = scen.simulate_variants(scen.variants(s, base.shares)[:1], base.sample_size,
+    sims = whatif.simulate_variants(whatif.variants(s, base.shares)[:1], base.sample_size,
                                   draws=m["outputs"]["draws"], seed=m["seed"], seats=s.seats,
                                   poll_error=m["outputs"]["poll_error"])
     sim = sims[0]

@@ -18,9 +18,10 @@ from helpers.core.errors import DataError
 from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import Politics, Step, WhatIf, load_scenario
-from helpers.models import coalitions, simulate
+from helpers.models import coalitions, simulate, whatif
 from helpers.models import scenarios as scen
 from helpers.models.seats import allocate
+from helpers.views import scenarios as scen_views
 
 POLLS_2022 = "data/polls/knesset-2022.csv"
 
@@ -216,8 +217,8 @@ SHARES = pd.Series({"a": 30.0, "b": 20.0, "c": 40.0, "d": 10.0})
 
 
 def apply(step: Step, shares=SHARES, politics=None):
-    v = scen.Variant("Base", shares, politics or hand_politics())
-    return scen.apply_what_if(v, WhatIf("w", (step,)))
+    v = whatif.Variant("Base", shares, politics or hand_politics())
+    return whatif.apply_what_if(v, WhatIf("w", (step,)))
 
 
 def test_merge():
@@ -325,10 +326,10 @@ def run_2022():
     s = load_scenario(ROOT / "data/scenarios/knesset-2022.yml")
     registry = poll_data.load_parties(ROOT / "data/parties.csv")
     polls = poll_data.load_polls(ROOT / POLLS_2022, parties=registry)
-    base = scen.base_from_polls(polls, s.as_of, threshold=s.threshold,
+    base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold,
                                 merges=poll_data.merges_of(registry, polls["party"].unique()))
-    variants = scen.variants(s, base.shares)
-    sims = scen.simulate_variants(variants, base.sample_size, draws=4000, seed=7, seats=s.seats,
+    variants = whatif.variants(s, base.shares)
+    sims = whatif.simulate_variants(variants, base.sample_size, draws=4000, seed=7, seats=s.seats,
                                   poll_error=s.effective_poll_error())
     return s, base, variants, sims
 
@@ -456,9 +457,9 @@ def test_results_base_reproduces_the_official_seats_and_what_ifs_are_exact(tmp_p
           - {name: Merged, steps: [{merge: [labor, meretz], into: labor}]}
     """)))
     votes = knesset.load_votes(ROOT / "data/knesset/results/2022-11-01.csv")
-    base = scen.base_from_results(votes)
-    variants = scen.variants(s, base.shares)
-    sims = scen.simulate_variants(variants, base.sample_size, draws=50, seed=0, seats=120,
+    base = whatif.base_from_results(votes)
+    variants = whatif.variants(s, base.shares)
+    sims = whatif.simulate_variants(variants, base.sample_size, draws=50, seed=0, seats=120,
                                   poll_error=s.effective_poll_error())
     official = dict(zip(votes["list"], votes["seats"], strict=True))
     assert (sims[0].seats == [official[p] for p in sims[0].parties]).all()
@@ -476,15 +477,15 @@ def test_reader_tables_and_texts(run_2022):
     s, _, variants, sims = run_2022
     names = {"likud": "Likud", "labor_meretz": "Labor–Meretz"}
     paths = scen.paths_to_majority(sims[0], s.majority, vetoes=s.vetoes)
-    t = scen.paths_table(paths, names, limit=3)
+    t = scen_views.paths_table(paths, names, limit=3)
     assert len(t) == min(3, paths.total) and "P(61+) %" in t.columns
     assert scen.pick_group(s.coalitions, s.blocs) == ("Right-religious", s.coalitions["Right-religious"])
     assert scen.pick_group(s.coalitions, s.blocs, "change BLOC")[0] == "Change bloc"
     with pytest.raises(DataError, match="highlight 'Nope'"):
         scen.pick_group(s.coalitions, s.blocs, "Nope")
     step = s.what_if[0].steps[0]
-    assert scen.step_text(step, {**names, "labor": "Labor", "meretz": "Meretz"}) == \
+    assert scen_views.step_text(step, {**names, "labor": "Labor", "meretz": "Meretz"}) == \
         "Labor and Meretz run together as Labor–Meretz"
-    wide = scen.comparison_table(scen.comparison(variants, sims, s.majority), s.majority)
+    wide = scen_views.comparison_table(scen.comparison(variants, sims, s.majority), s.majority)
     assert list(wide["Scenario"]) == [v.name for v in variants]
     assert scen.slug("Change + Hadash-Ta'al") == "change_hadash_ta_al"
