@@ -19,7 +19,7 @@ from conftest import ROOT, make_project, notebook_json, run_cli_process
 pytestmark = pytest.mark.slow
 
 REPORT = notebook_json(
-    ("code", "from helpers import data, notebook, tables\nnotebook.start()\nev = data.load_events(events)\n"
+    ("code", "from helpers import data, notebook\nfrom helpers.views import tables\nnotebook.start()\nev = data.load_events(events)\n"
              "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': len(ev)})"),
     ("code", "import os, signal, time\n"
              "if fault == 'kill':\n    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -113,10 +113,33 @@ def test_write_error_on_publish(project):
     recovers(project)
 
 
-def test_sigkill_between_writing_and_renaming(project):
+#: Imported at start-up by every Python process of the build (the build, its spawned workers, their kernels)
+#: through PYTHONPATH: the process that renames a finished file onto good.html is killed just before the rename.
+KILL_BEFORE_RENAME = """\
+import os, signal
+
+_replace = os.replace
+
+
+def _replace_or_die(src, dst, *args, **kwargs):
+    if os.path.basename(os.fspath(dst)) == "good.html":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _replace(src, dst, *args, **kwargs)
+
+
+os.replace = _replace_or_die
+"""
+
+
+def test_sigkill_between_writing_and_renaming(project, tmp_path):
+    """The fault comes from outside the kit: a sitecustomize module wraps os.replace in every process."""
     before = snapshot(project)
     (project / "reports.yml").write_text(yml("", "    parameters: {fault: y}\n"))
-    proc = run_cli_process("build", "--force", cwd=project, env={"BALLOTBOOK_FAULT": "kill-before-rename:good.html"})
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(KILL_BEFORE_RENAME)
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH")) if p)
+    proc = run_cli_process("build", "--force", cwd=project, env={"PYTHONPATH": path})
     assert proc.returncode == 1
     assert_last_good_kept(project, before, "killed")
     # The other report, in the same pool, was still published.
