@@ -19,7 +19,8 @@ from conftest import ROOT, make_project, notebook_json, run_cli_process
 pytestmark = pytest.mark.slow
 
 REPORT = notebook_json(
-    ("code", "from helpers import data, notebook\nfrom helpers.views import tables\nnotebook.start()\nev = data.load_events(events)\n"
+    ("code", "from helpers import data, notebook\nfrom helpers.views import tables\n"
+             "notebook.start()\nev = data.load_events(events)\n"
              "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': len(ev)})"),
     ("code", "import os, signal, time\n"
              "if fault == 'kill':\n    os.kill(os.getpid(), signal.SIGKILL)\n"

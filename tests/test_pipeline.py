@@ -12,7 +12,8 @@ from conftest import ROOT, make_project, notebook_json, run_cli_process
 pytestmark = pytest.mark.slow
 
 GOOD = notebook_json(
-    ("code", "from helpers import data, notebook\nfrom helpers.views import tables\nnotebook.start()\nev = data.load_events(events)\n"
+    ("code", "from helpers import data, notebook\nfrom helpers.views import tables\n"
+             "notebook.start()\nev = data.load_events(events)\n"
              "more = data.load_events('data/more.csv')  # read, but not named by a parameter\n"
              "notebook.record(as_of='2022-11-01', sources=['test source'], seed=7, outputs={'n': len(ev)})\n"
              "if fail:\n    raise ValueError('boom: the data made this report fail')"),
