@@ -8,6 +8,7 @@ spreadsheet shows them: the header is row 1, the first data row is row 2.
 from __future__ import annotations
 
 import array
+import calendar
 import csv
 import datetime as dt
 import io
@@ -278,11 +279,28 @@ def parse_fraction(text: str) -> Fraction:
 
 
 def parse_date(text: str) -> dt.date:
-    """YYYY-MM-DD, a real calendar day."""
+    """YYYY-MM-DD, a real calendar day. The kit's one reader of a written date (see :func:`parse_partial_date`)."""
     t = text.strip()
     if len(t) != 10 or t[4] != "-" or t[7] != "-":
         raise ValueError(text)
     return dt.date.fromisoformat(t)
+
+
+def parse_partial_date(text: str) -> tuple[dt.date, dt.date, str]:
+    """'2007-05-28' / '2007-05' / '2007' -> (first day, last day, precision 'day' / 'month' / 'year'), the
+    interval the date stands for. ValueError when it is none of these or not a real day, month or year."""
+    t = text.strip()
+    if len(t) == 4 and t.isdigit():
+        year = int(t)
+        if year < 1:
+            raise ValueError(text)
+        return dt.date(year, 1, 1), dt.date(year, 12, 31), "year"
+    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit():
+        year, month = int(t[:4]), int(t[5:])
+        last = calendar.monthrange(year, month)[1]  # ValueError for month 13
+        return dt.date(year, month, 1), dt.date(year, month, last), "month"
+    day = parse_date(t)
+    return day, day, "day"
 
 
 def read_table(path: str | os.PathLike, required: Iterable[str], *, what: str = "file",

@@ -8,35 +8,15 @@ uncertainty. ``actors`` are separated by ``;``.
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
-
 import pandas as pd
 
 from helpers.core.errors import DataError
 from helpers.data._names import name_list, names
-from helpers.data._table import fail, read_table
+from helpers.data._table import fail, parse_partial_date, read_table
 
 PRECISIONS = ("day", "month", "year")
 COLUMNS = ["date", "actors", "category", "description"]
 
-
-def parse_partial_date(text: str) -> tuple[dt.date, dt.date, str]:
-    """'2007-05-28' / '2007-05' / '2007' -> (first day, last day, precision). ValueError when impossible."""
-    t = text.strip()
-    if len(t) == 4 and t.isdigit():
-        year = int(t)
-        if year < 1:
-            raise ValueError(text)
-        return dt.date(year, 1, 1), dt.date(year, 12, 31), "year"
-    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit():
-        year, month = int(t[:4]), int(t[5:])
-        last = calendar.monthrange(year, month)[1]  # ValueError for month 13
-        return dt.date(year, month, 1), dt.date(year, month, last), "month"
-    if len(t) == 10 and t[4] == "-" and t[7] == "-":
-        day = dt.date.fromisoformat(t)
-        return day, day, "day"
-    raise ValueError(text)
 
 
 _DATE_EXPECTED = "a date written YYYY-MM-DD (or YYYY-MM, or YYYY when only the month or year is known)"

@@ -44,7 +44,7 @@ from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
 from helpers.core.text import normalise_name
 from helpers.data._names import name_list, names
-from helpers.data._table import Table, fail, read_table
+from helpers.data._table import Table, fail, parse_partial_date, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
 HOUSE_SEATS = 120
@@ -64,15 +64,10 @@ PARTIES_FILE = "data/parties.csv"
 
 
 def _parse_period(text: str) -> tuple[dt.date, str]:
-    """A date written YYYY-MM-DD, or YYYY-MM / YYYY when only the month or year is known."""
-    t = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
-        return dt.date.fromisoformat(t), "day"
-    if re.fullmatch(r"\d{4}-\d{2}", t):
-        return dt.date(int(t[:4]), int(t[5:]), 1), "month"
-    if re.fullmatch(r"\d{4}", t):
-        return dt.date(int(t), 1, 1), "year"
-    raise ValueError(text)
+    """A date written YYYY-MM-DD, or YYYY-MM / YYYY when only the month or year is known: (first day,
+    precision)."""
+    first, _, precision = parse_partial_date(text)
+    return first, precision
 
 
 def _yes_no(text: str) -> bool:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from helpers.core.text import normalise_name
 from helpers.data._names import names as name_column
-from helpers.data._table import fail, parse_date, read_table
+from helpers.data._table import fail, parse_partial_date, read_table
 
 RESULTS = ("winner", "runoff", "out")
 KINDS = ("candidate", "ballot_option")
@@ -33,11 +33,7 @@ STEPS = ("withdraw", "transfer")
 
 def _partial_date(text: str) -> str:
     t = text.strip()
-    if len(t) == 4 and t.isdigit():
-        return t
-    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit() and 1 <= int(t[5:]) <= 12:
-        return t
-    parse_date(t)
+    parse_partial_date(t)
     return t
 
 

@@ -44,7 +44,6 @@ over the pollster's polls: points by which a pollster tends to run above (+) or 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -52,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.errors import DataError
+from helpers.data._table import parse_date
 
 #: Respondents assumed for a poll that does not publish its sample size (a typical Israeli poll: 500-700).
 DEFAULT_SAMPLE_SIZE = 600
@@ -70,7 +70,7 @@ def _day(value) -> pd.Timestamp | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value).strip()) if isinstance(value, str) else value)
+        return pd.Timestamp(parse_date(value) if isinstance(value, str) else value)
     except ValueError:
         raise DataError(f"as_of '{value}' is not a date written YYYY-MM-DD.") from None
 

@@ -10,6 +10,7 @@ from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
 from helpers.core.text import normalise_name
+from helpers.data._table import parse_date
 from helpers.data.scenarios.names import _Names, _new_or_known, _pair, _parties, _party, _percent_map, _vetoes
 from helpers.data.scenarios.politics import Politics, StepProblem
 from helpers.data.scenarios.shape import _Doc, _kind, _list, _mapping, _number, _text, _whole
@@ -23,8 +24,7 @@ def _date(doc: _Doc, value, path: tuple) -> str:
         return value.isoformat()
     if isinstance(value, str):
         try:
-            if len(value.strip()) == 10:
-                return dt.date.fromisoformat(value.strip()).isoformat()
+            return parse_date(value).isoformat()
         except ValueError:
             pass
     raise doc.fail(path, f"{_kind(value)} is not a date written YYYY-MM-DD.")
