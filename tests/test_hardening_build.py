@@ -183,26 +183,23 @@ def test_stale_kernel_files_are_removed_and_live_ones_kept(short_tmpdir, monkeyp
 
 
 def test_the_lock_is_not_held_by_a_child_of_the_build_that_outlives_it(tmp_path):
-    """A child forked while the build holds the lock (the old pool workers) does not keep the lock once the
-    build is gone, and the next taker notes the dead holder."""
+    """A worker spawned while the build holds the lock (as the pool's workers are) does not keep the lock once
+    the build is gone, and the next taker notes the dead holder."""
     script = textwrap.dedent(f"""
-        import os, sys, time
+        import multiprocessing, os, time
         from pathlib import Path
         from helpers.pipeline.processes import BuildLock
-        lock = BuildLock(Path({str(tmp_path)!r}), print)
-        lock.__enter__()
-        child = os.fork()
-        if child == 0:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1)
-            os.dup2(null, 2)
-            time.sleep(60)
-            os._exit(0)
-        print(os.getpid(), child, flush=True)
-        os._exit(0)  # the holder ends without letting go; its child still has the file open
+        if __name__ == "__main__":
+            lock = BuildLock(Path({str(tmp_path)!r}), print)
+            lock.__enter__()
+            child = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(60,))
+            child.start()
+            print(os.getpid(), child.pid, flush=True)
+            os._exit(0)  # the holder ends without letting go; its child lives on
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    holder_pid, child_pid = map(int, out.stdout.split()[-2:])
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    holder_pid, child_pid = map(int, holder.stdout.readline().split())
+    holder.wait(timeout=60)
     child = psutil.Process(child_pid)
     try:
         assert alive(child)
@@ -210,18 +207,19 @@ def test_the_lock_is_not_held_by_a_child_of_the_build_that_outlives_it(tmp_path)
         from helpers.pipeline.processes import BuildLock
 
         with BuildLock(tmp_path, notes.append):
-            assert alive(child)  # taken while the child (which lives 60 s) still has the file open
-            record = json.loads((tmp_path / ".build.lock").read_text())
+            assert alive(child)  # taken while the child (which lives 60 s) still runs
+            record = json.loads((tmp_path / ".build.holder").read_text())
             assert record["pid"] == os.getpid()
         assert not any("waiting" in n for n in notes), notes
         assert f"took over the lock of build {holder_pid}, which is no longer running" in notes, notes
-        assert (tmp_path / ".build.lock").read_text() == ""  # a normal end leaves no holder recorded
+        assert not (tmp_path / ".build.holder").exists()  # a normal end leaves no holder recorded
     finally:
         child.kill()
+        holder.stdout.close()
 
 
 def test_a_recorded_holder_that_is_alive_is_not_reported_as_taken_over(tmp_path):
-    (tmp_path / ".build.lock").write_text(json.dumps({"pid": os.getppid(), "start": ""}))
+    (tmp_path / ".build.holder").write_text(json.dumps({"pid": os.getppid(), "start": ""}))
     notes: list[str] = []
     from helpers.pipeline.processes import BuildLock
 

@@ -1,15 +1,17 @@
 """What a build owns and how it lets go when it dies: the build lock, its worker processes and the folder of its
 kernels' sockets.
 
-- The lock is a POSIX record lock (``fcntl.lockf``): it belongs to the process that took it, is never held by a
-  child (forked or spawned), and the operating system drops it when that process ends, however it ends. The
-  lock file records its holder (process id, start time, host), so a build that finds the holder dead says that
-  it took the lock over, and waits for (then stops) what the dead build left running.
+- The lock is a ``filelock`` lock on ``.build.lock`` (``flock`` on Unix, ``LockFileEx`` on Windows): it belongs
+  to the build's own open file, which its spawned workers and kernels do not inherit, and the operating system
+  drops it when the build ends, however it ends. ``.build.holder`` beside it records the holder (process id,
+  start time, host), so a waiting build names it, and a build that finds the holder dead says that it took the
+  lock over, and waits for (then stops) what the dead build left running.
 - Workers watch their parent and exit, stopping their kernels, when it is gone (:func:`watch_parent`).
 - Kernel sockets live in a private folder per process, ``$TMPDIR/ballotbook-<pid>-*``, removed when the process
   exits; folders of processes that no longer exist are removed at the next build (:func:`clean_stale_kernel_folders`).
 
-Standard library only; Linux ``/proc`` is used where present (start times tell a reused process id apart).
+Standard library and ``filelock``; Linux ``/proc`` is used where present (start times tell a reused process id
+apart).
 """
 
 from __future__ import annotations
@@ -131,63 +133,77 @@ def stop_leftovers(mark: str, say: Callable[[str], None], patience: float = 10.0
 
 # --------------------------------------------------------------------------------------------- the lock
 class BuildLock:
-    """One build per output folder at a time; a second one waits and says so. A lock left by a build that is no
-    longer running is taken over with a note."""
+    """One build per output folder at a time; a second one waits and says so, naming the holder. A lock left by a
+    build that is no longer running is taken over with a note."""
 
     def __init__(self, out: Path, say: Callable[[str], None]):
         self.path = Path(out) / ".build.lock"
+        self.holder_path = Path(out) / ".build.holder"
         self.say = say
-        self.fd: int | None = None
+        self._lock = None
 
     def _holder(self) -> dict:
+        """The recorded holder ({} when none, or unreadable)."""
         try:
-            raw = os.pread(self.fd, 4096, 0)
+            with open(self.holder_path, "rb") as f:
+                raw = f.read(4096)
             holder = json.loads(raw.decode("utf-8")) if raw.strip() else {}
         except (OSError, ValueError):
             return {}
         return holder if isinstance(holder, dict) and isinstance(holder.get("pid"), int) else {}
 
+    def _record(self) -> None:
+        """Record this process as the holder (written whole through a rename: a waiting build reads it at any
+        moment). A full disk leaves the record out; the lock holds all the same."""
+        record = {"pid": os.getpid(), "start": process_start(os.getpid()) or "", "host": socket.gethostname(),
+                  "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        tmp = self.holder_path.with_name(f"{self.holder_path.name}.tmp-{os.getpid()}")
+        try:
+            tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+            os.replace(tmp, self.holder_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
     def __enter__(self):
-        import fcntl
+        from filelock import FileLock, Timeout
 
         from helpers.core import paths
+        from helpers.core.errors import DataError
 
-        # Only ever opened here, and closed in __exit__: closing any descriptor of a file drops this process's
-        # POSIX locks on it.
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        def unwritable(exc: OSError) -> DataError:
+            return DataError(f"the output folder {paths.display(self.path.parent)} cannot be written to "
+                             f"({exc.strerror or exc}).")
+
+        try:  # a folder that cannot hold the lock file is a sentence, before filelock would retry for ever
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644))
         except OSError as exc:
-            from helpers.core.errors import DataError
-
-            raise DataError(f"the output folder {paths.display(self.path.parent)} cannot be written to "
-                            f"({exc.strerror or exc}).") from None
+            raise unwritable(exc) from None
+        lock = FileLock(self.path)
         try:
             try:
-                fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another process holds it
+                lock.acquire(timeout=0)
+            except Timeout:
                 holder = self._holder()
                 who = f" (process {holder['pid']})" if holder else ""
                 self.say(f"another build{who} is writing to {paths.display(self.path.parent)}; waiting for it to "
                          "finish")
-                fcntl.lockf(self.fd, fcntl.LOCK_EX)
+                lock.acquire()
+        except OSError as exc:
+            raise unwritable(exc) from None
+        try:
             holder = self._holder()
             if holder and holder.get("pid") != os.getpid():
                 self._take_over(holder)
-            record = {"pid": os.getpid(), "start": process_start(os.getpid()) or "",
-                      "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            try:
-                os.ftruncate(self.fd, 0)
-                os.pwrite(self.fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
-            except OSError:
-                pass  # a full disk: the lock holds all the same, only the record of its holder is missing
+            self._record()
         except BaseException:
-            os.close(self.fd)
-            self.fd = None
+            lock.release()
             raise
+        self._lock = lock
         return self
 
     def _take_over(self, holder: dict) -> None:
-        """The lock file names a holder, yet the lock was free: that build ended without letting go (killed)."""
+        """The holder file names a holder, yet the lock was free: that build ended without letting go (killed)."""
         host = holder.get("host")
         if host and host != socket.gethostname():
             self.say(f"took over the lock of build {holder['pid']} on {host}, which no longer holds it")
@@ -199,19 +215,14 @@ class BuildLock:
         stop_leftovers(f"{holder['pid']}.{start}", self.say)
 
     def __exit__(self, *exc):
-        import fcntl
-
-        if self.fd is None:
+        if self._lock is None:
             return
         try:
-            os.ftruncate(self.fd, 0)  # a normal end leaves no holder behind
-        except OSError:
-            pass
-        try:
-            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                self.holder_path.unlink()  # a normal end leaves no holder behind
         finally:
-            os.close(self.fd)
-            self.fd = None
+            self._lock.release()
+            self._lock = None
 
 
 # --------------------------------------------------------------------------------------------- workers
