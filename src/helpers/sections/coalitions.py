@@ -1,0 +1,248 @@
+"""The coalition scenario report (notebooks/02_coalition_scenarios.ipynb): who can form a government?
+
+:func:`prepare` loads the scenario and its base, simulates the base and every what-if once, and counts the
+blocs, paths and named coalitions; each other function returns one section (:class:`helpers.sections.Section`)
+in the order the report shows them; :func:`record` gives the facts the report records for the pipeline.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from helpers.data import knesset
+from helpers.data import polls as poll_data
+from helpers.data.scenarios import load_scenario
+from helpers.models import scenarios as coalition_model
+from helpers.models import whatif
+from helpers.sections import Section
+from helpers.views import scenarios as scenario_views
+from helpers.views.charts import coalitions as coalition_charts
+
+
+def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 20000, seed: int = 0,
+            poll_error: float = -1.0, highlight: str = "", paths_shown: int = 15) -> SimpleNamespace:
+    """Everything the report shows, computed once: the parameters; the scenario (``sc``) and its ``base``
+    (a poll of polls or an official result, from ``base_file``); names, colours, the election-day ``error``,
+    ``majority`` and ``comfortable``; the variants and their simulations (``sims``; the base's is ``result``);
+    party ``order`` and ``bloc_of``; the ``blocs``, the ``paths`` to a majority, the ``named`` coalitions, and
+    the what-if comparison (``compared``, None without what-ifs)."""
+    run = SimpleNamespace(**{k: v for k, v in locals().items()})
+    sc = run.sc = load_scenario(scenario)
+    registry = poll_data.default_parties()
+    if polls or sc.polls:
+        poll_table = poll_data.load_polls(polls or sc.polls, parties=registry)
+        run.base = whatif.base_from_polls(poll_table, as_of or ("" if polls else sc.as_of), threshold=sc.threshold,
+                                          merges=poll_data.merges_of(registry, poll_table["party"].unique()))
+    else:
+        run.base = whatif.base_from_results(knesset.load_votes(sc.results), as_of or sc.as_of)
+    run.base_file = polls or sc.base_file
+    run.names = {**poll_data.display_names(registry), **sc.labels}
+    run.colours = {**poll_data.colours(registry)}
+    run.error = sc.effective_poll_error(poll_error)
+    run.majority, run.comfortable = sc.majority, sc.majority + coalition_model.COMFORT_MARGIN
+    run.variants = whatif.variants(sc, run.base.shares)
+    run.sims = whatif.simulate_variants(run.variants, run.base.sample_size, draws=draws, seed=seed, seats=sc.seats,
+                                        poll_error=run.error)
+    result = run.result = run.sims[0]
+    summary = run.summary = result.summary
+    run.mean_seats = dict(zip(summary["party"], summary["seats_mean"], strict=True))
+    run.bloc_of = {m: b for b, members in sc.blocs.items() for m in members}
+    run.order = [p for p in coalition_model.bloc_order(result.parties, sc.blocs, run.mean_seats)
+                 if summary.set_index("party").loc[p, "seats_p95"] > 0]
+    run.source = (f"Source: {run.base_file}" + (f" as of {run.base.as_of}" if run.base.as_of else "")
+                  + f"; scenario {sc.path}; ballotbook simulation, {result.draws:,} elections, seed {seed}, "
+                    f"election-day error {run.error:g} points.")
+    run.blocs = coalition_model.group_table(result, sc.blocs, run.majority)
+    run.paths = coalition_model.paths_to_majority(result, run.majority, vetoes=sc.vetoes, required=sc.required,
+                                                  excluded=sc.excluded)
+    run.named = coalition_model.group_table(result, sc.coalitions, run.majority)
+    run.compared = coalition_model.comparison(run.variants, run.sims, run.majority) if sc.what_if else None
+    return run
+
+
+def scenario(run) -> Section:
+    """The scenario in words: its base, the rules of the house, the vetoes."""
+    sc, base, names = run.sc, run.base, run.names
+    return Section().say(
+        "**{title}**. {description}\n\nBase: **{kind}** from {file}{as_of}. Threshold **{threshold}%** of valid "
+        "votes, **{seats}** seats, majority **{majority}** seats.",
+        title=sc.title, description=sc.description,
+        kind="the poll of polls" if base.kind == "polls" else "the official result",
+        file=run.base_file, as_of=f" as of {base.as_of}" if base.as_of else "",
+        threshold=f"{sc.threshold:g}", seats=sc.seats, majority=run.majority,
+    ).say(
+        "Vetoes (the scenario's reading; no coalition holds both parties of a pair): {vetoes}.{required}{excluded}",
+        vetoes=scenario_views.vetoes_text(sc.vetoes, names) or "none",
+        required=f" Every coalition must hold: {', '.join(names.get(k, k) for k in sc.required)}."
+        if sc.required else "",
+        excluded=f" No coalition holds: {', '.join(names.get(k, k) for k in sc.excluded)}." if sc.excluded else "",
+    )
+
+
+def projection_chart(run) -> Section:
+    """Each party's mean seats and 90% range, grouped by bloc."""
+    return Section().figure(coalition_charts.seat_projection_chart(
+        run.summary, order=run.order, names=run.names, colours=run.colours, bloc_of=run.bloc_of,
+        total_seats=run.sc.seats,
+        title=f"Seats in {run.result.draws:,} simulated elections (threshold {run.sc.threshold:g}%)",
+        source=run.source))
+
+
+def projection_table(run) -> Section:
+    """The seat projection as a table (parties that never win a seat left out, and counted)."""
+    left_out = len(run.result.parties) - len(run.order)
+    return Section(values={"left_out": left_out}).table(
+        scenario_views.projection_table(run.summary, run.order, run.names, run.bloc_of),
+        formats={"Share %": ".1f", "Mean seats": ".1f", "P(no seat) %": ".0f"},
+        caption=f"Seat projection: {run.result.draws:,} simulated elections" + (
+            f"; parties that never win a seat are left out ({left_out})" if left_out else ""),
+    )
+
+
+def parliament(run) -> Section:
+    """The average parliament, one dot per seat, with the highlighted coalition first."""
+    sc = run.sc
+    name, members = coalition_model.pick_group(sc.coalitions, sc.blocs, run.highlight)
+    picture = coalition_model.seat_picture(run.summary, sc.seats)
+    return Section(values={"highlight": name}).figure(coalition_charts.hemicycle_chart(
+        picture.loc[coalition_model.bloc_order(run.result.parties, sc.blocs, run.mean_seats, first=members)],
+        majority=run.majority, names=run.names, colours=run.colours, highlight=members, highlight_name=name,
+        title=f"The average parliament of the simulated elections, with {name or 'no coalition'} highlighted",
+        source=run.source))
+
+
+def blocs(run) -> Section:
+    """Each bloc's seats and chance of a majority, and how often no bloc has one; or that there are none."""
+    sc, result, majority, comfortable, blocs = run.sc, run.result, run.majority, run.comfortable, run.blocs
+    if not len(blocs):
+        return Section().say("The scenario names no blocs.")
+    neither = 1 - result.probability(
+        sum((coalition_model.coalition_seats(result, m) >= majority).astype(int) for m in sc.blocs.values()) > 0)
+    return Section(values={"neither": neither}).figure(coalition_charts.bloc_seats_chart(
+        coalition_model.seat_distribution(result, sc.blocs), majority=majority,
+        colours=coalition_charts.bloc_colours(sc.blocs),
+        p_majority=dict(zip(blocs["name"], blocs["p_majority"], strict=True)),
+        title=f"Seats of each bloc in {result.draws:,} simulated elections", source=run.source),
+    ).table(scenario_views.groups_table(blocs, run.names, majority, comfortable),
+            formats={"Mean seats": ".1f", f"P({majority}+) %": ".1f", f"P({comfortable}+) %": ".1f"},
+            caption="The blocs: seats and the chance of a majority",
+    ).say("In **{neither}** of the simulated elections no bloc reaches {majority} seats on its own.",
+          neither=f"{100 * neither:.0f}%", majority=majority)
+
+
+def paths(run) -> Section:
+    """The paths to a majority: how many, the one most often exact, and the table of the most frequent."""
+    paths, names, majority, comfortable = run.paths, run.names, run.majority, run.comfortable
+    section = Section().say(
+        "**{total}** coalitions are paths to {majority} in at least 1% of the simulated elections ({rare} more are "
+        "paths more rarely). In **{p_any}** of the simulated elections at least one coalition the vetoes allow has "
+        "a majority{rest}.",
+        total=paths.total, majority=majority, rare=paths.rare, p_any=f"{100 * paths.p_any:.0f}%",
+        rest="; in the rest no government can be formed unless someone breaks a veto" if paths.p_any < 1 else "",
+    )
+    if not paths.total:
+        return section
+    top = paths.table.iloc[0]
+    return section.say(
+        "The path most often exact is **{members}**: every member is needed in {p_min} of the simulated "
+        "elections, and its seats reach {majority} in {p_maj}.",
+        members=" + ".join(names.get(m, m) for m in top["members"]), p_min=f"{100 * top['p_minimal']:.0f}%",
+        majority=majority, p_maj=f"{100 * top['p_majority']:.0f}%",
+    ).table(scenario_views.paths_table(paths, names, run.paths_shown),
+            formats={"Mean seats": ".1f", f"P({majority}+) %": ".1f", "P(every member needed) %": ".1f",
+                     "Mean surplus": "+.1f", f"P({comfortable}+) %": ".1f"},
+            caption=f"The {min(run.paths_shown, paths.total)} paths most often exact (every member needed), of "
+                    f"{paths.total}; mean surplus = mean seats − {majority}")
+
+
+def named(run) -> Section:
+    """The scenario's named coalitions, with the rules any of them breaks; or that there are none."""
+    sc, majority, comfortable = run.sc, run.majority, run.comfortable
+    if not len(run.named):
+        return Section().say("The scenario names no coalitions.")
+    notes = {n: "; ".join(coalition_model.breaks(m, vetoes=sc.vetoes, required=sc.required, excluded=sc.excluded))
+             for n, m in sc.coalitions.items()}
+    broken = any(notes.values())
+    return Section().table(
+        scenario_views.groups_table(run.named, run.names, majority, comfortable, notes if broken else None),
+        formats={"Mean seats": ".1f", f"P({majority}+) %": ".1f", f"P({comfortable}+) %": ".1f"},
+        caption="Named coalitions" + (" (Note: the scenario rules it breaks)" if broken else ""))
+
+
+def pivots(run) -> Section:
+    """How often each party is pivotal for each bloc and coalition, and needed by some path."""
+    sc = run.sc
+    groups = {**sc.blocs, **{k: v for k, v in sc.coalitions.items() if k not in sc.blocs}}
+    pivots = coalition_model.pivot_table(run.result, groups, run.majority)
+    order = coalition_model.bloc_order(run.result.parties, sc.blocs, run.mean_seats)
+    table = scenario_views.pivots_table(pivots, run.paths.needed, run.names, order)
+    return Section(values={"pivots": pivots}).table(
+        table, formats={c: ".0f" for c in table.columns if c != "Party"},
+        caption="P(pivotal) %, share of all simulated elections; blank: not a member")
+
+
+def near_threshold(run) -> Section:
+    """The parties near the threshold and what each means for each bloc; or that there are none."""
+    sc = run.sc
+    near = coalition_model.threshold_sensitivity(run.result, run.base.shares, sc.blocs, run.majority,
+                                                 valid_votes=sc.valid_votes)
+    if not len(near):
+        return Section().say("No party is near the threshold.")
+    section = Section(values={"near": near})
+    if sc.blocs:
+        section.figure(coalition_charts.threshold_swing_chart(
+            near, majority=run.majority, names=run.names, colours=coalition_charts.bloc_colours(sc.blocs),
+            title=f"What a party near the {sc.threshold:g}% threshold means for each bloc", source=run.source))
+    sens = scenario_views.sensitivity_table(near, run.names, sc.threshold)
+    return section.table(
+        sens, formats={c: ".1f" for c in sens.columns if c not in ("Party", "Votes (approx.)")},
+        caption=(f"Points to the line: + short of it, − above it; votes of {sc.valid_votes:,} valid votes"
+                 if sc.valid_votes else "Points to the line: + short of it, − above it (the scenario gives no "
+                                        "valid-vote total, so no votes)"))
+
+
+def what_ifs(run) -> Section:
+    """The what-ifs: their steps, each bloc's chance against the base, and the lists each touched."""
+    sc, majority = run.sc, run.majority
+    if run.compared is None:
+        return Section().say("The scenario has no what-ifs.")
+    wide = scenario_views.comparison_table(run.compared, majority)
+    return Section().table(
+        scenario_views.what_if_table(sc, run.names), caption="The what-ifs of the scenario",
+    ).figure(coalition_charts.what_if_chart(
+        run.compared, majority=majority, colours=coalition_charts.bloc_colours(sc.blocs), kinds=("bloc", "any"),
+        title=f"Chance of {majority}+ seats: the base and each what-if", source=run.source),
+    ).table(wide, formats={c: ".1f" for c in wide.columns if c != "Scenario"},
+            caption=f"P({majority}+) %, base and what-ifs, {run.result.draws:,} simulated elections each, seed "
+                    f"{run.seed}",
+    ).table(scenario_views.changed_table(coalition_model.changed_seats(run.variants, run.sims), run.names),
+            caption="The lists each what-if touched: base → what-if (— : not running)")
+
+
+def this_run(run) -> Section:
+    """The settings of this run, in a sentence."""
+    base = run.base
+    return Section().say(
+        "This run: scenario {file}, base {base_file}{as_of}, **{draws}** simulated elections per variant, seed "
+        "**{seed}**, election-day error **{err}** points{ess}.",
+        file=run.sc.path, base_file=run.base_file, as_of=f" as of {base.as_of}" if base.as_of else "",
+        draws=f"{run.result.draws:,}", seed=run.seed, err=f"{run.error:g}",
+        ess=f", effective sample size {base.sample_size:,.0f} respondents from {base.polls_used} polls"
+        if base.kind == "polls" else "",
+    )
+
+
+def record(run) -> dict:
+    """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs."""
+    slug = coalition_model.slug
+    outputs = {"draws": run.result.draws, "poll_error": run.error, "majority": run.majority,
+               "paths": run.paths.total, "p_some_majority": run.paths.p_any}
+    outputs.update({f"p_bloc_{slug(r.name)}": r.p_majority for r in run.blocs.itertuples()})
+    outputs.update({f"p_coalition_{slug(r.name)}": r.p_majority for r in run.named.itertuples()})
+    if run.compared is not None:
+        outputs["what_if"] = {v: {("p_some_majority" if k == "any" else f"p_{k}_{slug(n)}"): p
+                                  for k, n, p in zip(g["kind"], g["name"], g["p_majority"], strict=True)}
+                              for v, g in run.compared.groupby("variant", sort=False)}
+    sources = run.sc.sources()
+    return {"as_of": run.base.as_of, "sources": sources[:1] + [run.base_file] + sources[2:] + ["data/parties.csv"],
+            "seed": run.seed, "outputs": outputs}
