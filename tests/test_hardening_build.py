@@ -228,6 +228,32 @@ def test_a_recorded_holder_that_is_alive_is_not_reported_as_taken_over(tmp_path)
     assert notes == []
 
 
+def test_a_report_task_travels_to_a_spawned_worker_whole():
+    """What a worker gets: a frozen ReportTask, unpickled in a new interpreter (as spawn and dask do) equal to the
+    one sent, with execute and the pool's initializer found again by their module paths."""
+    import ast
+    import dataclasses
+    import pickle
+
+    from helpers.pipeline.execute import ReportTask, execute
+    from helpers.pipeline.kernels import warm_worker
+
+    task = ReportTask(name="r", notebook="notebooks/r.ipynb", parameters={"n": 2, "parties": ["A", "B"]},
+                      out="/srv/reports", html="r.html", root="/srv", title="R", timeout=30, key="k", kit="d",
+                      commit="abc", prestart=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        task.prestart = False  # type: ignore[misc]
+    sent = pickle.dumps((task, execute, warm_worker)).hex()
+    check = ("import pickle, sys, dataclasses\n"
+             f"task, execute, warm = pickle.loads(bytes.fromhex({sent!r}))\n"
+             "print(execute.__module__, warm.__module__, type(task).__module__, repr(dataclasses.asdict(task)))")
+    proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    modules, fields = proc.stdout.split(" {", 1)
+    assert modules.split() == ["helpers.pipeline.execute", "helpers.pipeline.kernels", "helpers.pipeline.execute"]
+    assert ast.literal_eval("{" + fields) == dataclasses.asdict(task)
+
+
 def test_a_second_taker_waits_while_the_holder_lives(tmp_path):
     script = textwrap.dedent(f"""
         import time
