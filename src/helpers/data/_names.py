@@ -26,3 +26,45 @@ def names(table: Table, column: str, *, required: bool = True) -> list[str]:
 def name_list(text: str, sep: str = ";") -> list[str]:
     """A cell holding several names separated by `sep`, each normalised; empty entries are dropped."""
     return [n for n in (normalise_name(part) for part in text.split(sep)) if n]
+
+
+def fold(name) -> str:
+    """The form two names are compared in: normalised (:func:`~helpers.core.text.normalise_name`), then
+    letter case folded. 'LIKUD', 'Likud' and 'Likud' + a zero-width space fold alike."""
+    return normalise_name(str(name)).casefold()
+
+
+class NameIndex:
+    """The kit's one resolver of names (parties, candidates, groups): written forms -> the key they mean.
+
+    Every label is stored folded (:func:`fold`), so a name is found in any letter case and with invisible
+    characters or doubled spaces; :meth:`near` gives the keys of the closest labels for a "did you mean"."""
+
+    def __init__(self, pairs=(), *, first_wins: bool = False):
+        self.keys: dict[str, str] = {}
+        for label, key in pairs:
+            self.add(label, key, first_wins=first_wins)
+
+    @classmethod
+    def of(cls, names, *, first_wins: bool = False) -> NameIndex:
+        """An index of `names`, each meaning itself."""
+        return cls(((n, n) for n in names), first_wins=first_wins)
+
+    def add(self, label, key: str, *, first_wins: bool = False) -> None:
+        """`label` means `key` (unless `first_wins` and the label means something already)."""
+        if first_wins:
+            self.keys.setdefault(fold(label), key)
+        else:
+            self.keys[fold(label)] = key
+
+    def find(self, name) -> str | None:
+        """The key `name` means, or None."""
+        return self.keys.get(fold(name))
+
+    def near(self, name, n: int = 3, cutoff: float = 0.6) -> list[str]:
+        """The keys of up to `n` labels closest to `name` (difflib ratio >= `cutoff`), closest first, each
+        key once."""
+        from difflib import get_close_matches
+
+        return list(dict.fromkeys(self.keys[m] for m in get_close_matches(fold(name), list(self.keys), n=n,
+                                                                          cutoff=cutoff)))

@@ -42,8 +42,7 @@ import pandas as pd
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
-from helpers.core.text import normalise_name
-from helpers.data._names import name_list, names
+from helpers.data._names import NameIndex, name_list, names
 from helpers.data._table import Table, fail, parse_partial_date, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
@@ -302,21 +301,17 @@ def default_parties() -> pd.DataFrame | None:
     return load_parties(p) if p.is_file() else None
 
 
-def party_lookup(parties: pd.DataFrame) -> dict[str, str]:
-    """{casefolded key, name, Hebrew name or alias: key} for naming parties in any of those ways."""
-    out: dict[str, str] = {}
-    for rec in parties.itertuples(index=False):
-        for label in (rec.key, rec.name, rec.name_hebrew, *rec.aliases):
-            if label:
-                out[label.casefold()] = rec.key
-    return out
+def party_index(parties: pd.DataFrame) -> NameIndex:
+    """The registry's names (key, name, Hebrew name or alias, any letter case) -> party key."""
+    return NameIndex((label, rec.key) for rec in parties.itertuples(index=False)
+                     for label in (rec.key, rec.name, rec.name_hebrew, *rec.aliases) if label)
 
 
 def find_party(parties: pd.DataFrame, name: str, *, where: str = "") -> str:
     """The registry key for `name` (key, display name, Hebrew name or alias, any letter case).
 
     An unknown name is a DataError that names it (prefixed with `where`, e.g. a file and row)."""
-    key = party_lookup(parties).get(normalise_name(name).casefold())
+    key = party_index(parties).find(name)
     if key is None:
         prefix = f"{where}: " if where else ""
         registry = parties.attrs.get("path", "the registry")

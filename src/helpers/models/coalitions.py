@@ -34,6 +34,7 @@ import numpy as np
 
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_POWER_WORK
+from helpers.data._names import NameIndex
 
 __all__ = ["Coalition", "majority_of", "winning_coalitions", "minimal_winning_coalitions", "banzhaf",
            "shapley_shubik", "power", "majorities", "pivot_counts", "resolve_party", "coalitions_frame"]
@@ -89,8 +90,8 @@ def resolve_party(name: str, parties: Sequence[str], what: str = "party") -> str
     names, otherwise."""
     if name in parties:
         return name
-    folded = {p.casefold(): p for p in parties}
-    hit = folded.get(str(name).strip().casefold())
+    index = NameIndex.of(parties)
+    hit = index.find(name)
     if hit is not None:
         return hit
     loose: dict[str, list[str]] = {}
@@ -99,10 +100,8 @@ def resolve_party(name: str, parties: Sequence[str], what: str = "party") -> str
     hits = loose.get(_fold(name), [])
     if len(hits) == 1:
         return hits[0]
-    from difflib import get_close_matches
-
-    near = get_close_matches(str(name).strip().casefold(), list(folded), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(repr(folded[n]) for n in near)}?" if near else \
+    near = index.near(name, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(p) for p in near)}?" if near else \
         f"; the parties are {', '.join(parties)}."
     raise DataError(f"Unknown {what} '{name}'{hint}")
 

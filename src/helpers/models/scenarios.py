@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.errors import DataError
+from helpers.data._names import NameIndex
 from helpers.models import simulate as sim_model
 from helpers.models.whatif import Variant
 
@@ -400,12 +401,12 @@ def pick_group(coalitions: Mapping[str, Sequence[str]], blocs: Mapping[str, Sequ
     name, listing the names there are."""
     groups = {**{k: list(v) for k, v in blocs.items()}, **{k: list(v) for k, v in coalitions.items()}}
     if name:
-        hit = [k for k in groups if k.casefold() == name.strip().casefold()]
-        if not hit:
+        hit = NameIndex.of(groups, first_wins=True).find(name)
+        if hit is None:
             known = ", ".join(f"'{k}'" for k in groups) or "none"
             raise DataError(f"highlight '{name}' is not a coalition or bloc of the scenario; its names are "
                             f"{known}.")
-        return hit[0], groups[hit[0]]
+        return hit, groups[hit]
     for source in (coalitions, blocs):
         if source:
             first = next(iter(source))

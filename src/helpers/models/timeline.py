@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from helpers.data._names import NameIndex
+
 OTHER = "Other actors"
 
 
@@ -63,10 +65,10 @@ def lanes(events: pd.DataFrame, lane_actors: Sequence[str]) -> pd.DataFrame:
     the ``Other actors`` lane when it names none of them. Columns: n, lane, lane_index, first (True for the
     event's first lane, where its label goes)."""
     order = list(lane_actors)
-    folded = {a.casefold(): a for a in order}
+    index = NameIndex.of(order)
     rows = []
     for n, names in zip(events["n"], events["actors"], strict=True):
-        hit = [folded[x.casefold()] for x in names if x.casefold() in folded]
+        hit = [k for k in map(index.find, names) if k is not None]
         hit = sorted(set(hit), key=order.index) or [OTHER]
         for j, lane in enumerate(hit):
             rows.append({"n": n, "lane": lane, "first": j == 0})

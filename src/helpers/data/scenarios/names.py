@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from difflib import get_close_matches
-
-from helpers.core.text import normalise_name
+from helpers.data._names import NameIndex
 from helpers.data.scenarios.shape import _Doc, _kind, _list, _mapping, _number
 from helpers.data.scenarios.types import _NEW_KEY
 
@@ -14,35 +12,34 @@ class _Names:
     new lists a what-if creates."""
 
     def __init__(self, registry, base_lists=(), base_labels=None):
-        self.lookup: dict[str, str] = {}
+        self.index = NameIndex()
         self.labels: dict[str, str] = {}
         if registry is not None:
-            from helpers.data.polls import party_lookup
+            from helpers.data.polls import party_index
 
-            self.lookup.update(party_lookup(registry))
+            self.index = party_index(registry)
             self.labels.update(zip(registry["key"], registry["name"], strict=True))
         for key in base_lists:
-            self.lookup.setdefault(str(key).casefold(), str(key))
+            self.index.add(str(key), str(key), first_wins=True)
             self.labels.setdefault(str(key), (base_labels or {}).get(key, str(key)))
 
     def copy(self) -> _Names:
         new = _Names(None)
-        new.lookup = dict(self.lookup)
+        new.index.keys = dict(self.index.keys)
         new.labels = dict(self.labels)
         return new
 
     def add(self, key: str, label: str | None = None) -> None:
-        self.lookup[key.casefold()] = key
+        self.index.add(key, key)
         if label:
-            self.lookup.setdefault(label.casefold(), key)
+            self.index.add(label, key, first_wins=True)
         self.labels[key] = label or self.labels.get(key, key)
 
     def find(self, name: str) -> str | None:
-        return self.lookup.get(normalise_name(name).casefold())
+        return self.index.find(name)
 
     def suggest(self, name: str) -> str:
-        near = get_close_matches(normalise_name(name).casefold(), list(self.lookup), n=6, cutoff=0.6)
-        keys = list(dict.fromkeys(self.lookup[n] for n in near))[:3]
+        keys = self.index.near(name, n=6, cutoff=0.6)[:3]
         if keys:
             return "; did you mean " + " or ".join(f"'{k}'" for k in keys) + "?"
         return "; use a key, name or alias from data/parties.csv."

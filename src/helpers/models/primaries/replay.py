@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from helpers.data._names import NameIndex
 from helpers.models.primaries.rules import first_round
 
 
@@ -106,7 +107,7 @@ def replay(contests: pd.DataFrame, rounds: pd.DataFrame | None = None, *, thresh
 
 def resolve_name(name: str, names: Sequence[str]) -> str:
     """`name` as spelled in `names` (letter case ignored); ValueError naming the choices otherwise."""
-    for n in names:
-        if n.casefold() == str(name).strip().casefold():
-            return n
+    hit = NameIndex.of(names, first_wins=True).find(name)
+    if hit is not None:
+        return hit
     raise ValueError(f"{name!r} is not one of the candidates ({', '.join(names)})")
