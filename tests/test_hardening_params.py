@@ -263,7 +263,7 @@ def test_a_yaml_alias_bomb_in_a_list_parameter_is_refused_quickly():
         levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
     text = "{" + ", ".join(levels) + "}"
     bomb = yaml.safe_load(text)["a8"]  # 9^9 strings if expanded; a handful of shared lists in memory
-    param = Parameter("actors", "list", [], "", "str")
+    param = Parameter("actors", "list of text", [], "")
     with pytest.raises(DataError) as err:
         coerce(param, bomb, from_text=False)
     assert f"{MAX_ITEMS:,} elements" in str(err.value) or "nested more than" in str(err.value)

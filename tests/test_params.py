@@ -16,9 +16,11 @@ TIMELINE = ROOT / "notebooks/04_timeline.ipynb"
 def test_reads_names_types_defaults_and_help():
     params = read_parameters(TIMELINE)
     assert list(params)[:3] == ["events", "start", "end"]
-    assert params["events"] == Parameter("events", "str", "data/events.csv", params["events"].help)
+    assert params["events"] == Parameter("events", "events file", "data/events.csv", params["events"].help)
+    assert params["events"].declaration == "events file" and params["events"].type == "str"
     assert "events file" in params["events"].help
     assert params["actors"].type == "list" and params["actors"].default == []
+    assert params["actors"].declaration == "list of text"
 
 
 def test_annotation_wins_over_default(tmp_path):
@@ -96,7 +98,9 @@ def test_run_rejects_a_bad_events_file_with_the_loaders_message(cli, tmp_path):
 def test_params_command_lists_parameters(cli):
     proc = cli("params", TIMELINE)
     assert proc.returncode == 0
-    assert proc.stdout.splitlines()[0].split()[:2] == ["events", "str"]
+    first = proc.stdout.splitlines()[0]
+    assert first.split()[:3] == ["events", "events", "file"]  # name, then its declared kind
+    assert "'data/events.csv'" in first and "events file (CSV)" in first  # default, help
 
 
 @pytest.mark.parametrize("yml, needle", [

@@ -37,27 +37,32 @@ def _whole(text: str) -> int:
     raise argparse.ArgumentTypeError(f"'{shown}' is not a whole number")
 
 
-#: Every whole-number option and its bounds (helpers.core.limits), checked before any file is read: command ->
-#: (attribute, option, lowest, highest name in helpers.core.limits or a number).
-_COUNTS = {
-    "seats": [("seats", "--seats", 1, "MAX_SEATS")],
-    "simulate": [("draws", "--draws", 1, "MAX_DRAWS"), ("seats", "--seats", 1, "MAX_SEATS"),
-                 ("seed", "--seed", 0, "MAX_SEED")],
-    "coalitions": [("majority", "--majority", 1, "MAX_SEATS")],
-    "build": [("jobs", "--jobs", 1, "MAX_JOBS"), ("timeout", "--timeout", 1, "MAX_TIMEOUT")],
-    "run": [("timeout", "--timeout", 1, "MAX_TIMEOUT")],
-    "run-one": [("timeout", "--timeout", 1, "MAX_TIMEOUT"), ("index", "--index", 0, "MAX_SEED")],
-}
+def _option(p: argparse.ArgumentParser, *flags: str, kind: str, **kw) -> None:
+    """An option whose value is of a declared `kind`, in the words a notebook's parameters cell uses
+    (``"count 1..MAX_SEATS"``, ``"percent (0, 100]"``; helpers.pipeline.declarations): :func:`check_options`
+    checks it with that kind's validator, the one a notebook parameter of that kind gets."""
+    from helpers.pipeline.declarations import parse
+
+    whole = parse(kind).type == "int"
+    action = p.add_argument(*flags, type=_whole if whole else float, **kw)
+    p.set_defaults(option_kinds={**(p.get_default("option_kinds") or {}), action.dest: (flags[-1], kind)})
 
 
-def check_counts(args) -> None:
-    """Each whole-number option of `args.command` within its documented bounds, else DataError (exit 2)."""
-    from helpers.core import limits
+def check_options(args) -> None:
+    """Every option of the command that declares a kind, checked (and converted) by that kind's validator before
+    any file is read: DataError (exit 2) naming the option otherwise."""
+    from helpers.pipeline.declarations import parse
 
-    for attr, option, low, high in _COUNTS.get(args.command, ()):
-        value = getattr(args, attr, None)
+    for dest, (flag, kind) in (getattr(args, "option_kinds", None) or {}).items():
+        value = getattr(args, dest, None)
         if value is not None:
-            limits.check_count(value, option, low, getattr(limits, high))
+            setattr(args, dest, parse(kind).validate(value, flag))
+
+
+#: The kinds of the options that mean the same in several commands (and in the notebooks' parameters cells).
+SEATS, DRAWS, SEED = "count 1..MAX_SEATS", "count 1..MAX_DRAWS", "seed"
+KNESSET_THRESHOLD, FIRST_ROUND_THRESHOLD = "percent [0, 100)", "percent (0, 100]"
+TIMEOUT = "count of seconds 1..MAX_TIMEOUT"
 
 
 def _fmt(p: argparse.ArgumentParser) -> None:
@@ -65,7 +70,7 @@ def _fmt(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from helpers.core.limits import MAX_DRAWS, MAX_SEATS
+    from helpers.core.limits import MAX_DRAWS, MAX_POLL_ERROR, MAX_SEATS
 
     parser = _Parser(prog="ballotbook", description=__doc__.split("\n")[0])
     parser.add_argument("--debug", action="store_true", help="show a traceback when something fails")
@@ -75,35 +80,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the report set of reports.yml into reports/")
     p.add_argument("--config", default="reports.yml", help="report batch file (default reports.yml)")
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="build only this report")
-    p.add_argument("--jobs", type=_whole, default=None, metavar="N", help="reports built at once (default: CPUs)")
+    _option(p, "--jobs", kind="count 1..MAX_JOBS", default=None, metavar="N",
+            help="reports built at once (default: CPUs)")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/)")
-    p.add_argument("--timeout", type=_whole, default=600, metavar="S", help="per-cell timeout in seconds")
+    _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
     p.add_argument("--executor", choices=["local", "dask"], default="local", help="where reports run")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address")
 
     p = sub.add_parser("run-one", help="build the I-th report of reports.yml (Kubernetes indexed jobs, CI)")
     p.add_argument("--config", default="reports.yml", help="report batch file (default reports.yml)")
-    p.add_argument("--index", type=_whole, default=None, metavar="I",
-                   help="which report, from 0 (default: $JOB_COMPLETION_INDEX)")
+    _option(p, "--index", kind="count 0..MAX_SEED", default=None, metavar="I",
+            help="which report, from 0 (default: $JOB_COMPLETION_INDEX)")
     p.add_argument("--list", action="store_true", help="print each report's index and name, build nothing")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/)")
-    p.add_argument("--timeout", type=_whole, default=600, metavar="S", help="per-cell timeout in seconds")
+    _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
 
     p = sub.add_parser("run", help="run one notebook with parameters into one HTML report")
     p.add_argument("notebook")
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     p.add_argument("-o", "--output", default=None, metavar="OUT.html")
-    p.add_argument("--timeout", type=_whole, default=600, metavar="S", help="per-cell timeout in seconds")
+    _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
 
     p = sub.add_parser("params", help="list a notebook's parameters: name, type, default, help")
     p.add_argument("notebook")
 
     p = sub.add_parser("seats", help="allocate seats from a votes file")
     p.add_argument("votes", metavar="VOTES.csv")
-    p.add_argument("--seats", type=_whole, default=120, help=f"seats to allocate, 1 to {MAX_SEATS:,} (default 120)")
-    p.add_argument("--threshold", type=float, default=0.0, help="percent of valid votes, 0 <= t < 100")
+    _option(p, "--seats", kind=SEATS, default=120, help=f"seats to allocate, 1 to {MAX_SEATS:,} (default 120)")
+    _option(p, "--threshold", kind=KNESSET_THRESHOLD, default=0.0, help="percent of valid votes, 0 <= t < 100")
     p.add_argument("--method", default=None,
                    choices=["bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare", "droop"])
     p.add_argument("--agreements", default=None, metavar="PAIRS.csv")
@@ -112,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("coalitions", help="winning coalitions from a seats file")
     p.add_argument("seats", metavar="SEATS.csv")
-    p.add_argument("--majority", type=_whole, default=None,
-                   help="seats needed, from 1 to the seats in the file (default: half of them + 1)")
+    _option(p, "--majority", kind=SEATS, default=None,
+            help="seats needed, from 1 to the seats in the file (default: half of them + 1)")
     p.add_argument("--veto", action="append", default=[], metavar="A,B")
     p.add_argument("--require", action="append", default=[], metavar="A")
     p.add_argument("--all", action="store_true", help="every winning coalition, not only minimal ones")
@@ -122,18 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("primary", help="outcome of a two-round primary's first round")
     p.add_argument("round", metavar="ROUND.csv")
-    p.add_argument("--threshold", type=float, default=40.0, help="first-round share that wins (percent)")
+    _option(p, "--threshold", kind=FIRST_ROUND_THRESHOLD, default=40.0,
+            help="first-round share that wins (percent, 0 < t <= 100)")
     p.add_argument("--inclusive", action="store_true", help="exactly the threshold is enough")
     _fmt(p)
 
     p = sub.add_parser("simulate", help="seeded Monte Carlo of seats from polls")
     p.add_argument("polls", metavar="POLLS.csv")
-    p.add_argument("--draws", type=_whole, default=100_000,
-                   help=f"simulated elections, 1 to {MAX_DRAWS:,} (default 100,000)")
-    p.add_argument("--seed", type=_whole, default=0, help="random seed, a whole number >= 0 (default 0)")
-    p.add_argument("--seats", type=_whole, default=120, help=f"seats in the house, 1 to {MAX_SEATS:,} (default 120)")
-    p.add_argument("--threshold", type=float, default=3.25)
-    p.add_argument("--poll-error", type=float, default=0.0, help="election-day error in points")
+    _option(p, "--draws", kind=DRAWS, default=100_000,
+            help=f"simulated elections, 1 to {MAX_DRAWS:,} (default 100,000)")
+    _option(p, "--seed", kind=SEED, default=0, help="random seed, a whole number >= 0 (default 0)")
+    _option(p, "--seats", kind=SEATS, default=120, help=f"seats in the house, 1 to {MAX_SEATS:,} (default 120)")
+    _option(p, "--threshold", kind=KNESSET_THRESHOLD, default=3.25, help="percent of valid votes, 0 <= t < 100")
+    _option(p, "--poll-error", kind="number of points [0, MAX_POLL_ERROR]", default=0.0,
+            help=f"election-day error in points, 0 to {MAX_POLL_ERROR} (default 0)")
     p.add_argument("--agreements", default=None, metavar="PAIRS.csv")
     _fmt(p)
     return parser
@@ -186,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"helpers.cli.commands.{args.command.replace('-', '_')}")
     try:
         _absolute_paths(args)
-        check_counts(args)
+        check_options(args)
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         sys.stderr.write("ballotbook: interrupted.\n")

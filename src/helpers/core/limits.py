@@ -17,8 +17,9 @@ that wraps.
   :data:`MAX_POWER_WORK`.
 - data files: a seats poll's party or a seats file's total at most :data:`MAX_SEATS` seats.
 
-The command line checks its whole-number options against these in one table (``helpers.cli._COUNTS``) before
-any file is read.
+The command line declares each option's kind with these names (``count 1..MAX_SEATS``, the words of
+``helpers.pipeline.declarations``), as the notebooks declare their parameters, and checks them before any file
+is read.
 
 Standard library only: the command line imports this before anything heavy.
 """
@@ -31,6 +32,8 @@ MAX_SEATS = 10_000
 MAX_DRAWS = 1_000_000
 #: Largest random seed accepted.
 MAX_SEED = 2**63 - 1
+#: Largest election-day poll error, in percentage points (``simulate --poll-error``, notebooks' ``poll_error``).
+MAX_POLL_ERROR = 50
 #: Longest per-cell timeout, in seconds (a week).
 MAX_TIMEOUT = 7 * 24 * 3600
 #: Most reports built at once.

@@ -12,23 +12,6 @@ from __future__ import annotations
 
 import importlib
 
-#: Notebook parameters that name a data file, and the loader that validates it ("module:function" in this
-#: package). The pipeline loads such a file before any kernel starts, so a bad file is exit 2 with the
-#: loader's message. A parameter with one of these names means the same kind of file in every notebook.
-FILE_LOADERS = {
-    "events": "events:load_events",
-    "polls": "polls:load_polls",
-    "results": "knesset:load_votes",
-    "agreements": "knesset:load_pairs",
-    "candidates": "primaries:load_candidates",
-    "scenario": "scenarios:load_scenario",
-    "transfers": "primaries:load_transfers",
-    "contests": "primaries:load_contests",
-    "rounds": "primaries:load_rounds",
-    "calibration_polls": "primaries:load_poll",   # a list of files
-    "elections": "knesset:load_elections",
-}
-
 #: Every public loader: name -> module of this package.
 _LOADERS = {
     "load_events": "events",
@@ -51,16 +34,18 @@ def __dir__():
     return sorted(list(globals()) + list(_LOADERS))
 
 
-def loader_for(parameter: str):
-    """The loader function for a file parameter, or None when the parameter does not name a data file (or
-    that kind of file has no loader in this version)."""
-    spec = FILE_LOADERS.get(parameter)
-    if spec is None:
-        return None
-    module, func = spec.split(":")
-    try:
-        return getattr(importlib.import_module(f"{__name__}.{module}"), func)
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{__name__}.{module}":
-            return None
-        raise
+#: Other names of kinds of data file: a "results" file is a votes file, an "agreements" file a pairs file.
+FILE_SYNONYMS = {"results": "votes", "agreements": "pairs"}
+
+
+def file_kinds() -> list[str]:
+    """Every kind of data file: each ``load_<kind>`` loader names one (``polls`` for :func:`load_polls`), and
+    :data:`FILE_SYNONYMS` adds other names. A notebook parameter declared ``"<kind> file"``
+    (helpers.pipeline.kinds) is loaded with that loader before any kernel starts."""
+    return sorted([n[len("load_"):] for n in _LOADERS] + list(FILE_SYNONYMS))
+
+
+def loader_for(kind: str):
+    """The loader of a kind of data file (``load_<kind>``, a synonym followed), or None for a kind that has none."""
+    name = f"load_{FILE_SYNONYMS.get(kind, kind)}"
+    return __getattr__(name) if name in _LOADERS else None

@@ -1,4 +1,5 @@
-"""ballotbook params NOTEBOOK: the notebook's parameters with type, default and help."""
+"""ballotbook params NOTEBOOK: the notebook's parameters, one a line: name, kind (as the parameters cell declares
+it, or the kind of its default), default and help."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def run(args) -> int:
         print(f"{paths.display(paths.resolve(args.notebook))} has no cell tagged 'parameters'.")
         return 0
     width = max(len(n) for n in declared)
-    twidth = max(len(p.type) for p in declared.values())
+    kwidth = min(max(len(p.declaration) for p in declared.values()), 36)
     for p in declared.values():
-        print(f"{p.name:<{width}}  {p.type:<{twidth}}  {p.default!r:<28}  {p.help}".rstrip())
+        print(f"{p.name:<{width}}  {p.declaration:<{kwidth}}  {p.default!r:<28}  {p.help}".rstrip())
     return 0

@@ -15,7 +15,6 @@ naming the tied candidates, and a note on stderr says so (exit 0).
 
 from __future__ import annotations
 
-import math
 import sys
 
 from helpers.cli import output
@@ -25,9 +24,7 @@ from helpers.models.primaries import first_round
 
 
 def run(args) -> int:
-    threshold = args.threshold
-    if not math.isfinite(threshold) or not 0 < threshold <= 100:
-        raise DataError(f"--threshold must be a percentage with 0 < t <= 100; got {threshold:g}.")
+    threshold = args.threshold  # a first-round percentage, 0 < t <= 100 (helpers.cli.check_options)
     frame = load_round(args.round)
     try:
         result = first_round(round_votes(frame), threshold=threshold, inclusive=args.inclusive)

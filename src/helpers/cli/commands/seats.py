@@ -45,12 +45,7 @@ def _exact(q) -> str:
 
 
 def run(args) -> int:
-    from helpers.cli import check_counts
-
-    check_counts(args)  # --seats within helpers.core.limits, before any file is read
-    if not 0 <= args.threshold < 100:  # also refuses nan
-        raise DataError(f"--threshold is a percent of valid votes with 0 <= t < 100 "
-                        f"(got {args.threshold:g}).")
+    # --seats and --threshold are checked by their kinds (helpers.cli.check_options) before this runs
     frame = load_votes(args.votes)
     votes = list(zip(frame["list"].astype(str), (int(v) for v in frame["votes"]), strict=True))
     pairs = load_pairs(args.agreements) if args.agreements else []

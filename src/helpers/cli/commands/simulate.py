@@ -18,11 +18,9 @@ draws, seed...) around the same rows. The same file, options and seed give byte-
 
 from __future__ import annotations
 
-import math
 import sys
 
 from helpers.cli import output
-from helpers.core.errors import DataError
 
 COLUMNS = ["party", "share_mean", "seats_mean", "seats_p05", "seats_p95", "p_pass"]
 
@@ -35,20 +33,8 @@ def _text(x: float) -> str:
     return f"{float(x):.6f}"
 
 
-def check_options(args) -> None:
-    """Bad options are DataError (exit 2) before any file is read (whole-number bounds: helpers.core.limits)."""
-    from helpers.cli import check_counts
-
-    check_counts(args)
-    if not (math.isfinite(args.threshold) and 0 <= args.threshold < 100):
-        raise DataError(f"--threshold is a percent of valid votes with 0 <= t < 100 (got "
-                        f"{args.threshold:g}).")
-    if not (math.isfinite(args.poll_error) and 0 <= args.poll_error <= 50):
-        raise DataError(f"--poll-error is in percentage points, from 0 to 50 (got {args.poll_error:g}).")
-
-
 def run(args) -> int:
-    check_options(args)
+    # every option is checked by its kind (helpers.cli.check_options) before this runs
     from helpers.data import polls as data_polls
     from helpers.models import polls as model
     from helpers.models.simulate import simulate
