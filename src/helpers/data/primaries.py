@@ -31,6 +31,15 @@ KINDS = ("candidate", "ballot_option")
 STEPS = ("withdraw", "transfer")
 
 
+def _frame(table, columns: dict, texts) -> pd.DataFrame:
+    """A loader's frame: `columns` maps a name to (values, dtype) ('Int64': a nullable integer array; None: the
+    values are a Series already), then the optional text columns `texts` as the file holds them."""
+    data = {name: values if dtype is None else pd.array(values, dtype=dtype) if dtype == "Int64"
+            else pd.Series(values, dtype=dtype) for name, (values, dtype) in columns.items()}
+    data.update({name: pd.Series(table.text(name, required=False), dtype=object) for name in texts})
+    return pd.DataFrame(data)
+
+
 def _partial_date(text: str) -> str:
     t = text.strip()
     parse_partial_date(t)
@@ -98,15 +107,8 @@ def load_candidates(path: str | os.PathLike) -> pd.DataFrame:
                    "poll, with one sample size")
     dates = table.convert("date", _partial_date, "a date written YYYY-MM-DD, YYYY-MM or YYYY", required=False,
                           default="")
-    return pd.DataFrame({
-        "candidate": pd.Series(names, dtype=object),
-        "share": pd.Series(shares, dtype="float64"),
-        "votes": pd.array(votes, dtype="Int64"),
-        "sample_size": pd.array(sizes, dtype="Int64"),
-        "date": pd.Series(dates, dtype=object),
-        "source": pd.Series(table.text("source", required=False), dtype=object),
-        "notes": pd.Series(table.text("notes", required=False), dtype=object),
-    })
+    return _frame(table, {"candidate": (names, object), "share": (shares, "float64"), "votes": (votes, "Int64"),
+                          "sample_size": (sizes, "Int64"), "date": (dates, object)}, ["source", "notes"])
 
 
 def candidate_shares(frame: pd.DataFrame) -> dict[str, float]:
@@ -182,22 +184,12 @@ def load_contests(path: str | os.PathLike) -> pd.DataFrame:
             raise fail(table.path, row, "date",
                        f"{d} differs from {first[0]} in row {first[1]} for {c} round {r}; one round has one "
                        "date")
-    return pd.DataFrame({
-        "contest": pd.Series(contest, dtype=object),
-        "date": pd.to_datetime(pd.Series(dates)),
-        "round": pd.Series(rounds, dtype="int64"),
-        "candidate": pd.Series(names, dtype=object),
-        "kind": pd.Series(kinds, dtype=object),
-        "votes": pd.Series(votes, dtype="int64"),
-        "percent": pd.Series(percent, dtype="float64"),
-        "votes_alt": pd.array(votes_alt, dtype="Int64"),
-        "percent_alt": pd.Series(percent_alt, dtype="float64"),
-        "result": pd.Series(results, dtype=object),
-        "endorsed": pd.Series(table.text("endorsed", required=False), dtype=object),
-        "endorsement_source": pd.Series(table.text("endorsement_source", required=False), dtype=object),
-        "source_url": pd.Series(table.text("source_url", required=False), dtype=object),
-        "notes": pd.Series(table.text("notes", required=False), dtype=object),
-    })
+    return _frame(table, {"contest": (contest, object), "date": (pd.to_datetime(pd.Series(dates)), None),
+                          "round": (rounds, "int64"), "candidate": (names, object), "kind": (kinds, object),
+                          "votes": (votes, "int64"), "percent": (percent, "float64"),
+                          "votes_alt": (votes_alt, "Int64"), "percent_alt": (percent_alt, "float64"),
+                          "result": (results, object)},
+                  ["endorsed", "endorsement_source", "source_url", "notes"])
 
 
 def _choice(text: str, allowed) -> str:

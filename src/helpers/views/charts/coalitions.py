@@ -16,13 +16,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from helpers.views.charts import GRID, HIGHLIGHT, INK, MUTED, PALETTE, colour_for, figure, plain_label, source_note
+from helpers.views.charts.layout import display_name, finish_rows
 
 #: Colour of a party without one in the registry.
 NEUTRAL = "#9E9E9E"
-
-
-def _name(names: Mapping[str, str] | None, key: str) -> str:
-    return plain_label((names or {}).get(key, key))
 
 
 def _percent(p: float) -> str:
@@ -79,16 +76,11 @@ def seat_projection_chart(summary: pd.DataFrame, *, order: Sequence[str], title:
         if r["p_zero"] >= 0.005:
             label += f"   no seat: {_percent(r['p_zero'])}"
         ax.text(max(r["seats_p95"], r["seats_mean"]) + 0.8, pos, label, va="center", fontsize=9, color=INK)
-    ax.set_yticks(list(y.values()), [_name(names, p) for p in y], fontsize=10)
     top = float(s["seats_p95"].max()) if len(s) else 1.0
-    ax.set_xlim(-0.5, top * 1.45 + 6)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel(f"seats of {total_seats}: bar = mean of the simulated elections, whisker = 90% of them")
-    ax.set_title(plain_label(title), loc="left")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    source_note(fig, source)
-    return fig
+    return finish_rows(fig, ax, list(y.values()), [display_name(names, p) for p in y], xlim=(-0.5, top * 1.45 + 6),
+                       ylim=(-0.7, len(rows) - 0.3), bottom=0.04, title=title, source=source,
+                       xlabel=f"seats of {total_seats}: bar = mean of the simulated elections, whisker = 90% "
+                              "of them")
 
 
 def hemicycle_positions(total: int, rows: int | None = None) -> pd.DataFrame:
@@ -158,7 +150,7 @@ def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
         colour = (colours or {}).get(party) or NEUTRAL
         handles.append(Line2D([], [], marker="o", linestyle="", color=colour, markersize=8,
                               alpha=1.0 if (party in lead or not lead) else 0.35,
-                              label=f"{_name(names, party)} {n}"))
+                              label=f"{display_name(names, party)} {n}"))
     ncol = 4 if len(handles) > 9 else 3
     heading = f"Seats (faded: outside {highlight_name})" if lead and highlight_name else "Seats"
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=9.5,
@@ -210,7 +202,7 @@ def threshold_swing_chart(frame: pd.DataFrame, *, majority: int, title: str, sou
     parties = list(dict.fromkeys(frame["party"]))
     n = max(len(blocs), 1)
     fig, axes = figure(10, 1.6 + 0.42 * len(parties), nrows=1, ncols=n, sharey=True, squeeze=False)
-    labels = [f"{_name(names, p)} ({_percent(frame.loc[frame['party'] == p, 'p_pass'].iloc[0])} to clear)"
+    labels = [f"{display_name(names, p)} ({_percent(frame.loc[frame['party'] == p, 'p_pass'].iloc[0])} to clear)"
               for p in parties]
     for ax, b in zip(axes[0], blocs, strict=False):
         d = frame[frame["bloc"] == b].set_index("party").loc[parties]

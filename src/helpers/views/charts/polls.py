@@ -15,15 +15,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from helpers.views.charts import GRID, HIGHLIGHT, INK, PALETTE, colour_for, figure, plain_label, source_note
+from helpers.views.charts.layout import display_name, finish_rows
 
 #: Clears / fails colours for probabilities (blue and vermillion stay distinct for colour-blind readers).
 PASS_COLOUR = "#0072B2"
 FAIL_COLOUR = "#D55E00"
 BAND = "#B9C6D6"
-
-
-def _name(names: dict | None, key: str) -> str:
-    return plain_label((names or {}).get(key, key))
 
 
 def _percent(p: float) -> str:
@@ -70,7 +67,7 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
                   line * 1.6)
         ax.set_ylim(0, top * 1.08)
         last = f"{tr['value'].iloc[-1]:.1f}" if len(tr) else "–"
-        ax.set_title(f"{_name(names, party)}  ({last})", fontsize=10.5, loc="left")
+        ax.set_title(f"{display_name(names, party)}  ({last})", fontsize=10.5, loc="left")
         if notes and notes.get(party):
             ax.text(0.03, 0.93, notes[party], transform=ax.transAxes, ha="left", va="top", fontsize=8.5,
                     color=INK, wrap=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
@@ -113,7 +110,7 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
                 solid_capstyle="butt")
         ax.plot([r["share_mean"]], [i], "o", color=colour, markersize=7)
     ax.axvline(line, color=HIGHLIGHT, linestyle="--", linewidth=1.3)
-    ax.set_yticks(range(len(rows)), [_name(names, p) for p in rows["party"]], fontsize=10)
+    ax.set_yticks(range(len(rows)), [display_name(names, p) for p in rows["party"]], fontsize=10)
     xmax = max(float(rows["share_p95"].max()) if len(rows) else line, line) * 1.08
     ax.set_xlim(0, xmax)
     ax.set_ylim(-0.6, len(rows) + 0.2)
@@ -148,16 +145,11 @@ def seat_range_chart(summary: pd.DataFrame, *, title: str, source: str, names: d
         if r["p_zero"] > 0.01:
             label += f", no seat: {_percent(r['p_zero'])}"
         ax.text(r["seats_p95"] + 0.6, i, label, va="center", fontsize=9, color=INK)
-    ax.set_yticks(range(len(rows)), [_name(names, p) for p in rows["party"]], fontsize=10)
     top = float(rows["seats_p95"].max()) if len(rows) else 1.0
-    ax.set_xlim(-0.8, top * 1.32 + 4)  # room for a dot at 0 seats
-    ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel(f"seats of {total_seats}: dot = median, tick = mean, bar = 90% of simulated elections")
-    ax.set_title(plain_label(title), loc="left")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    source_note(fig, source)
-    return fig
+    return finish_rows(fig, ax, range(len(rows)), [display_name(names, p) for p in rows["party"]],
+                       xlim=(-0.8, top * 1.32 + 4),  # room for a dot at 0 seats
+                       ylim=(-0.6, len(rows) - 0.4), bottom=0.05, title=title, source=source,
+                       xlabel=f"seats of {total_seats}: dot = median, tick = mean, bar = 90% of simulated elections")
 
 
 def backtest_chart(errors: pd.DataFrame, *, title: str, source: str, names: dict | None = None,
@@ -176,7 +168,7 @@ def backtest_chart(errors: pd.DataFrame, *, title: str, source: str, names: dict
         y = np.arange(len(rows)) + ((k - 1) / 2 - j) * height
         ax.barh(y, rows[col].astype(float), height=height * 0.95, color=tints[j % len(tints)], label=label)
     ax.axvline(0, color=INK, linewidth=1)
-    ax.set_yticks(range(len(rows)), [_name(names, p) for p in rows["party"]], fontsize=10)
+    ax.set_yticks(range(len(rows)), [display_name(names, p) for p in rows["party"]], fontsize=10)
     span = float(np.nanmax(np.abs(rows[list(columns)].to_numpy(dtype=float)))) if len(rows) else 1.0
     ax.set_xlim(-span * 1.15 - 0.5, span * 1.15 + 0.5)
     ax.set_ylim(-0.6, len(rows) - 0.4)
