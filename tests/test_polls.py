@@ -17,6 +17,7 @@ from helpers.core.errors import DataError
 from helpers.data.polls import bloc_at, find_party, load_parties, load_polls, merges_of
 from helpers.models import backtest
 from helpers.models import polls as model
+from helpers.views import polls as poll_views
 
 ROOT = Path(__file__).resolve().parents[1]
 POLLS = ROOT / "data" / "polls"
@@ -405,7 +406,7 @@ def test_house_effects_by_hand(tmp_path):
     he = model.house_effects(load_polls(path), threshold=0).set_index(["pollster", "party"])["house_effect"]
     assert he[("A", "x")] == pytest.approx(2.0) and he[("B", "x")] == pytest.approx(-2.0)
     assert he[("A", "y")] == pytest.approx(-2.0) and he[("B", "y")] == pytest.approx(2.0)
-    table = model.house_effects_table(he.rename("house_effect").reset_index().assign(polls=3), ["x", "y"])
+    table = poll_views.house_effects_table(he.rename("house_effect").reset_index().assign(polls=3), ["x", "y"])
     assert table.columns.tolist() == ["pollster", "polls", "x", "y"]
 
 

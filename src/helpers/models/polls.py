@@ -143,29 +143,6 @@ def overview(polls: pd.DataFrame, as_of=None) -> dict:
     }
 
 
-def flag_notes(facts: dict, house_seats: int = HOUSE_SEATS) -> list[str]:
-    """Plain sentences about what was flagged in the polls (from :func:`overview`), for a report."""
-    notes = []
-    if facts["seats_off"]:
-        notes.append(f"{facts['seats_off']} of the polls do not sum to {house_seats} seats (kept; their "
-                     f"seats are read on a {house_seats}-seat scale, so a poll listing only some parties "
-                     "still counts for those it lists)")
-    if facts["merged"]:
-        notes.append(f"{facts['merged']} polls have a column merging several lists (split between them in "
-                     "proportion to the polls that list them separately)")
-    if facts["no_sample_size"]:
-        notes.append(f"{facts['no_sample_size']} polls give no sample size (counted as {DEFAULT_SAMPLE_SIZE} "
-                     "respondents)")
-    if facts["partial"]:
-        notes.append(f"{facts['partial']} polls report only some parties' figures (shown, not averaged)")
-    if facts.get("exit"):
-        notes.append(f"{facts['exit']} of them are exit polls or exit-poll projections, taken on the day "
-                     "of the vote itself")
-    if facts["later"]:
-        notes.append(f"{facts['later']} polls published after {facts['as_of']} are left out")
-    return notes
-
-
 def smallest_list_seats(threshold: float, seats: int, passing_share: float) -> int:
     """Seats won by a list sitting exactly on the threshold (percent) when the passing lists hold
     `passing_share` percent of the votes: floor(threshold x seats / passing_share), as the Bader-Ofer gauge
@@ -444,21 +421,6 @@ def house_effects(polls: pd.DataFrame, *, threshold: float, half_life_days: floa
     res = pd.concat(rows, ignore_index=True)
     out = res.groupby(["pollster", "party"], sort=False)["residual"].agg(["mean", "size"]).reset_index()
     return out.rename(columns={"mean": "house_effect", "size": "polls"})
-
-
-def house_effects_table(effects: pd.DataFrame, parties=None, min_polls: int = 1) -> pd.DataFrame:
-    """House effects as a wide table: one row per pollster with at least `min_polls` polls, one column per
-    party (points, rounded to 0.1 for reading)."""
-    counts = effects.groupby("pollster")["polls"].max()
-    keep = counts[counts >= min_polls].index
-    effects = effects[effects["pollster"].isin(keep)]
-    if effects.empty:
-        return pd.DataFrame(columns=["pollster", "polls"])
-    wide = effects.pivot(index="pollster", columns="party", values="house_effect").round(1) + 0.0
-    if parties is not None:
-        wide = wide[[p for p in parties if p in wide.columns]]
-    wide.insert(0, "polls", counts.reindex(wide.index).astype(int))
-    return wide.reset_index().rename_axis(columns=None)
 
 
 def final_week(polls: pd.DataFrame, as_of, days: int = 7,

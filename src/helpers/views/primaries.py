@@ -1,4 +1,4 @@
-"""Prose for the reader: plain sentences (no markup) written from a model's numbers.
+"""The leadership race for the reader: plain sentences (no markup) written from the primaries model's numbers.
 
 The models compute; this module says what the numbers mean, in the words the reports print.
 """

@@ -27,7 +27,7 @@ The package, by concept: :mod:`~helpers.models.primaries.rules` (the first round
 :mod:`~helpers.models.primaries.transfers` (round two: transfers and their calibration),
 :mod:`~helpers.models.primaries.race` (a :class:`Plan` for the race and :func:`simulate_race`),
 :mod:`~helpers.models.primaries.replay` (past contests and polls replayed). The sentences written for the
-reader live in :mod:`helpers.views.prose`.
+reader live in :mod:`helpers.views.primaries`.
 """
 
 from __future__ import annotations
