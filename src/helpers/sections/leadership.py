@@ -14,7 +14,7 @@ import numpy as np
 from helpers.data import primaries as primary_data
 from helpers.models import primaries
 from helpers.sections import Section
-from helpers.views import prose
+from helpers.views import primaries as primary_views
 from helpers.views.charts import primaries as primary_charts
 
 #: The candidates' colours in every chart of the report.
@@ -248,7 +248,7 @@ def _bullets(sentences) -> Section:
 
 def why(run) -> Section:
     """Why the plans give different chances, one bullet per reason."""
-    return _bullets(prose.explain(run.results, run.shares, run.follow_name, threshold=run.threshold))
+    return _bullets(primary_views.explain(run.results, run.shares, run.follow_name, threshold=run.threshold))
 
 
 def _sweep(run):
@@ -274,7 +274,7 @@ def sweep_chart(run) -> Section:
 
 def sweep_summary(run) -> Section:
     """What the sweep says, one bullet per finding."""
-    return _bullets(prose.sweep_summary(_sweep(run), run.follow_name, run.swept_name))
+    return _bullets(primary_views.sweep_summary(_sweep(run), run.follow_name, run.swept_name))
 
 
 def record(run) -> dict:

@@ -15,6 +15,7 @@ from helpers.data import polls as poll_data
 from helpers.models import polls as poll_model
 from helpers.models import simulate
 from helpers.sections import Section, agreements_left_out
+from helpers.views import polls as poll_views
 from helpers.views.charts import polls as poll_charts
 
 
@@ -59,7 +60,7 @@ def overview(run) -> Section:
         question=f", question: {run.asked}" if run.asked else "",
         what="" if run.parliament else " (the first-round line of a leadership contest: no seats are allocated)",
     )
-    notes = poll_model.flag_notes(facts)
+    notes = poll_views.flag_notes(facts)
     if notes:
         section.say("Flags, kept rather than dropped: {notes}.", notes="; ".join(notes))
     return section
@@ -169,7 +170,7 @@ def numbers(run) -> Section:
 
 def house_effects(run) -> Section:
     """Each pollster's house effect per party, when at least two pollsters have three polls or more."""
-    table = poll_model.house_effects_table(run.house, run.average.parties, min_polls=3)
+    table = poll_views.house_effects_table(run.house, run.average.parties, min_polls=3)
     if len(table) <= 1:
         return Section().say("Too few pollsters with three polls or more to compare their house effects.")
     table = table.rename(columns={k: run.names.get(k, k) for k in table.columns})
