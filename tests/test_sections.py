@@ -218,8 +218,9 @@ def test_leadership_sections_show_what_the_report_shows(leadership_run):
     rounds = {(r["contest"], r["round"]) for r in rows("data/primaries/contests.csv")}
     rule = leadership.rule_check(run)
     assert kinds(rule) == ["table", "say"] and rule.values["rounds"] == len(rounds)
-    for name in ("calibration_2007", "flows_2007", "calibration_2011", "flows_2011", "plan_chances", "sweep_chart"):
+    for name in ("calibration_2007", "calibration_2011", "plan_chances", "sweep_chart"):
         assert kinds(getattr(leadership, name)(run)) == ["figure"], name
+    assert kinds(leadership.flows(run, 2007)) == kinds(leadership.flows(run, 2011)) == ["figure"]
     assert kinds(leadership.endorsed_2007(run)) == ["table", "table"]
     assert kinds(leadership.endorsements_2011(run)) == ["table", "table", "say"]
     plans = {r["scenario"] for r in rows("data/primaries/scenarios-2008.csv")}

@@ -26,6 +26,17 @@ ENDORSERS_2007 = ["Ophir Pines-Paz", "Danny Yatom"]
 #: The assumptions the calibration charts run through: a share of a group's voters from 0 to 1.
 ASSUMPTIONS = np.linspace(0, 1, 41)
 HAARETZ_2008 = "https://www.haaretz.com/peretz-wants-ayalon-to-join-him-in-labor-party-challenge-to-barak-1.240903"
+#: The flow charts: the calibration drawn, the two rounds' labels, title and source.
+FLOW_CHARTS = {
+    2007: ("endorsed_2007", ("Round 1, 28 May 2007", "Runoff, 12 June 2007"),
+           "2007: where the first-round votes went in the runoff (calibrated)",
+           "Source: Labor Party counts 2007 (Haaretz; Wikipedia); ballotbook calibration with the report's "
+           "assumption about Pines-Paz's and Yatom's voters."),
+    2011: ("pooled_2011", ("Round 1, 12 Sep 2011", "Runoff, 21 Sep 2011"),
+           "2011: where the first-round votes went (Herzog's and Mitzna's voters pooled)",
+           "Source: Labor Party counts 2011 (Ynet; Wikipedia); ballotbook calibration. Herzog's and Mitzna's "
+           "voters are drawn at their common rate: the counts cannot tell them apart."),
+}
 
 
 def prepare(candidates: str, *, threshold: float = 40.0, inclusive: bool = False, draws: int = 20000, seed: int = 0,
@@ -139,14 +150,13 @@ def endorsed_2007(run) -> Section:
             caption="The calibrated rates give back the real runoff count")
 
 
-def flows_2007(run) -> Section:
-    """The 2007 first-round votes flowing into the runoff under the report's assumption."""
-    return Section().figure(primary_charts.flow_chart(
-        run.endorsed_2007.flows, colours=COLOURS, left_label="Round 1, 28 May 2007",
-        right_label="Runoff, 12 June 2007",
-        title="2007: where the first-round votes went in the runoff (calibrated)",
-        source="Source: Labor Party counts 2007 (Haaretz; Wikipedia); ballotbook calibration with the report's "
-               "assumption about Pines-Paz's and Yatom's voters."))
+def flows(run, year: int) -> Section:
+    """Where the first-round votes of `year` went in the runoff: 2007 under the report's assumption, 2011 with
+    Herzog's and Mitzna's voters pooled."""
+    calibration, (left, right), title, source = FLOW_CHARTS[year]
+    return Section().figure(primary_charts.flow_chart(getattr(run, calibration).flows, colours=COLOURS,
+                                                      left_label=left, right_label=right, title=title,
+                                                      source=source))
 
 
 def peretz_2007(run) -> Section:
@@ -197,16 +207,6 @@ def mitzna_2011(run) -> Section:
         "followed him to Peretz. For his endorsement to carry even half of them, no more than **{x}%** of "
         "Herzog's voters can have chosen Peretz. Endorsements carry some voters, not a camp.",
         even=f"{even:.0f}", x=f"{primaries.family_solve(run.family_2011, 'Amir Peretz', 50):.0f}")
-
-
-def flows_2011(run) -> Section:
-    """The 2011 first-round votes flowing into the runoff (Herzog's and Mitzna's voters pooled)."""
-    return Section().figure(primary_charts.flow_chart(
-        run.pooled_2011.flows, colours=COLOURS, left_label="Round 1, 12 Sep 2011",
-        right_label="Runoff, 21 Sep 2011",
-        title="2011: where the first-round votes went (Herzog's and Mitzna's voters pooled)",
-        source="Source: Labor Party counts 2011 (Ynet; Wikipedia); ballotbook calibration. Herzog's and Mitzna's "
-               "voters are drawn at their common rate: the counts cannot tell them apart."))
 
 
 def plans(run) -> Section:
