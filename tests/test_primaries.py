@@ -468,7 +468,8 @@ def test_report_notebook_shows_data_only_through_escaped_helpers():
     assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
     assert nb["cells"][1]["metadata"]["tags"] == ["parameters"]
     params = "".join(nb["cells"][1]["source"])
-    for name in ("candidates =", "threshold = 40.0", "inclusive = False", "draws = 20000", "seed = 0"):
+    for name in ('candidates: "candidates file" =', 'threshold: "percent (0, 100]" = 40.0',
+                 'inclusive: "bool" = False', 'draws: "count 1..MAX_DRAWS" = 20000', 'seed: "seed" = 0'):
         assert name in params
     for cell in nb["cells"]:
         assert not cell.get("outputs") and cell.get("execution_count") is None
