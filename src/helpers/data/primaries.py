@@ -22,7 +22,7 @@ import os
 
 import pandas as pd
 
-from helpers.core.text import normalise_name
+from helpers.data._names import NameIndex
 from helpers.data._names import names as name_column
 from helpers.data._table import fail, parse_partial_date, read_table
 
@@ -257,7 +257,7 @@ def load_transfers(path: str | os.PathLike, candidates=None) -> pd.DataFrame:
     steps = table.convert("step", lambda s: _choice(s, STEPS), "one of " + ", ".join(STEPS), required=False,
                           default="")
     percents = table.numbers("percent", minimum=0, maximum=100, required=False, unit="percentage")
-    known = None if candidates is None else {normalise_name(c).casefold(): str(c) for c in candidates}
+    known = None if candidates is None else NameIndex((c, str(c)) for c in candidates)
     title_of: dict = {}
     totals: dict = {}
     for i, row in enumerate(table.rows):
@@ -278,9 +278,9 @@ def load_transfers(path: str | os.PathLike, candidates=None) -> pd.DataFrame:
             raise fail(table.path, row, "percent", "is empty; a move needs step, source, target and percent")
         if known is not None:
             for col, value in (("source", s), ("target", t)):
-                if value.casefold() not in known:
+                if known.find(value) is None:
                     raise fail(table.path, row, col, f"'{value}' is not a candidate of the candidates file "
-                                                      f"({', '.join(known.values())})")
+                                                      f"({', '.join(known.keys.values())})")
         if st == "withdraw" and s.casefold() == t.casefold():
             raise fail(table.path, row, "target", f"'{s}' cannot withdraw in favour of themself")
         key = (scen[i], st, s.casefold())
@@ -289,7 +289,7 @@ def load_transfers(path: str | os.PathLike, candidates=None) -> pd.DataFrame:
             raise fail(table.path, row, "percent",
                        f"the {st} percentages of '{s}' in scenario '{scen[i]}' add up to {totals[key]:g}; at "
                        "most 100 (the rest stay home)")
-    canon = (lambda x: known.get(x.casefold(), x)) if known is not None else (lambda x: x)
+    canon = (lambda x: known.find(x) or x) if known is not None else (lambda x: x)
     return pd.DataFrame({
         "scenario": pd.Series(scen, dtype=object),
         "title": pd.Series([title_of[s][0] or s for s in scen], dtype=object),

@@ -10,6 +10,7 @@ from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
 from helpers.core.text import normalise_name
+from helpers.data._names import NameIndex
 from helpers.data._table import parse_date
 from helpers.data.scenarios.names import _Names, _new_or_known, _pair, _parties, _party, _percent_map, _vetoes
 from helpers.data.scenarios.politics import Politics, StepProblem
@@ -296,11 +297,11 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
         bloc = None
         if raw.get("bloc") is not None:
             bloc = _text(doc, raw["bloc"], (*path, "bloc"))
-            match = [b for b in blocs if b.casefold() == bloc.casefold()]
-            if not match:
+            match = NameIndex.of(blocs, first_wins=True).find(bloc)
+            if match is None:
                 raise doc.fail((*path, "bloc"), f"unknown bloc '{bloc}'; the scenario's blocs are "
                                                 f"{', '.join(blocs) or 'none'}.")
-            bloc = match[0]
+            bloc = match
         names.add(party, label)
         return Step("run", (party,), parts=tuple(parts.items()), amount=share, label=label or
                     names.labels.get(party), bloc=bloc, text=f"run {party} at {share:g}%")
