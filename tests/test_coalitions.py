@@ -221,3 +221,16 @@ def test_majorities_and_pivots_for_many_draws():
 def test_majority_per_draw_follows_the_house_size():
     seats = np.array([[50, 50], [60, 41]])  # houses of 100 and 101: majorities 51 and 51
     assert majorities(seats, [[0]]).tolist() == [[False], [True]]
+
+
+def test_party_names_resolve_one_way_everywhere():
+    """The coalitions command, the polls registry and the race's candidates fold names alike (letter case,
+    invisible characters, doubled spaces) and suggest the closest names when one is unknown."""
+    from helpers.data.polls import find_party, load_parties
+    from helpers.models.primaries import resolve_name
+
+    assert resolve_party("yesh\u200b ATID", ["likud", "Yesh Atid"]) == "Yesh Atid"
+    assert find_party(load_parties(), "LIKUD\u200b") == "likud"
+    assert resolve_name("amir  PERETZ", ["Ehud Barak", "Amir Peretz"]) == "Amir Peretz"
+    with pytest.raises(DataError, match="did you mean 'likud'"):
+        resolve_party("likd", ["likud", "shas"])

@@ -89,3 +89,25 @@ def test_binary_and_missing_files(tmp_path):
     with pytest.raises(DataError, match="not UTF-8"):
         (tmp_path / "latin.csv").write_bytes(HEADER.encode() + "2007,Peré\xe9,war,x\n".encode("latin-1"))
         data.load_events(tmp_path / "latin.csv")
+
+
+@pytest.mark.parametrize("text", ["2007", "2007-05", "2007-05-28", " 2007-05-28 ", "2007-13", "2007-00", "2007-02-30",
+                                  "0000", "2007-5", "07-05-28", "2007/05/28", "2022-W43-5", "20070528", "May 2007"])
+def test_every_loader_reads_a_written_date_the_same_way(text):
+    """Events, polls and primaries files accept and refuse exactly the same dates (one parser)."""
+    from helpers.data._table import parse_partial_date
+    from helpers.data.polls import _parse_period
+    from helpers.data.primaries import _partial_date
+
+    def outcome(parse):
+        try:
+            parse(text)
+        except ValueError:
+            return "refused"
+        return "read"
+
+    got = {outcome(parse_partial_date), outcome(_parse_period), outcome(_partial_date)}
+    assert len(got) == 1, (text, got)
+    if outcome(parse_partial_date) == "read":
+        first, _, precision = parse_partial_date(text)
+        assert _parse_period(text) == (first, precision)

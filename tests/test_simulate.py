@@ -152,3 +152,18 @@ def test_simulation_invariants(counts, threshold, seed, poll_error):
     assert s["seats_mean"].sum() == pytest.approx(30 * some.mean())
     # a list that misses the threshold has no seat, so P(no seat) >= P(miss)
     assert (s["p_zero"] >= 1 - s["p_pass"] - 1e-12).all()
+
+
+def test_one_dirichlet_sampler_for_polls_and_primaries():
+    """The polls' simulation and the leadership race draw from the same sampler: same seed, same shares; a
+    zero parameter is drawn as 0 and leaves the other entries' draws unchanged."""
+    from helpers.models.primaries import race
+
+    alpha = np.array([300.5, 200.5, 50.5])
+    a = sim_model.draw_shares(alpha, 1000, np.random.default_rng(7))
+    b = sim_model.dirichlet(np.random.default_rng(7), alpha, 1000)
+    assert np.array_equal(a, b)
+    assert race.dirichlet is sim_model.dirichlet
+    with_zero = sim_model.dirichlet(np.random.default_rng(7), np.array([300.5, 0.0, 200.5, 50.5]), 1000)
+    assert (with_zero[:, 1] == 0).all() and np.allclose(with_zero.sum(axis=1), 1.0)
+    assert np.array_equal(with_zero[:, [0, 2, 3]], b)
