@@ -516,3 +516,18 @@ def test_report_with_the_2007_poll_gives_three_different_chances(tmp_path):
     o = read_record(nbformat.read(out, as_version=4))["outputs"]
     assert len({o["p_barak_a"], o["p_barak_b"], o["p_barak_c"]}) == 3
     assert o["p_runoff_a"] > 0.3
+
+
+def test_explain_says_a_round_two_promise_is_worth_nothing_when_round_one_decides():
+    """views.primaries.explain (moved out of the model) writes its sentences from the simulated numbers."""
+    from helpers.views import primaries as primary_views
+
+    shares = {"A": 45.0, "B": 35.0, "C": 20.0}
+    plans = [P.Plan("base", "As polled"), P.Plan("deal", "C backs B", transfers={"C": {"B": 1.0}})]
+    results = [P.simulate_race(shares, plan, sample_size=math.inf, draws=200) for plan in plans]
+    assert results[1].p_runoff == 0
+    said = primary_views.explain(results, shares, "B", threshold=40)
+    assert said[0] == "B wins with probability 0.0% under As polled; 0.0% under C backs B."
+    assert said[2].startswith("C backs B: this changes only what happens in a second round")
+    swept = P.sweep(shares, plans, "C", [10.0, 30.0], "B", sample_size=math.inf, draws=200)
+    assert len(primary_views.sweep_summary(swept, "B", "C")) == 1
