@@ -35,14 +35,18 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
+_PYTHON = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict}
+
+
 class Kind:
     """A kind of value: `type` is the plain type of its values (str, int, float, bool, list, dict or any)."""
 
     type = "any"
+    noun = "plain data"
 
     def describe(self) -> str:
         """What a value of this kind is, for messages: "a percentage above 0 and at most 100"."""
-        return "plain data"
+        return self.noun
 
     def read(self, text: str, where: str):
         """Command-line text as a value of this kind's type (not yet checked)."""
@@ -50,6 +54,9 @@ class Kind:
 
     def convert(self, value, where: str):
         """A plain value as this kind's type (a whole number is a number too), else ParameterError."""
+        expected = _PYTHON.get(self.type)
+        if expected is not None and type(value) is not expected:
+            raise self._wrong(value, where)
         return value
 
     def check(self, value, where: str) -> None:
@@ -73,6 +80,13 @@ class Kind:
     def _wrong(self, value, where: str) -> ParameterError:
         return ParameterError(f"{where}: {short(value)} is {what(value)}; expected {self.describe()}.")
 
+    def _parse(self, parse, text: str, where: str):
+        """`parse(text)` (int, float), its ValueError a ParameterError naming `where` and this kind."""
+        try:
+            return parse(text.strip())
+        except ValueError:
+            raise self._unreadable(text, where) from None
+
     def _unreadable(self, text: str, where: str) -> ParameterError:
         return ParameterError(f"{where}: {short(text)} is not {self.describe()}.")
 
@@ -86,33 +100,17 @@ class Anything(Kind):
 class Mapping(Kind):
     """A mapping of text keys to plain data (YAML or JSON on the command line)."""
 
-    type = "dict"
-
-    def describe(self) -> str:
-        return "a mapping"
+    type, noun = "dict", "a mapping"
 
     def read(self, text: str, where: str):
         return _yaml(text, self, where)
-
-    def convert(self, value, where: str):
-        if type(value) is not dict:
-            raise self._wrong(value, where)
-        return value
 
 
 @dataclass(frozen=True)
 class Text(Kind):
     """Any text."""
 
-    type = "str"
-
-    def describe(self) -> str:
-        return "text"
-
-    def convert(self, value, where: str):
-        if type(value) is not str:
-            raise self._wrong(value, where)
-        return value
+    type, noun = "str", "text"
 
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -123,21 +121,13 @@ _FALSE = {"false", "no", "0", "off"}
 class Bool(Kind):
     """True or false (on the command line: true/false, yes/no, 1/0, on/off)."""
 
-    type = "bool"
-
-    def describe(self) -> str:
-        return "true or false"
+    type, noun = "bool", "true or false"
 
     def read(self, text: str, where: str):
         word = text.strip().lower()
         if word not in _TRUE | _FALSE:
             raise self._unreadable(text, where)
         return word in _TRUE
-
-    def convert(self, value, where: str):
-        if type(value) is not bool:
-            raise self._wrong(value, where)
-        return value
 
 
 @dataclass(frozen=True)
@@ -162,15 +152,7 @@ class Whole(Kind):
         return text
 
     def read(self, text: str, where: str):
-        try:
-            return int(text.strip())
-        except ValueError:
-            raise self._unreadable(text, where) from None
-
-    def convert(self, value, where: str):
-        if type(value) is not int:
-            raise self._wrong(value, where)
-        return value
+        return self._parse(int, text, where)
 
     def check(self, value, where: str) -> None:
         from helpers.core import limits
@@ -214,10 +196,7 @@ class Number(Kind):
         return text
 
     def read(self, text: str, where: str):
-        try:
-            return float(text.strip())
-        except ValueError:
-            raise self._unreadable(text, where) from None
+        return self._parse(float, text, where)
 
     def convert(self, value, where: str):
         if type(value) is int:
@@ -245,11 +224,6 @@ class Date(Kind):
         if self.partial:
             return "a date written YYYY-MM-DD (or YYYY-MM, or YYYY when only the month or year is known)"
         return "a date written YYYY-MM-DD (a whole date: year, month and day)"
-
-    def convert(self, value, where: str):
-        if type(value) is not str:
-            raise self._wrong(value, where)
-        return value
 
     def check(self, value, where: str) -> None:
         from helpers.data.events import parse_partial_date  # the kit's one reader of dates that may be partial
@@ -279,7 +253,7 @@ class Choice(Kind):
         return text if self.type == "str" else Number().read(text, where)
 
     def convert(self, value, where: str):
-        return Text().convert(value, where) if self.type == "str" else Number().convert(value, where)
+        return super().convert(value, where) if self.type == "str" else Number().convert(value, where)
 
     def check(self, value, where: str) -> None:
         if value not in self.values:
@@ -297,11 +271,6 @@ class DataFile(Kind):
 
     def describe(self) -> str:
         return _a(f"{self.file} file")
-
-    def convert(self, value, where: str):
-        if type(value) is not str:
-            raise self._wrong(value, where)
-        return value
 
     def check(self, value, where: str) -> None:
         if not value.strip():
@@ -353,9 +322,6 @@ class Reference(Kind):
     def describe(self) -> str:
         return f"{THINGS[self.thing][2]} in the file of parameter '{self.parameter}'"
 
-    def convert(self, value, where: str):
-        return Text().convert(value, where)
-
     def check(self, value, where: str) -> None:
         if not value.strip():
             raise ParameterError(f"{where}: a name is required here ({self.describe()}).")
@@ -401,8 +367,7 @@ class ListOf(Kind):
         return value
 
     def convert(self, value, where: str):
-        if type(value) is not list:
-            raise self._wrong(value, where)
+        value = super().convert(value, where)
         return [self.item.convert(x, f"{where}, item {i}") for i, x in enumerate(value, start=1)]
 
     def check(self, value, where: str) -> None:
