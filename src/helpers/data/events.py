@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.core.errors import DataError
 from helpers.data._names import name_list, names
 from helpers.data._table import fail, parse_partial_date, read_table
 
@@ -71,13 +70,3 @@ def load_events(path) -> pd.DataFrame:
 def _first_words(text: str, limit: int = 32) -> str:
     text = text.split(":")[0] if ":" in text[:limit] else text
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def check_date_param(name: str, value: str) -> None:
-    """A notebook date parameter: '' (not set) or a YYYY-MM-DD / YYYY-MM / YYYY date."""
-    if value == "":
-        return
-    try:
-        parse_partial_date(value)
-    except ValueError:
-        raise DataError(f"parameter '{name}': '{value}' is not {_DATE_EXPECTED}.") from None

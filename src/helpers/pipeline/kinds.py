@@ -226,7 +226,7 @@ class Date(Kind):
         return "a date written YYYY-MM-DD (a whole date: year, month and day)"
 
     def check(self, value, where: str) -> None:
-        from helpers.data.events import parse_partial_date  # the kit's one reader of dates that may be partial
+        from helpers.data._table import parse_partial_date  # the kit's one date reader (standard library)
 
         try:
             precision = parse_partial_date(value)[2]
