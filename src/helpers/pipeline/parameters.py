@@ -68,10 +68,6 @@ class Parameter:
         kind = self.kind.inner if isinstance(self.kind, Either) else self.kind
         return kind.item.type if isinstance(kind, ListOf) else "any"
 
-    def describe(self) -> str:
-        return (f"{self.name} ({self.declaration}, default {short(self.default, 80)})"
-                + (f": {self.help}" if self.help else ""))
-
 
 def _read_notebook(path: Path) -> dict:
     from helpers.core import paths
