@@ -41,6 +41,7 @@ def exact_seats(counts: np.ndarray, seats: int, threshold, method: str, pairs) -
                               agreements).seats for row in counts])
 
 
+@pytest.mark.slow  # the exact allocator, in plain Python, takes about 10 s for 100,000 draws
 def test_100000_knesset_like_draws_equal_the_exact_allocator():
     """The main check (about 15-25 s): 100,000 Bader-Ofer draws with the 2022-style agreements."""
     counts = knesset_like(100_000, seed=2022)
