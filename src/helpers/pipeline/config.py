@@ -11,6 +11,7 @@ from pathlib import Path
 
 from helpers.core import paths
 from helpers.core.errors import DataError
+from helpers.data import schema
 from helpers.data._table import excerpt, read_yaml
 from helpers.pipeline.parameters import Parameter, read_parameters, validate
 
@@ -43,35 +44,20 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
     the set's values (``thresholds-{as_of}``)."""
     p = paths.resolve(path)
     name = paths.display(p)
-    doc = read_yaml(p, "a report batch file (reports.yml)")
-    if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
-        raise DataError(f"{name}: expected a mapping with a 'reports' list at the top.")
+    doc, root = read_yaml(p, "a report batch file (reports.yml)", tree=True)
+    schema.check(doc, "reports", name, root)  # the shape: keys, types (schemas/reports.schema.json)
     jobs: list[Job] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(doc["reports"], start=1):
-        here = f"{name}, report {i}"
-        if not isinstance(entry, dict):
-            raise DataError(f"{here}: expected a mapping with 'name' and 'notebook'.")
-        unknown = set(entry) - {"name", "notebook", "title", "parameters"}
-        if unknown:
-            raise DataError(f"{here}: unknown key '{sorted(unknown)[0]}'; expected name, notebook, title, "
-                            "parameters.")
-        for key in ("name", "notebook"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise DataError(f"{here}: '{key}' is missing or not text.")
         here = f"{name}, report '{excerpt(entry['name'], 40)}'"
         nb_path = paths.resolve(entry["notebook"])
         if not nb_path.is_file():
             what = "is not a regular file" if nb_path.exists() else "does not exist"
             raise DataError(f"{here}: notebook {entry['notebook']} {what}.")
         title = entry.get("title")
-        if title is not None and not isinstance(title, str):
-            raise DataError(f"{here}: 'title' must be text.")
         sets = entry.get("parameters") or {}
         if isinstance(sets, dict):
             sets = [sets]
-        if not isinstance(sets, list) or not all(isinstance(s, dict) for s in sets):
-            raise DataError(f"{here}: 'parameters' must be a mapping or a list of mappings.")
         declared = read_parameters(nb_path)
         for given in sets or [{}]:
             try:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from difflib import get_close_matches
 
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
 from helpers.core.text import normalise_name
+from helpers.data import schema
 from helpers.data._names import NameIndex
 from helpers.data._table import parse_date
 from helpers.data.scenarios.names import _Names, _new_or_known, _pair, _parties, _party, _percent_map, _vetoes
 from helpers.data.scenarios.politics import Politics, StepProblem
-from helpers.data.scenarios.shape import _Doc, _kind, _list, _mapping, _number, _text, _whole
-from helpers.data.scenarios.types import DEFAULT_SEATS, DEFAULT_THRESHOLD, STEP_KEYS, TOP_KEYS, Scenario, Step, WhatIf
+from helpers.data.scenarios.shape import _Doc, _kind, _number, _text, _whole
+from helpers.data.scenarios.types import DEFAULT_SEATS, DEFAULT_THRESHOLD, STEP_KEYS, Scenario, Step, WhatIf
 
 
 def _date(doc: _Doc, value, path: tuple) -> str:
@@ -54,15 +54,11 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     # read_yaml refuses anything but a regular file, anchors and aliases, and a key twice in one mapping
     data, root = read_yaml(p, "a scenario file (YAML)", tree=True)
     doc = _Doc(p, root)
-    if not isinstance(data, dict):
-        found = _kind(data) if data is not None else "an empty file"
-        raise DataError(f"{doc.name}: expected a mapping of keys ({', '.join(TOP_KEYS[:5])}, ...) at the "
-                        f"top; found {found}.")
-    for key in data:
-        if str(key) not in TOP_KEYS:
-            near = get_close_matches(str(key), TOP_KEYS, n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            raise doc.fail((key,), f"unknown key '{key}'; {hint}The keys are {', '.join(TOP_KEYS)}.")
+    if isinstance(data, dict) and isinstance(data.get("what_if"), list):  # places name their what-if
+        doc.names.update({("what_if", i): w["name"] for i, w in enumerate(data["what_if"])
+                          if isinstance(w, dict) and isinstance(w.get("name"), str)})
+    # the shape (keys, types, lists that may not be empty): schemas/scenario.schema.json; the meaning below
+    schema.check(data, "scenario", doc.name, root, where=doc.place)
 
     title = _text(doc, data["title"], ("title",)) if data.get("title") is not None else p.stem
     description = _text(doc, data["description"], ("description",)) if data.get("description") else ""
@@ -120,7 +116,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
 
     # --- the politics
     vetoes: list[tuple[str, str]] = []
-    for i, item in enumerate(_list(doc, data.get("vetoes") or [], ("vetoes",), "a list of pairs of parties")):
+    for i, item in enumerate(data.get("vetoes") or []):
         for pair in _vetoes(doc, names, item, ("vetoes", i)):
             if set(pair) in [set(v) for v in vetoes]:
                 raise doc.fail(("vetoes", i), f"the veto {pair[0]}–{pair[1]} is already listed.")
@@ -146,33 +142,18 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
                      required=required, excluded=excluded, blocs=blocs, coalitions=coalitions, what_if=[],
                      description=description, base_lists=base_lists)
     base = Politics.of(draft, base_lists)
-    for i, item in enumerate(_list(doc, data.get("what_if") or [], ("what_if",), "a list of named changes")):
+    for i, item in enumerate(data.get("what_if") or []):
         here = ("what_if", i)
-        item = _mapping(doc, item, here, "a mapping with 'name' and 'steps'")
-        if isinstance(item.get("name"), str):
-            doc.names[here] = item["name"]
-        extra = set(map(str, item)) - {"name", "steps", "description"}
-        if extra:
-            key = sorted(extra)[0]
-            raise doc.fail((*here, key), f"unknown key '{key}'; a what-if has name, steps and an optional "
-                                         "description.")
-        if "name" not in item:
-            raise doc.fail(here, "the what-if has no 'name'.")
         name = normalise_name(_text(doc, item["name"], (*here, "name"), "a name (text)"))
         if name.casefold() in seen or name.casefold() == "base":
             raise doc.fail((*here, "name"), f"the name '{name}' is "
                                             + ("reserved for the base." if name.casefold() == "base" else
                                                f"already used by what_if[{seen[name.casefold()]}]."))
         seen[name.casefold()] = i
-        if "steps" not in item:
-            raise doc.fail(here, "the what-if has no 'steps' (a list of changes).")
-        raw_steps = _list(doc, item["steps"], (*here, "steps"), "a list of steps")
-        if not raw_steps:
-            raise doc.fail((*here, "steps"), "is empty; a what-if needs at least one step.")
         state = base
         local = names.copy()
         steps = []
-        for j, raw in enumerate(raw_steps):
+        for j, raw in enumerate(item["steps"]):
             step = _step(doc, local, raw, (*here, "steps", j), seats, blocs)
             try:
                 state = state.after(step)
@@ -192,10 +173,9 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
 def _groups(doc: _Doc, names: _Names, value, key: str, *, disjoint: bool) -> dict[str, list[str]]:
     if value is None:
         return {}
-    items = _mapping(doc, value, (key,), f"a mapping of names to lists of parties ({key})")
     out: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
-    for name, members in items.items():
+    for name, members in value.items():
         label = normalise_name(_text(doc, name, (key, name), "a name"))
         keys = _parties(doc, names, members, (key, name), "a list of one party or more", minimum=1)
         if disjoint:
@@ -209,36 +189,15 @@ def _groups(doc: _Doc, names: _Names, value, key: str, *, disjoint: bool) -> dic
 
 
 def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -> Step:
-    """One step, checked and with its names resolved (new lists become known to `names`)."""
-    raw = _mapping(doc, raw, path, "a step such as {drop: party} or {merge: [a, b], into: c}")
-    actions = [k for k in raw if str(k) in STEP_KEYS]
-    if len(actions) != 1:
-        options = {o for v in STEP_KEYS.values() for o in v}
-        unknown = [k for k in raw if str(k) not in STEP_KEYS and str(k) not in options]
-        if unknown:
-            near = get_close_matches(str(unknown[0]), list(STEP_KEYS), n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            raise doc.fail((*path, unknown[0]), f"unknown what-if step '{unknown[0]}'; {hint}A step is one "
-                                                f"of {', '.join(STEP_KEYS)}.")
-        has = f"{len(actions)}: {', '.join(map(str, actions))}" if actions else "none"
-        raise doc.fail(path, f"a step does one thing: one of {', '.join(STEP_KEYS)}; this one has {has}.")
-    kind = str(actions[0])
-    allowed = STEP_KEYS[kind]
-    for k in raw:
-        if str(k) != kind and str(k) not in allowed:
-            takes = f"takes {', '.join(allowed)}" if allowed else "takes nothing else"
-            raise doc.fail((*path, k), f"unknown key '{k}' in a {kind} step; a {kind} step {takes}.")
+    """One step (its shape checked by the schema: one action and that action's keys), with its amounts checked
+    and its names resolved (new lists become known to `names`)."""
+    kind = next(str(k) for k in raw if str(k) in STEP_KEYS)
     value = raw[kind]
     here = (*path, kind)
 
     if kind == "move":
         unit = raw.get("unit", "points")
-        if unit not in ("points", "seats"):
-            raise doc.fail((*path, "unit"), f"{_kind(unit)} is not a unit; expected points or seats.")
         amount = _number(doc, value, here, f"an amount of {unit} above 0", 0, None, low_open=True)
-        for k in ("from", "to"):
-            if k not in raw:
-                raise doc.fail(path, f"a move step needs '{k}:' (a party).")
         a = _party(doc, names, raw["from"], (*path, "from"))
         b = _party(doc, names, raw["to"], (*path, "to"))
         if a == b:
@@ -259,11 +218,7 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
                     text=f"merge {', '.join(members)} into {into}")
     if kind == "split":
         party = _party(doc, names, value, here)
-        if "into" not in raw:
-            raise doc.fail(path, "a split step needs 'into:', a mapping of lists to percentages of its "
-                                 "share.")
-        labels_raw = _mapping(doc, raw["labels"], (*path, "labels"), "a mapping of new keys to names") \
-            if raw.get("labels") is not None else {}
+        labels_raw = raw.get("labels") or {}
         parts = _percent_map(doc, names, raw["into"], (*path, "into"), "a mapping of lists to percentages",
                              total=100.0, new_keys=True)
         if len(parts) < 2:
@@ -287,8 +242,6 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
         return Step("drop", (party,), parts=tuple(parts.items()), text=f"drop {party}")
     if kind == "run":
         party = _new_or_known(doc, names, value, here)
-        if "share" not in raw:
-            raise doc.fail(path, "a run step needs 'share:', the new list's percent of valid votes.")
         share = _number(doc, raw["share"], (*path, "share"), "a percentage above 0 and below 100", 0, 100,
                         low_open=True, high_open=True)
         parts = _percent_map(doc, names, raw["from"], (*path, "from"), "a mapping of lists to percentages") \

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers.data._names import NameIndex
-from helpers.data.scenarios.shape import _Doc, _kind, _list, _mapping, _number
+from helpers.data.scenarios.shape import _Doc, _kind, _number
 from helpers.data.scenarios.types import _NEW_KEY
 
 
@@ -55,9 +55,8 @@ def _party(doc: _Doc, names: _Names, value, path: tuple) -> str:
 
 
 def _parties(doc: _Doc, names: _Names, value, path: tuple, what: str, *, minimum: int = 0) -> list[str]:
-    items = _list(doc, value, path, what)
     out: list[str] = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(value):  # a list (the schema checked the shape)
         key = _party(doc, names, item, (*path, i))
         if key in out:
             raise doc.fail((*path, i), f"'{item}' names {key}, which is already in this list; name each "
@@ -69,8 +68,6 @@ def _parties(doc: _Doc, names: _Names, value, path: tuple, what: str, *, minimum
 
 
 def _pair(doc: _Doc, names: _Names, value, path: tuple, what: str) -> tuple[str, str]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise doc.fail(path, f"{_kind(value)} is not a pair; expected {what}, written [party_a, party_b].")
     a = _party(doc, names, value[0], (*path, 0))
     b = _party(doc, names, value[1], (*path, 1))
     if a == b:
@@ -92,9 +89,8 @@ def _vetoes(doc: _Doc, names: _Names, value, path: tuple) -> list[tuple[str, str
 
 def _percent_map(doc: _Doc, names: _Names, value, path: tuple, what: str, *, total: float | None = None,
                  new_keys: bool = False) -> dict[str, float]:
-    items = _mapping(doc, value, path, what)
     out: dict[str, float] = {}
-    for name, pct in items.items():
+    for name, pct in value.items():  # a mapping (the schema checked the shape)
         key = _new_or_known(doc, names, name, (*path, name)) if new_keys else _party(doc, names, name,
                                                                                       (*path, name))
         if key in out:

@@ -1,25 +1,12 @@
-"""YAML shape checks of a scenario file: each value of the expected kind; messages name the YAML path and line."""
+"""Where a scenario file's messages point (the YAML path and line) and its value readers (text, numbers in a
+range). The file's shape is checked by ``helpers.data.schema`` (schemas/scenario.schema.json)."""
 
 from __future__ import annotations
 
-import re
-
 from helpers.core import paths
 from helpers.core.errors import DataError
+from helpers.data import schema
 from helpers.data._table import excerpt
-
-
-def _where(path: tuple) -> str:
-    """('what_if', 1, 'steps', 0, 'drop') -> "what_if[1].steps[0].drop"."""
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", str(p)):
-            out += ("." if out else "") + str(p)
-        else:
-            out += f"[{excerpt(str(p), 40)!r}]"
-    return out
 
 
 class _Doc:
@@ -31,35 +18,18 @@ class _Doc:
         self.names: dict[tuple, str] = {}  # path prefix -> the what-if's name, shown in places
 
     def line(self, path: tuple) -> int | None:
-        import yaml
-
-        node = self.root
-        line = node.start_mark.line + 1 if node is not None else None
-        for p in path:
-            if isinstance(node, yaml.MappingNode):
-                hit = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(p)),
-                           None)
-            elif isinstance(node, yaml.SequenceNode) and isinstance(p, int) and 0 <= p < len(node.value):
-                hit = node.value[p]
-            else:
-                hit = None
-            if hit is None:
-                break
-            node = hit
-            line = node.start_mark.line + 1
-        return line
+        at = schema.node_at(self.root, path)
+        return at[0] if at else None
 
     def place(self, path: tuple) -> str:
+        """The YAML path, a what-if's index followed by its name: "what_if[0] ('X').steps[1]"."""
         text = ""
         for i, p in enumerate(path):
-            if isinstance(p, int):
-                text += f"[{p}]"
-                name = self.names.get(tuple(path[: i + 1]))
-                if name:
-                    text += f" ({excerpt(name, 40)!r})"
-            else:
-                text += ("." if text else "") + (str(p) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", str(p))
-                                                 else repr(excerpt(str(p), 40)))
+            step = schema.place((p,))
+            text += step if not text or step.startswith("[") else "." + step
+            name = self.names.get(tuple(path[: i + 1])) if isinstance(p, int) else None
+            if name:
+                text += f" ({excerpt(name, 40)!r})"
         return text
 
     def fail(self, path: tuple, problem: str) -> DataError:
@@ -71,16 +41,7 @@ class _Doc:
         return DataError(f"{self.name}{at}: {excerpt(problem, 400)}")
 
 
-def _kind(value) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"'{str(value).lower()}'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"'{excerpt(value)}'"
+_kind = schema.found
 
 
 def _text(doc: _Doc, value, path: tuple, what: str = "text") -> str:
@@ -109,15 +70,3 @@ def _whole(doc: _Doc, value, path: tuple, what: str, low: int, high: int | None 
     if not ok:
         raise doc.fail(path, f"{_kind(value)} is not {what}.")
     return int(value)
-
-
-def _list(doc: _Doc, value, path: tuple, what: str) -> list:
-    if not isinstance(value, list):
-        raise doc.fail(path, f"{_kind(value)} is not a list; expected {what}.")
-    return value
-
-
-def _mapping(doc: _Doc, value, path: tuple, what: str) -> dict:
-    if not isinstance(value, dict):
-        raise doc.fail(path, f"{_kind(value)} is not a mapping; expected {what}.")
-    return value
