@@ -91,7 +91,8 @@ def validator(schema_name: str):
 def check(data, schema_name: str, file: str, root, *, where: Callable[[tuple], str] = place) -> None:
     """Check `data` (read from the file called `file` in messages; `root` its composed YAML tree) against the
     schema `schema_name`. DataError naming the file, the YAML path (``reports[2].parameters``), its line and
-    column, and what was expected, for the first problem in the file; nothing when the shape is right.
+    column, and what was expected, for the first problem in the file (a mapping's own keys, unknown or missing,
+    before what is inside its values); nothing when the shape is right.
     `where` turns a path into the place shown (a scenario file adds what-ifs' names)."""
     errors = list(validator(schema_name).iter_errors(data))
     if not errors:
