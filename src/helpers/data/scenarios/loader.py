@@ -121,8 +121,8 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
             if set(pair) in [set(v) for v in vetoes]:
                 raise doc.fail(("vetoes", i), f"the veto {pair[0]}–{pair[1]} is already listed.")
             vetoes.append(pair)
-    required = _parties(doc, names, data.get("required") or [], ("required",), "a list of parties")
-    excluded = _parties(doc, names, data.get("excluded") or [], ("excluded",), "a list of parties")
+    required = _parties(doc, names, data.get("required") or [], ("required",))
+    excluded = _parties(doc, names, data.get("excluded") or [], ("excluded",))
     both = [k for k in required if k in excluded]
     if both:
         raise doc.fail(("excluded",), f"'{both[0]}' is both required and excluded.")
@@ -177,7 +177,7 @@ def _groups(doc: _Doc, names: _Names, value, key: str, *, disjoint: bool) -> dic
     owner: dict[str, str] = {}
     for name, members in value.items():
         label = normalise_name(_text(doc, name, (key, name), "a name"))
-        keys = _parties(doc, names, members, (key, name), "a list of one party or more", minimum=1)
+        keys = _parties(doc, names, members, (key, name))
         if disjoint:
             for k in keys:
                 if k in owner:
@@ -205,7 +205,7 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
         points = amount * 100.0 / seats if unit == "seats" else amount
         return Step("move", (a, b), amount=points, text=f"move {amount:g} {unit} from {a} to {b}")
     if kind == "merge":
-        members = _parties(doc, names, value, here, "a list of two parties or more", minimum=2)
+        members = _parties(doc, names, value, here)
         into = _new_or_known(doc, names, raw["into"], (*path, "into")) if raw.get("into") is not None \
             else members[0]
         label = _text(doc, raw["label"], (*path, "label")) if raw.get("label") is not None else None
@@ -219,8 +219,7 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
     if kind == "split":
         party = _party(doc, names, value, here)
         labels_raw = raw.get("labels") or {}
-        parts = _percent_map(doc, names, raw["into"], (*path, "into"), "a mapping of lists to percentages",
-                             total=100.0, new_keys=True)
+        parts = _percent_map(doc, names, raw["into"], (*path, "into"), total=100.0, new_keys=True)
         if len(parts) < 2:
             raise doc.fail((*path, "into"), "a split needs two lists or more.")
         labels = {}
@@ -235,8 +234,7 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
                     text=f"split {party} into {', '.join(parts)}")
     if kind == "drop":
         party = _party(doc, names, value, here)
-        parts = _percent_map(doc, names, raw["to"], (*path, "to"), "a mapping of lists to percentages") \
-            if raw.get("to") is not None else {}
+        parts = _percent_map(doc, names, raw["to"], (*path, "to")) if raw.get("to") is not None else {}
         if party in parts:
             raise doc.fail((*path, "to"), f"sends {party}'s votes to itself.")
         return Step("drop", (party,), parts=tuple(parts.items()), text=f"drop {party}")
@@ -244,8 +242,7 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
         party = _new_or_known(doc, names, value, here)
         share = _number(doc, raw["share"], (*path, "share"), "a percentage above 0 and below 100", 0, 100,
                         low_open=True, high_open=True)
-        parts = _percent_map(doc, names, raw["from"], (*path, "from"), "a mapping of lists to percentages") \
-            if raw.get("from") is not None else {}
+        parts = _percent_map(doc, names, raw["from"], (*path, "from")) if raw.get("from") is not None else {}
         label = _text(doc, raw["label"], (*path, "label")) if raw.get("label") is not None else None
         bloc = None
         if raw.get("bloc") is not None:
@@ -259,9 +256,7 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
         return Step("run", (party,), parts=tuple(parts.items()), amount=share, label=label or
                     names.labels.get(party), bloc=bloc, text=f"run {party} at {share:g}%")
     if kind in ("agreement_add", "agreement_remove", "veto_add", "veto_remove"):
-        what = "the two lists of a surplus-vote agreement" if kind.startswith("agreement") else \
-            "two parties that will not sit together"
-        pair = _pair(doc, names, value, here, what)
+        pair = _pair(doc, names, value, here)
         return Step(kind, pair, text=f"{kind.replace('_', ' ')} {pair[0]}–{pair[1]}")
     # threshold
     t = _number(doc, value, here, "a percentage from 0 up to (not including) 100", 0, 100, high_open=True)

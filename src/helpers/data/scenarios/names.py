@@ -54,7 +54,8 @@ def _party(doc: _Doc, names: _Names, value, path: tuple) -> str:
     return key
 
 
-def _parties(doc: _Doc, names: _Names, value, path: tuple, what: str, *, minimum: int = 0) -> list[str]:
+def _parties(doc: _Doc, names: _Names, value, path: tuple) -> list[str]:
+    """Each party of a list (as long as the schema asks) resolved to its key, and named once only."""
     out: list[str] = []
     for i, item in enumerate(value):  # a list (the schema checked the shape)
         key = _party(doc, names, item, (*path, i))
@@ -62,12 +63,10 @@ def _parties(doc: _Doc, names: _Names, value, path: tuple, what: str, *, minimum
             raise doc.fail((*path, i), f"'{item}' names {key}, which is already in this list; name each "
                                        "party once.")
         out.append(key)
-    if len(out) < minimum:
-        raise doc.fail(path, f"{len(out)} part{'y' if len(out) == 1 else 'ies'} given; expected {what}.")
     return out
 
 
-def _pair(doc: _Doc, names: _Names, value, path: tuple, what: str) -> tuple[str, str]:
+def _pair(doc: _Doc, names: _Names, value, path: tuple) -> tuple[str, str]:
     a = _party(doc, names, value[0], (*path, 0))
     b = _party(doc, names, value[1], (*path, 1))
     if a == b:
@@ -77,17 +76,16 @@ def _pair(doc: _Doc, names: _Names, value, path: tuple, what: str) -> tuple[str,
 
 def _vetoes(doc: _Doc, names: _Names, value, path: tuple) -> list[tuple[str, str]]:
     """A veto entry: [a, b], or [a, [b, c, ...]] (a will not sit with any of b, c, ...) -> pairs."""
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], list):
+    if isinstance(value[1], list):
         a = _party(doc, names, value[0], (*path, 0))
-        others = _parties(doc, names, value[1], (*path, 1), "a list of parties", minimum=1)
+        others = _parties(doc, names, value[1], (*path, 1))
         if a in others:
             raise doc.fail((*path, 1), f"'{a}' cannot veto itself.")
         return [(a, b) for b in others]
-    return [_pair(doc, names, value, path, "two parties that will not sit together, or a party and a list of "
-                                           "parties it will not sit with")]
+    return [_pair(doc, names, value, path)]
 
 
-def _percent_map(doc: _Doc, names: _Names, value, path: tuple, what: str, *, total: float | None = None,
+def _percent_map(doc: _Doc, names: _Names, value, path: tuple, *, total: float | None = None,
                  new_keys: bool = False) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, pct in value.items():  # a mapping (the schema checked the shape)
@@ -102,8 +100,6 @@ def _percent_map(doc: _Doc, names: _Names, value, path: tuple, what: str, *, tot
         raise doc.fail(path, f"the percentages sum to {s:g}; they must sum to {total:g}.")
     if total is None and s > 100 + 1e-9:
         raise doc.fail(path, f"the percentages sum to {s:g}; they may sum to at most 100.")
-    if not out:
-        raise doc.fail(path, f"is empty; expected {what}.")
     return out
 
 
