@@ -167,3 +167,33 @@ def test_one_dirichlet_sampler_for_polls_and_primaries():
     with_zero = sim_model.dirichlet(np.random.default_rng(7), np.array([300.5, 0.0, 200.5, 50.5]), 1000)
     assert (with_zero[:, 1] == 0).all() and np.allclose(with_zero.sum(axis=1), 1.0)
     assert np.array_equal(with_zero[:, [0, 2, 3]], b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 10**9), min_size=2, max_size=6), min_size=1, max_size=5)
+       .filter(lambda rows: len({len(r) for r in rows}) == 1),
+       st.sampled_from([3.3333333333333, 100 / 30, 2.0000000001, 3.25, 0.1, 99.99999]))
+def test_clears_is_exact_for_any_threshold_written_as_a_decimal(rows, threshold):
+    """A decimal threshold is an exact fraction, sometimes with a huge denominator (3.3333333333333): the
+    comparison must stay exact instead of overflowing int64 (it used to give every party p_pass of about 0.5)."""
+    from fractions import Fraction
+
+    counts = np.array(rows, dtype=np.int64)
+    got = sim_model.clears(counts, threshold)
+    line = Fraction(threshold) / 100
+    expected = [[c > 0 and Fraction(c) >= line * sum(r) for c in r] for r in rows]
+    assert got.tolist() == expected
+
+
+def test_a_list_at_30_percent_clears_a_threshold_typed_with_many_decimals():
+    import json
+
+    from conftest import ROOT, run_cli
+
+    proc = run_cli("simulate", ROOT / "tests/data/polls-one-poll.csv", "--threshold", "3.3333333333333",
+                   "--draws", "2000", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    rows = doc["parties"] if isinstance(doc, dict) else doc
+    big = [r for r in rows if r["share_mean"] > 25]
+    assert big and all(r["p_pass"] > 0.99 for r in big)

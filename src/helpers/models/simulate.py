@@ -142,8 +142,14 @@ def clears(counts: np.ndarray, threshold: float) -> np.ndarray:
 
     p = Threshold.of(threshold).percent
     totals = counts.sum(axis=1, keepdims=True)
-    # counts <= 10^9 and small fractions keep these products far inside int64
-    return (counts > 0) & (counts * (100 * p.denominator) >= p.numerator * totals)
+    num, den = p.numerator, 100 * p.denominator
+    if max(int(counts.max(initial=0)) * den, num * int(totals.max(initial=0))) < 2**62:
+        return (counts > 0) & (counts * den >= num * totals)
+    # A threshold typed as a decimal (3.3333333333333) is an exact fraction with a large denominator, and the
+    # products above would overflow int64. counts * den >= num * total  <=>  counts >= ceil(num * total / den)
+    # for whole counts: one exact Python-integer division per draw, then an int64 comparison.
+    needed = np.array([-(-num * int(t) // den) for t in totals.ravel().tolist()], dtype=np.int64)
+    return (counts > 0) & (counts >= needed.reshape(totals.shape))
 
 
 def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, draws: int = 20_000,
