@@ -137,3 +137,98 @@ def backtest_table(official: pd.DataFrame, final_week_seats: pd.DataFrame, summa
     errors["poll_share"] = [float(shares.get(p, np.nan)) for p in errors["party"]]
     errors["share_error"] = errors["poll_share"] - errors["official_share"]
     return errors
+
+
+# ---------------------------------------------------------------------------------------- scoring probabilities
+# Binary events are threshold calls: a probability (0..1) that a list clears the line, and the outcome (True when
+# it did). Both scores are penalties: 0 for a perfect forecast, lower is better, averaged over the events.
+
+LOG_SCORE_CLIP = 1e-6
+"""Probabilities are clipped to [LOG_SCORE_CLIP, 1 - LOG_SCORE_CLIP] for the log score, so a forecast of 0 or 1
+that turns out wrong costs -ln(1e-6) = 13.8 instead of infinity (the 0/1 baseline calls need this)."""
+
+
+def _events(probabilities, outcomes) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(probabilities, dtype=float)
+    y = np.asarray(outcomes, dtype=bool).astype(float)
+    if p.shape != y.shape or p.ndim != 1 or p.size == 0:
+        raise ValueError("probabilities and outcomes must be two non-empty lists of the same length")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("probabilities must lie in [0, 1]")
+    return p, y
+
+
+def brier(probabilities, outcomes) -> float:
+    """Mean Brier score of binary forecasts: mean of (p - y)^2, where p is the forecast probability (0..1) and
+    y is 1 when the event happened, else 0. In [0, 1]; 0 is perfect, lower is better; 0.25 is what always
+    saying 50% scores. A proper score."""
+    p, y = _events(probabilities, outcomes)
+    return float(np.mean((p - y) ** 2))
+
+
+def log_score(probabilities, outcomes, *, clip: float = LOG_SCORE_CLIP) -> float:
+    """Mean log score of binary forecasts, as a penalty in nats: mean of -ln(probability given to what
+    happened), i.e. -ln(p) when the event happened and -ln(1 - p) when it did not. Probabilities are first
+    clipped to [clip, 1 - clip] (:data:`LOG_SCORE_CLIP`), so the score lies in [-ln(1 - clip), -ln(clip)]
+    (about [0, 13.8]); 0 is perfect, lower is better; ln 2 = 0.693 is what always saying 50% scores. A
+    proper score."""
+    p, y = _events(probabilities, outcomes)
+    q = np.clip(p, clip, 1 - clip)
+    return float(np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q))))
+
+
+def interval_coverage(lower, upper, actual) -> float:
+    """Share (0..1) of the actual values inside their ranges, ends included: mean of lower <= actual <= upper.
+    For 90% seat ranges (seats) this should be near 0.9."""
+    lo, hi, x = (np.asarray(v, dtype=float) for v in (lower, upper, actual))
+    if not (lo.shape == hi.shape == x.shape) or x.size == 0:
+        raise ValueError("lower, upper and actual must be non-empty lists of the same length")
+    return float(np.mean((lo <= x) & (x <= hi)))
+
+
+def mean_width(lower, upper) -> float:
+    """Mean width of the ranges, upper - lower, in their unit (seats for seat ranges: 5 to 9 seats is 4)."""
+    lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    if lo.shape != hi.shape or lo.size == 0:
+        raise ValueError("lower and upper must be non-empty lists of the same length")
+    return float(np.mean(hi - lo))
+
+
+def reliability_table(probabilities, outcomes, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)) -> pd.DataFrame:
+    """Forecast against observed frequency, by bin of forecast probability: one row per bin (``bins`` are the
+    edges, increasing, from 0 to 1; a bin holds lower <= p < upper, the last one also p = 1): lower, upper,
+    count, mean_forecast (mean probability in the bin, NaN when empty), observed (share of its events that
+    happened, NaN when empty). Every forecast falls in exactly one bin, so the counts sum to the forecasts."""
+    p, y = _events(probabilities, outcomes)
+    edges = np.asarray(bins, dtype=float)
+    if edges.ndim != 1 or edges.size < 2 or edges[0] != 0 or edges[-1] != 1 or (np.diff(edges) <= 0).any():
+        raise ValueError("bins must be increasing edges from 0 to 1")
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, edges.size - 2)
+    rows = []
+    for i in range(edges.size - 1):
+        inside = which == i
+        n = int(inside.sum())
+        rows.append({"lower": float(edges[i]), "upper": float(edges[i + 1]), "count": n,
+                     "mean_forecast": float(p[inside].mean()) if n else np.nan,
+                     "observed": float(y[inside].mean()) if n else np.nan})
+    return pd.DataFrame(rows)
+
+
+def average_call(final_week_seats: pd.Series, parties, *, line: float) -> pd.Series:
+    """The plain final-week average as a 0/1 forecast: for each of `parties`, probability 1 when its average
+    published seats (`final_week_seats`: party -> seats) are at least `line` seats, else 0 (a party the final
+    week does not list averages 0). `line` is the seats of a list exactly at the threshold, threshold% x house
+    seats / 100 (3.9 for 3.25% of 120)."""
+    return pd.Series([1.0 if float(final_week_seats.get(p, 0.0)) >= line else 0.0 for p in parties],
+                     index=list(parties), dtype=float)
+
+
+def share_of_polls_with_seats(by_poll: pd.DataFrame, parties) -> pd.Series:
+    """The share of polls giving the list seats, as a probability: for each of `parties`, the number of polls
+    in `by_poll` (poll_id, party, seats: one row per poll and party, e.g. :func:`helpers.models.polls.
+    final_week_rows`) that give it more than 0 seats, over the number of polls that list it (as the final-week
+    average counts them); 0 for a party no poll lists. A merged column counts for none of its members."""
+    listing = by_poll.groupby("party")["poll_id"].nunique()
+    giving = by_poll[by_poll["seats"] > 0].groupby("party")["poll_id"].nunique()
+    return pd.Series([float(giving.get(p, 0)) / float(listing[p]) if p in listing.index else 0.0
+                      for p in parties], index=list(parties), dtype=float)

@@ -167,7 +167,7 @@ def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_
             poll["published"] = poll["share"].astype(float)
             poll["source"] = "share"
         else:
-            seats = poll["seats"].astype(int).to_numpy()
+            seats = poll["seats"].to_numpy(dtype=float)  # whole seats, or published half seats (x.5)
             below = seats == 0
             given = poll["share_if_below"].to_numpy(dtype=float)
             below_share = np.where(np.isnan(given), threshold / 2.0, given)
@@ -177,7 +177,7 @@ def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_
                                 "no share for the parties that win them.")
             # D'Hondt-type rules give a list about half a seat less than its exact quota on average, so
             # seats + 1/2 is the unbiased measure of a list's votes.
-            denominator = max(int(seats.sum()), house_seats) + 0.5 * int((~below).sum())
+            denominator = max(float(seats.sum()), house_seats) + 0.5 * int((~below).sum())
             won = np.maximum((seats + 0.5) / denominator * (100.0 - below_total), threshold)
             share = np.where(below, below_share, won)
             poll["share_pct"] = share
@@ -423,11 +423,9 @@ def house_effects(polls: pd.DataFrame, *, threshold: float, half_life_days: floa
     return out.rename(columns={"mean": "house_effect", "size": "polls"})
 
 
-def final_week(polls: pd.DataFrame, as_of, days: int = 7,
-               merges: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """The plain average of the seats published in the `days` days up to `as_of` (complete polls only):
-    party, seats (mean of the published seats over the polls that list the party), polls. A merged column
-    is split between its members in proportion to the members' averages in the same polls."""
+def final_week_rows(polls: pd.DataFrame, as_of, days: int = 7) -> pd.DataFrame:
+    """The rows of the complete seats polls published in the `days` days up to `as_of` (default: the latest
+    poll's date), one per poll and party as the polls file gives them. Raises DataError when there is none."""
     when = _day(as_of) or polls["date"].max()
     start = when - pd.Timedelta(days=days - 1)
     use = polls[(polls["date"] <= when) & (polls["date"] >= start) & ~polls["partial"]
@@ -435,6 +433,15 @@ def final_week(polls: pd.DataFrame, as_of, days: int = 7,
     if use.empty:
         raise DataError(f"no seats poll in {polls.attrs.get('path', 'the polls file')} was published in the "
                         f"{days} days up to {when.date().isoformat()}.")
+    return use
+
+
+def final_week(polls: pd.DataFrame, as_of, days: int = 7,
+               merges: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """The plain average of the seats published in the `days` days up to `as_of` (complete polls only):
+    party, seats (mean of the published seats over the polls that list the party), polls. A merged column
+    is split between its members in proportion to the members' averages in the same polls."""
+    use = final_week_rows(polls, as_of, days)
     values = pd.DataFrame({"poll_id": use["poll_id"], "party": use["party"],
                            "share": use["seats"].astype(float), "weight": 1.0})
     merges = {k: v for k, v in (merges or {}).items() if k in set(values["party"])}
