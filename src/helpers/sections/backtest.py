@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
+
 from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.models import backtest, simulate
@@ -35,6 +38,7 @@ def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreement
                                              agreements=run.pairs)
     run.facts = poll_model.overview(all_polls, as_of)
     run.week = poll_model.final_week(all_polls, as_of, days=final_week_days, merges=merges)
+    run.week_rows = poll_model.final_week_rows(all_polls, as_of, days=final_week_days)
     run.average = poll_model.poll_of_polls(all_polls, as_of, threshold=threshold, half_life_days=half_life_days,
                                            merges=merges)
     kept, run.dropped_pairs = simulate.usable_agreements(run.pairs, run.average.parties)
@@ -155,6 +159,55 @@ def calls(run) -> Section:
     return agreements_left_out(section, run.dropped_pairs, "left out of the model")
 
 
+def scores(run) -> Section:
+    """The threshold probabilities and seat ranges scored against the result: Brier and log score of the
+    model's probability of clearing, beside the two naive baselines (the final-week average's 0/1 call, and
+    the share of final-week polls giving the list seats), and the coverage and mean width of the model's 90%
+    seat ranges. Values: ``scores`` (the table's numbers), ``reliability`` (the model's reliability table)."""
+    calls = run.calls
+    parties, outcomes = calls["party"].tolist(), calls["result"].eq("cleared").to_numpy()
+    line = run.threshold * run.seats / 100
+    forecasts = {
+        "model": calls["p_pass"].to_numpy(),
+        "baseline_average": backtest.average_call(run.week.set_index("party")["seats"], parties,
+                                                  line=line).to_numpy(),
+        "baseline_polls": backtest.share_of_polls_with_seats(run.week_rows, parties).to_numpy(),
+    }
+    t = run.table
+    coverage = backtest.interval_coverage(t["model_p05"], t["model_p95"], t["official"])
+    width = backtest.mean_width(t["model_p05"], t["model_p95"])
+    rows = [{"forecast": name, "brier": backtest.brier(p, outcomes), "log_score": backtest.log_score(p, outcomes),
+             "coverage_90": coverage if name == "model" else float("nan"),
+             "width_90": width if name == "model" else float("nan")} for name, p in forecasts.items()]
+    table = pd.DataFrame(rows)
+    by = table.set_index("forecast")
+    section = Section(values={"scores": table, "reliability": backtest.reliability_table(forecasts["model"], outcomes),
+                              "events": len(parties)})
+    section.say(
+        "Scored over the threshold calls of **{n}** lists (lower is better, 0 is perfect): the model's Brier score "
+        "is **{b_model}** against **{b_avg}** for the final-week average's yes-or-no call (at least {line} seats) and "
+        "**{b_polls}** for the share of final-week polls giving the list seats; its log score is **{l_model}** "
+        "(against {l_avg} and {l_polls}; a certain call that fails costs {clip}). The model's 90% seat ranges held the "
+        "official seats of **{cov}** of the {parties} parties, {width} seats wide on average. With {draws} draws "
+        "a probability carries a Monte Carlo error of about {mc} points.",
+        n=len(parties), b_model=f"{by.at['model', 'brier']:.3f}", b_avg=f"{by.at['baseline_average', 'brier']:.3f}",
+        b_polls=f"{by.at['baseline_polls', 'brier']:.3f}", l_model=f"{by.at['model', 'log_score']:.3f}",
+        l_avg=f"{by.at['baseline_average', 'log_score']:.3f}", l_polls=f"{by.at['baseline_polls', 'log_score']:.3f}",
+        clip=f"{-np.log(backtest.LOG_SCORE_CLIP):.1f}", line=f"{line:g}", cov=f"{100 * coverage:.0f}%",
+        parties=len(t), width=f"{width:.1f}", draws=f"{run.draws:,}", mc=f"{100 * 0.5 / np.sqrt(run.draws):.2f}",
+    )
+    names = {"model": "Model", "baseline_average": "Final-week average (0/1 call)",
+             "baseline_polls": "Share of final-week polls giving seats"}
+    return section.table(
+        table.assign(forecast=table["forecast"].map(names), coverage_90=100 * table["coverage_90"]).rename(columns={
+            "forecast": "Forecast", "brier": "Brier", "log_score": "Log score", "coverage_90": "90% range coverage %",
+            "width_90": "90% range width (seats)"}),
+        formats={"Brier": ".3f", "Log score": ".3f", "90% range coverage %": ".0f", "90% range width (seats)": ".1f"},
+        caption=f"Probabilities scored against the official result of {run.election} (lower Brier and log score "
+                "are better)",
+    )
+
+
 def audit(run) -> Section:
     """The seat engine on the official votes of every election in the kit's data."""
     a = run.audit
@@ -187,5 +240,18 @@ def record(run) -> dict:
             "in_range": e["in_range"], "parties": e["parties"],
             "threshold_calls_right": int(run.calls["model_right"].sum()), "threshold_calls": len(run.calls),
             "engine_reproduced": int(run.audit["reproduced"].sum()), "elections": len(run.audit),
+            **score_outputs(scores(run).values["scores"]),
         },
     }
+
+
+def score_outputs(table) -> dict:
+    """The scores of :func:`scores` as manifest outputs (rounded to 4 decimals): brier_model,
+    brier_baseline_average, brier_baseline_polls, the same for log_score_, then coverage_90 (0..1) and
+    width_90 (seats) of the model's 90% ranges."""
+    by = table.set_index("forecast")
+    out = {f"{score}_{name}": round(float(by.at[name, score]), 4)
+           for score in ("brier", "log_score") for name in by.index}
+    out.update(coverage_90=round(float(by.at["model", "coverage_90"]), 4),
+               width_90=round(float(by.at["model", "width_90"]), 4))
+    return out

@@ -1,0 +1,233 @@
+"""Scoring probabilities (helpers.models.backtest: brier, log_score, interval_coverage, mean_width,
+reliability_table and the two naive baselines), and the backtest report's scores section on the shipped 2022
+data, checked against a computation of this file's own from the raw files and the simulated probabilities."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from helpers.models import backtest as scoring
+from helpers.sections import backtest
+
+probability = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+events = st.lists(st.tuples(probability, st.booleans()), min_size=1, max_size=40)
+GRID = np.linspace(0.0, 1.0, 201)
+
+
+def expected(score, p: float, q: float) -> float:
+    """The expected score of forecasting q for an event that happens with probability p."""
+    return p * score([q], [True]) + (1 - p) * score([q], [False])
+
+
+# -------------------------------------------------------------------------------------------- proper scores
+
+
+@settings(max_examples=60, deadline=None)
+@given(p=probability)
+@pytest.mark.parametrize("score", [scoring.brier, scoring.log_score], ids=["brier", "log_score"])
+def test_scores_are_proper_forecasting_the_true_probability_is_never_worse(score, p):
+    truth = expected(score, p, p)
+    worst_gap = min(expected(score, p, q) - truth for q in GRID)
+    assert worst_gap >= -1e-12
+
+
+@pytest.mark.parametrize("score", [scoring.brier, scoring.log_score], ids=["brier", "log_score"])
+def test_a_wrong_forecast_costs_strictly_more_than_the_truth(score):
+    # strictness away from the clipped ends: forecasting 0.7 when the truth is 0.3 is worse
+    assert expected(score, 0.3, 0.7) > expected(score, 0.3, 0.3) + 0.01
+
+
+@settings(max_examples=100, deadline=None)
+@given(outcomes=st.lists(st.booleans(), min_size=1, max_size=40))
+def test_perfect_forecasts_score_zero(outcomes):
+    perfect = [1.0 if y else 0.0 for y in outcomes]
+    assert scoring.brier(perfect, outcomes) == 0
+    assert scoring.log_score(perfect, outcomes) == pytest.approx(-math.log(1 - scoring.LOG_SCORE_CLIP), abs=1e-12)
+    assert scoring.log_score(perfect, outcomes) < 1e-5
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=events)
+def test_scores_lie_in_their_documented_ranges_and_match_a_plain_loop(pairs):
+    ps, ys = [p for p, _ in pairs], [y for _, y in pairs]
+    b, ls = scoring.brier(ps, ys), scoring.log_score(ps, ys)
+    clip = scoring.LOG_SCORE_CLIP
+    assert 0 <= b <= 1
+    assert -math.log(1 - clip) - 1e-12 <= ls <= -math.log(clip) + 1e-9
+    by_hand_b = sum((p - y) ** 2 for p, y in pairs) / len(pairs)
+    by_hand_l = sum(-math.log(min(max(p, clip), 1 - clip) if y else 1 - min(max(p, clip), 1 - clip))
+                    for p, y in pairs) / len(pairs)
+    assert b == pytest.approx(by_hand_b, abs=1e-12)
+    assert ls == pytest.approx(by_hand_l, rel=1e-9, abs=1e-12)
+
+
+def test_a_certain_call_that_fails_costs_the_clip_not_infinity():
+    assert scoring.log_score([0.0], [True]) == pytest.approx(-math.log(1e-6))
+    assert scoring.log_score([1.0], [False]) == pytest.approx(-math.log(1e-6))
+    assert scoring.brier([1.0], [False]) == 1
+    assert scoring.brier([0.5, 0.5], [True, False]) == 0.25
+    assert scoring.log_score([0.5], [False]) == pytest.approx(math.log(2))
+
+
+@pytest.mark.parametrize("ps, ys", [([], []), ([0.5], [True, False]), ([1.2], [True]), ([-0.1], [False]),
+                                    ([float("nan")], [True])])
+def test_bad_probabilities_are_refused(ps, ys):
+    with pytest.raises(ValueError):
+        scoring.brier(ps, ys)
+    with pytest.raises(ValueError):
+        scoring.log_score(ps, ys)
+
+
+# ------------------------------------------------------------------------------------------------- ranges
+
+ranges = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20), st.integers(0, 80)), min_size=1, max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=ranges)
+def test_coverage_is_a_share_and_equals_a_hand_count(rows):
+    lower = [lo for lo, _, _ in rows]
+    upper = [lo + w for lo, w, _ in rows]
+    actual = [x for _, _, x in rows]
+    cov = scoring.interval_coverage(lower, upper, actual)
+    inside = 0
+    for lo, hi, x in zip(lower, upper, actual, strict=True):
+        if lo <= x <= hi:
+            inside += 1
+    assert 0 <= cov <= 1
+    assert cov == inside / len(rows)
+    assert scoring.mean_width(lower, upper) == pytest.approx(sum(w for _, w, _ in rows) / len(rows))
+
+
+def test_range_ends_count_as_inside():
+    assert scoring.interval_coverage([4, 4, 4], [9, 9, 9], [4, 9, 10]) == pytest.approx(2 / 3)
+    assert scoring.mean_width([4, 0], [9, 0]) == 2.5
+
+
+# ------------------------------------------------------------------------------------------- reliability
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=events, cuts=st.lists(st.floats(0.01, 0.99), max_size=6, unique=True))
+def test_reliability_bins_partition_the_forecasts(pairs, cuts):
+    ps, ys = [p for p, _ in pairs], [y for _, y in pairs]
+    bins = [0.0, *sorted(cuts), 1.0]
+    table = scoring.reliability_table(ps, ys, bins)
+    assert len(table) == len(bins) - 1
+    assert table["count"].sum() == len(ps)
+    for r in table.itertuples():
+        last = r.upper == 1.0
+        members = [(p, y) for p, y in pairs if r.lower <= p < r.upper or (last and p == 1.0)]
+        assert r.count == len(members)
+        if members:
+            assert r.mean_forecast == pytest.approx(sum(p for p, _ in members) / len(members))
+            assert r.observed == pytest.approx(sum(y for _, y in members) / len(members))
+            assert r.lower <= r.mean_forecast <= r.upper
+        else:
+            assert math.isnan(r.mean_forecast) and math.isnan(r.observed)
+
+
+# --------------------------------------------------------------------------------------------- baselines
+
+
+def test_average_call_is_one_at_or_over_the_line_and_zero_below_or_unlisted():
+    week = pd.Series({"a": 3.9, "b": 3.89, "c": 30.0})
+    got = scoring.average_call(week, ["a", "b", "c", "d"], line=3.9)
+    assert got.to_dict() == {"a": 1.0, "b": 0.0, "c": 1.0, "d": 0.0}
+
+
+def test_share_of_polls_counts_the_polls_that_list_the_party():
+    by_poll = pd.DataFrame({"poll_id": ["p1", "p1", "p2", "p2", "p3"],
+                            "party": ["a", "b", "a", "b", "a"],
+                            "seats": [4, 0, 0, 5, 4]})
+    got = scoring.share_of_polls_with_seats(by_poll, ["a", "b", "c"])
+    assert got.to_dict() == {"a": pytest.approx(2 / 3), "b": 0.5, "c": 0.0}
+
+
+# ----------------------------------------------------------------------------- the 2022 report, end to end
+
+
+@contextmanager
+def at_root():
+    saved = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+def rows(path: str) -> list[dict]:
+    with open(ROOT / path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def run_2022():
+    with at_root():
+        return backtest.prepare("data/polls/knesset-2022.csv", "data/knesset/results/2022-11-01.csv",
+                                as_of="2022-10-31", threshold=3.25,
+                                agreements="data/knesset/agreements/2022-11-01.csv", election="2022-11-01",
+                                draws=2000)
+
+
+def test_2022_scores_match_a_straightforward_computation(run_2022):
+    section = backtest.scores(run_2022)
+    got = section.values["scores"].set_index("forecast")
+    seats = {r["list"]: int(r["seats"]) for r in rows("data/knesset/results/2022-11-01.csv")}
+    summary = run_2022.result.summary  # the simulated probabilities of the report's simulate path
+    probs = dict(zip(summary["party"], summary["p_pass"], strict=True))
+    outcome = {p: seats.get(p, 0) > 0 for p in probs}
+    n = len(probs)
+    assert section.values["events"] == n
+    brier = sum((probs[p] - outcome[p]) ** 2 for p in probs) / n
+    logs = sum(-math.log(min(max(probs[p] if outcome[p] else 1 - probs[p], 1e-6), 1 - 1e-6)) for p in probs) / n
+    assert got.at["model", "brier"] == pytest.approx(brier, abs=1e-12)
+    assert got.at["model", "log_score"] == pytest.approx(logs, abs=1e-12)
+
+    # the baselines from the raw polls file: the seven days up to 2022-10-31
+    week = [r for r in rows("data/polls/knesset-2022.csv") if "2022-10-25" <= r["date"] <= "2022-10-31"]
+    listed: dict[str, list[int]] = {}
+    for r in week:
+        listed.setdefault(r["party"], []).append(int(r["seats"]))
+    average = {p: (1.0 if p in listed and sum(listed[p]) / len(listed[p]) >= 3.25 * 120 / 100 else 0.0)
+               for p in probs}
+    share = {p: (sum(s > 0 for s in listed[p]) / len(listed[p]) if p in listed else 0.0) for p in probs}
+    for name, forecast in (("baseline_average", average), ("baseline_polls", share)):
+        assert got.at[name, "brier"] == pytest.approx(sum((forecast[p] - outcome[p]) ** 2 for p in probs) / n)
+        clipped = {p: min(max(forecast[p], 1e-6), 1 - 1e-6) for p in probs}
+        assert got.at[name, "log_score"] == pytest.approx(
+            sum(-math.log(clipped[p] if outcome[p] else 1 - clipped[p]) for p in probs) / n)
+
+    # coverage and width of the 90% ranges, by hand from the summary's 5% and 95% seats
+    s = summary.set_index("party")
+    parties = [p for p in dict.fromkeys([*seats, *s.index])
+               if seats.get(p, 0) > 0 or (p in s.index and s.at[p, "seats_mean"] > 0)]
+    inside = sum(float(s["seats_p05"].get(p, 0)) <= seats.get(p, 0) <= float(s["seats_p95"].get(p, 0)) for p in parties)
+    width = sum(float(s["seats_p95"].get(p, 0)) - float(s["seats_p05"].get(p, 0)) for p in parties) / len(parties)
+    assert got.at["model", "coverage_90"] == pytest.approx(inside / len(parties))
+    assert got.at["model", "width_90"] == pytest.approx(width)
+
+    # the record carries the same numbers under the new keys
+    out = backtest.record(run_2022)["outputs"]
+    assert out["brier_model"] == round(brier, 4) and out["log_score_model"] == round(logs, 4)
+    assert out["coverage_90"] == round(inside / len(parties), 4) and out["width_90"] == round(width, 4)
+    assert out["brier_baseline_average"] == round(got.at["baseline_average", "brier"], 4)
+
+
+def test_2022_scores_section_shows_one_table_of_three_forecasts(run_2022):
+    section = backtest.scores(run_2022)
+    assert [i[0] for i in section.items] == ["say", "table"]
+    frame, _ = section.of("table")[0]
+    assert len(frame) == 3 and list(frame.columns)[:3] == ["Forecast", "Brier", "Log score"]
+    assert section.values["reliability"]["count"].sum() == section.values["events"]
