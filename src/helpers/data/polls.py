@@ -19,12 +19,13 @@ either ``share`` (percent of valid votes) or ``seats`` (or both). Optional colum
 Any other column is kept as text.
 
 Errors (DataError naming file, row and column): a date that is not a real day, seats that are not whole
-numbers from 0 to 10,000 (``helpers.core.limits.MAX_SEATS``), a seats poll whose every party has 0 seats (nothing to
-compute), a share outside 0..100, a sample size that is not a whole number > 0 (empty is allowed), the
-same party twice in one poll, a poll whose rows disagree on date, pollster or sample size, a poll mixing
-rows with only seats and rows with only shares, and a share poll whose figures sum to more than
-``MAX_SHARE_SUM`` (105: rounding cannot explain more) or, unless it is marked partial, to less than
-``MIN_SHARE_SUM`` (50: the figures are then in another unit or most parties are missing).
+numbers from 0 to 10,000 (``helpers.core.limits.MAX_SEATS``) or published half seats (``18.5``: Israeli polls
+print some half seats, and a range '18-19' is stored as 18.5; ``3.3`` or ``-1`` is refused), a seats poll
+whose every party has 0 seats (nothing to compute), a share outside 0..100, a sample size that is not a whole
+number > 0 (empty is allowed), the same party twice in one poll, a poll whose rows disagree on date, pollster
+or sample size, a poll mixing rows with only seats and rows with only shares, and a share poll whose figures
+sum to more than ``MAX_SHARE_SUM`` (105: rounding cannot explain more) or, unless it is marked partial, to
+less than ``MIN_SHARE_SUM`` (50: the figures are then in another unit or most parties are missing).
 
 Flags, kept rather than rejected (boolean columns): ``flag_seats_total`` (a seats poll not summing to the
 house size, 120), ``flag_merged`` (a column that combines several lists: its key holds ``+`` or the registry
@@ -43,7 +44,7 @@ from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
 from helpers.data._names import NameIndex, name_list, names
-from helpers.data._table import Table, fail, parse_partial_date, read_table
+from helpers.data._table import LARGEST, Table, TooLarge, excerpt, fail, parse_int, parse_partial_date, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
 HOUSE_SEATS = 120
@@ -69,6 +70,27 @@ def _parse_period(text: str) -> tuple[dt.date, str]:
     return first, precision
 
 
+#: A seats cell holds a whole number of seats (read as before) or a published half seat: a projection such as
+#: 18.5, or a printed range '18-19' stored as 18.5. Other decimals (3.3) are refused with their own message.
+_DECIMAL = re.compile(r"\+?[0-9]+\.[0-9]+")
+
+
+def _parse_seats(text: str) -> int | float:
+    """A seats cell: a whole number (an int, exactly as before) or a plain decimal (a float, checked to be a
+    half seat by the caller). Anything else is a ValueError (the whole-number message)."""
+    try:
+        return parse_int(text, 0)
+    except TooLarge:
+        raise
+    except ValueError:
+        if not _DECIMAL.fullmatch(text.strip()):
+            raise
+    value = float(text)
+    if value > LARGEST:
+        raise TooLarge(text)
+    return value
+
+
 def _yes_no(text: str) -> bool:
     t = text.strip().lower()
     if t in _YES:
@@ -83,9 +105,10 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     """Read and check a polls file (see the module docstring); one row per poll x party.
 
     Columns of the result: poll_id, date (datetime64), date_precision, pollster, media, poll_type, question,
-    population, sample_size (Int64, <NA> when missing), party, seats (Int64, <NA> for share polls), share
+    population, sample_size (Int64, <NA> when missing), party, seats (Int64, <NA> for share polls; Float64 when
+    the file has a half seat), share
     (float, percent; NaN for seats polls), share_if_below (float, percent), partial (bool), kind ('seats' or
-    'share', per poll), poll_seats (Int64: the poll's seat total), flag_seats_total, flag_merged,
+    'share', per poll), poll_seats (the poll's seat total, typed as seats), flag_seats_total, flag_merged,
     flag_sample_size_missing (bool), fieldwork_start, fieldwork_end (datetime64), notes, row (the row in the
     file), then any other column of the file as text. ``attrs['path']`` names the file, ``attrs['format']``
     is 'seats', 'share' or 'mixed'.
@@ -104,8 +127,13 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     pollster = names(t, "pollster")
     party = names(t, "party")
     sample = t.integers("sample_size", minimum=1, required=False, unit="whole number of respondents")
-    seats = (t.integers("seats", minimum=0, required=False, unit="whole number of seats")
+    seats = (t.convert("seats", _parse_seats, "a whole number of seats >= 0", required=False)
              if t.has("seats") else [None] * len(t))
+    for i, s in enumerate(seats):
+        if isinstance(s, float) and not (2 * s).is_integer():
+            shown = excerpt(t.column("seats")[i].strip())
+            raise fail(t.path, t.rows[i], "seats", f"'{shown}' is not a whole number of seats or a half seat "
+                                                   "(N.5, as some polls publish)")
     share = (t.numbers("share", minimum=0, maximum=100, required=False, unit="percentage")
              if t.has("share") else [None] * len(t))
     below = (t.numbers(below_col, minimum=0, maximum=100, required=False, unit="percentage")
@@ -188,6 +216,8 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     if parties is not None and len(parties):
         merged_keys = {k.casefold() for k, m in zip(parties["key"], parties["members"], strict=True) if m}
 
+    # Whole seats stay integers (Int64); a file with a published half seat has Float64 seats.
+    seats_dtype = "Float64" if any(isinstance(s, float) for s in seats) else "Int64"
     known = {"date", "date_precision", "pollster", "sample_size", "party", "seats", "share", "partial",
              "fieldwork_start", "fieldwork_end", *BELOW_ALIASES, *_TEXT}
     extra = [c for c in t.columns if c and c not in known]
@@ -204,13 +234,13 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
         "sample_size": pd.array(sample, dtype="Int64"),
         "party": pd.Series(party, dtype="str"),
         "seats": pd.array([s if kind_of[p] == "seats" else None for s, p in zip(seats, ids, strict=True)],
-                          dtype="Int64"),
+                          dtype=seats_dtype),
         "share": pd.Series([s if kind_of[p] == "share" else None for s, p in zip(share, ids, strict=True)],
                            dtype="float64"),
         "share_if_below": pd.Series(below, dtype="float64"),
         "partial": pd.Series(partial, dtype="bool"),
         "kind": pd.Series([kind_of[p] for p in ids], dtype="str"),
-        "poll_seats": pd.array([poll_seats[p] for p in ids], dtype="Int64"),
+        "poll_seats": pd.array([poll_seats[p] for p in ids], dtype=seats_dtype),
         "flag_seats_total": pd.Series([kind_of[p] == "seats" and poll_seats[p] != house_seats for p in ids],
                                       dtype="bool"),
         "flag_merged": pd.Series(["+" in k or k.casefold() in merged_keys for k in party], dtype="bool"),
