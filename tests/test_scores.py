@@ -4,10 +4,7 @@ data, checked against a computation of this file's own from the raw files and th
 
 from __future__ import annotations
 
-import csv
 import math
-import os
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -15,13 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+import test_sections
 from helpers.models import backtest as scoring
 from helpers.sections import backtest
+from test_sections import rows
 
 probability = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 events = st.lists(st.tuples(probability, st.booleans()), min_size=1, max_size=40)
 GRID = np.linspace(0.0, 1.0, 201)
+backtest_run = test_sections.backtest_run  # the report tests' 2022 run (2,000 draws), a fixture
 
 
 def expected(score, p: float, q: float) -> float:
@@ -157,35 +156,11 @@ def test_share_of_polls_counts_the_polls_that_list_the_party():
 # ----------------------------------------------------------------------------- the 2022 report, end to end
 
 
-@contextmanager
-def at_root():
-    saved = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(saved)
-
-
-def rows(path: str) -> list[dict]:
-    with open(ROOT / path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-@pytest.fixture(scope="module")
-def run_2022():
-    with at_root():
-        return backtest.prepare("data/polls/knesset-2022.csv", "data/knesset/results/2022-11-01.csv",
-                                as_of="2022-10-31", threshold=3.25,
-                                agreements="data/knesset/agreements/2022-11-01.csv", election="2022-11-01",
-                                draws=2000)
-
-
-def test_2022_scores_match_a_straightforward_computation(run_2022):
-    section = backtest.scores(run_2022)
+def test_2022_scores_match_a_straightforward_computation(backtest_run):
+    section = backtest.scores(backtest_run)
     got = section.values["scores"].set_index("forecast")
     seats = {r["list"]: int(r["seats"]) for r in rows("data/knesset/results/2022-11-01.csv")}
-    summary = run_2022.result.summary  # the simulated probabilities of the report's simulate path
+    summary = backtest_run.result.summary  # the simulated probabilities of the report's simulate path
     probs = dict(zip(summary["party"], summary["p_pass"], strict=True))
     outcome = {p: seats.get(p, 0) > 0 for p in probs}
     n = len(probs)
@@ -219,14 +194,14 @@ def test_2022_scores_match_a_straightforward_computation(run_2022):
     assert got.at["model", "width_90"] == pytest.approx(width)
 
     # the record carries the same numbers under the new keys
-    out = backtest.record(run_2022)["outputs"]
+    out = backtest.record(backtest_run)["outputs"]
     assert out["brier_model"] == round(brier, 4) and out["log_score_model"] == round(logs, 4)
     assert out["coverage_90"] == round(inside / len(parties), 4) and out["width_90"] == round(width, 4)
     assert out["brier_baseline_average"] == round(got.at["baseline_average", "brier"], 4)
 
 
-def test_2022_scores_section_shows_one_table_of_three_forecasts(run_2022):
-    section = backtest.scores(run_2022)
+def test_2022_scores_section_shows_one_table_of_three_forecasts(backtest_run):
+    section = backtest.scores(backtest_run)
     assert [i[0] for i in section.items] == ["say", "table"]
     frame, _ = section.of("table")[0]
     assert len(frame) == 3 and list(frame.columns)[:3] == ["Forecast", "Brier", "Log score"]
