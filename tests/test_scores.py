@@ -172,9 +172,9 @@ def test_2022_scores_match_a_straightforward_computation(backtest_run):
 
     # the baselines from the raw polls file: the seven days up to 2022-10-31
     week = [r for r in rows("data/polls/knesset-2022.csv") if "2022-10-25" <= r["date"] <= "2022-10-31"]
-    listed: dict[str, list[int]] = {}
+    listed: dict[str, list[float]] = {}
     for r in week:
-        listed.setdefault(r["party"], []).append(int(r["seats"]))
+        listed.setdefault(r["party"], []).append(float(r["seats"]))
     average = {p: (1.0 if p in listed and sum(listed[p]) / len(listed[p]) >= 3.25 * 120 / 100 else 0.0)
                for p in probs}
     share = {p: (sum(s > 0 for s in listed[p]) / len(listed[p]) if p in listed else 0.0) for p in probs}
