@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, metavar="OUT.html")
     _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
 
-    p = sub.add_parser("params", help="list a notebook's parameters: name, type, default, help")
+    p = sub.add_parser("params", help="list a notebook's parameters: name, kind, default, help")
     p.add_argument("notebook")
 
     p = sub.add_parser("seats", help="allocate seats from a votes file")

@@ -337,9 +337,11 @@ class Reference(Kind):
     def check_in(self, value, loaded, file: str, where: str) -> None:
         """`value` names a `thing` of the loaded file `loaded` (read from `file`), else ParameterError listing
         the names there are."""
+        from helpers.data._names import NameIndex
+
         _kinds, names_of, noun = THINGS[self.thing]
         known = names_of(loaded)
-        if value.strip().casefold() in {k.casefold() for k in known}:
+        if NameIndex.of(known).find(value) is not None:
             return
         if not known:
             raise ParameterError(f"{where}: {short(value)} is not {noun} in {file}, which has none (leave it "
@@ -427,9 +429,11 @@ class Either(Kind):
 
 
 def _yaml(text: str, kind: Kind, where: str):
-    import yaml
+    """Command-line text read with the kit's one YAML loader (no anchors or aliases, no key twice, bounded
+    nesting); its problem is a ParameterError saying what the kind expected."""
+    from helpers.data._table import parse_yaml
 
     try:
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        raise kind._unreadable(text, where) from None
+        return parse_yaml(text, "the YAML")
+    except DataError as exc:
+        raise ParameterError(f"{where}: {short(text)} is not {kind.describe()} ({str(exc).rstrip('.')}).") from None

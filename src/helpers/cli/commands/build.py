@@ -9,10 +9,6 @@ def run(args) -> int:
     from helpers.pipeline.build import build
     from helpers.pipeline.config import load_config
 
-    if args.jobs is not None and args.jobs < 1:
-        raise DataError(f"--jobs {args.jobs}: the number of reports built at once must be at least 1.")
-    if args.timeout < 1:
-        raise DataError(f"--timeout {args.timeout}: the per-cell timeout must be at least 1 second.")
     if args.scheduler and args.executor != "dask":
         raise DataError("--scheduler is only used with --executor dask.")
     if args.scheduler is not None:
