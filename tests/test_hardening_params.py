@@ -344,3 +344,14 @@ def test_a_blank_path_is_refused(tmp_path, kernel_starts, args, flag):
     after = sorted((p.name, p.stat().st_mtime_ns) for p in reports.iterdir()) if reports.exists() else None
     assert after == before
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value, needle", [
+    ("&a [x, *a]", "anchors and aliases"),
+    ("{a: 1, a: 2}", "appears twice"),
+])
+def test_command_line_yaml_goes_through_the_kits_loader(tmp_path, kernel_starts, value, needle):
+    """A YAML value on the command line obeys the same rules as reports.yml: no aliases, no key twice."""
+    proc = run_cli("run", TIMELINE, "-o", tmp_path / "x.html", "-p", "actors", value)
+    assert_clean_error(proc, "parameter 'actors'", needle)
+    assert kernel_starts == [] and list(tmp_path.iterdir()) == []
