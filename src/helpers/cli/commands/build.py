@@ -15,12 +15,11 @@ def run(args) -> int:
         from helpers.pipeline.executors import check_scheduler_address
 
         check_scheduler_address(args.scheduler)
-    # The batch file and every parameter are checked before a cluster is started.
-    load_config(args.config)
     executor = None
     if args.executor == "dask":
         from helpers.pipeline.executors import dask_executor
 
+        load_config(args.config)  # the batch file and every parameter are checked before a cluster starts
         executor = dask_executor(args.scheduler, args.jobs)
     try:
         return build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
