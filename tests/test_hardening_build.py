@@ -61,6 +61,14 @@ def alive(p: psutil.Process) -> bool:
         return False
 
 
+def parent(p: psutil.Process) -> int | None:
+    """The parent's process id, or None for a process that has already ended (short-lived helpers do)."""
+    try:
+        return p.ppid()
+    except psutil.Error:
+        return None
+
+
 def command(p: psutil.Process) -> str:
     try:
         return " ".join(p.cmdline())
@@ -120,7 +128,7 @@ def test_killing_only_the_main_build_process_leaves_nothing_behind(tmp_path, sho
     the next build takes the lock over (saying so) and publishes, and no socket file stays in TMPDIR."""
     project = sleepy_project(tmp_path)
     proc, started = start_build_and_wait_for_kernels(project, short_tmpdir)
-    workers = [p for p in started if p.ppid() == proc.pid and "ipykernel" not in command(p)]
+    workers = [p for p in started if parent(p) == proc.pid and "ipykernel" not in command(p)]
     assert workers, [command(p) for p in started]
     os.kill(proc.pid, sig)  # the main process only, not its group
     proc.wait(timeout=30)
