@@ -140,9 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, "--seed", kind=SEED, default=0, help="random seed, a whole number >= 0 (default 0)")
     _option(p, "--seats", kind=SEATS, default=120, help=f"seats in the house, 1 to {MAX_SEATS:,} (default 120)")
     _option(p, "--threshold", kind=KNESSET_THRESHOLD, default=3.25, help="percent of valid votes, 0 <= t < 100")
+    p.add_argument("--error-model", choices=["historical", "sampling"], default="historical",
+                   help="election-day error: 'historical' (fitted on past elections, the default) or "
+                        "'sampling' (the polls' sampling error only)")
     _option(p, "--poll-error", kind="number of points [0, MAX_POLL_ERROR]", default=0.0,
-            help=f"election-day error in points, 0 to {MAX_POLL_ERROR} (default 0)")
+            help=f"a fixed extra election-day error in points on top of the error model, 0 to {MAX_POLL_ERROR} "
+                 "(default 0)")
     p.add_argument("--agreements", default=None, metavar="PAIRS.csv")
+    _fmt(p)
+
+    p = sub.add_parser("calibrate", help="fit the historical error model on past elections and score it")
+    p.add_argument("--history", default="data/model/elections.csv", metavar="ELECTIONS.csv",
+                   help="past elections: polls, results, and whether to fit on them (default data/model/elections.csv)")
+    _option(p, "--draws", kind=DRAWS, default=20_000, help="simulated elections per forecast (default 20,000)")
+    p.add_argument("--write", action="store_true",
+                   help="write the fit into the kit (src/helpers/models/fitted.json) and docs/model-fit.md")
     _fmt(p)
     return parser
 
@@ -153,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 _PATH_ARGUMENTS = {
     "seats": ("votes", "agreements"), "coalitions": ("seats",), "primary": ("round",),
     "simulate": ("polls", "agreements"), "run": ("notebook", "output"), "params": ("notebook",),
-    "build": ("config", "out"), "run-one": ("config", "out"),
+    "build": ("config", "out"), "run-one": ("config", "out"), "calibrate": ("history",),
 }
 
 

@@ -57,6 +57,17 @@ from helpers.data._table import parse_date
 DEFAULT_SAMPLE_SIZE = 600
 #: Half-life of a poll's weight, in days.
 DEFAULT_HALF_LIFE_DAYS = 7.0
+#: A poll of polls uses the newest poll of each house published in this many days up to the newest poll.
+POOL_WINDOW_DAYS = 14
+#: Correlation between two polling houses' errors (the R ``coalitions`` package's default): the information in
+#: many polls saturates near n / rho respondents.
+POLLSTER_CORRELATION = 0.5
+#: A pollster written like this is not named: its polls are grouped by media outlet instead.
+UNNAMED = frozenset({"unnamed", "(not named)", "not named", "unknown"})
+#: How a censored 0 (a seats poll's list below the line, no percentage published) is marked.
+CENSORED = "below (censored)"
+#: Share noise from publishing whole seats (about a third of a seat, in points of share).
+SEAT_ROUNDING_POINTS = 0.35
 #: Seats in the Knesset, the house a seats poll refers to.
 HOUSE_SEATS = 120
 #: The first-round line of a two-round leadership contest (Labor: 40% wins outright).
@@ -152,11 +163,12 @@ def smallest_list_seats(threshold: float, seats: int, passing_share: float) -> i
     return int(np.floor(threshold * seats / passing_share + 1e-9))
 
 
-def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_SEATS) -> pd.DataFrame:
+def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_SEATS,
+                others: float = 0.0) -> pd.DataFrame:
     """Each poll's figure for each party as a share (percent of valid votes), by the rule in the module
-    docstring. Columns: poll_id, date, pollster, sample_size (Int64), party, share (percent), published
-    (the poll's own figure: seats or percent), source: 'share', 'seats', 'below (published %)' or
-    'below (assumed threshold/2)'."""
+    docstring; `others` (percent) is kept aside for the lists no poll lists. Columns: poll_id, date,
+    pollster, sample_size (Int64), party, share (percent; NaN for a censored 0), published (the poll's own
+    figure: seats or percent), source: 'share', 'seats', 'below (published %)' or ``CENSORED``."""
     if not 0 <= threshold < 100:
         raise DataError(f"threshold {threshold:g} is outside 0 <= threshold < 100 (percent of valid votes).")
     out = []
@@ -170,20 +182,23 @@ def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_
             seats = poll["seats"].to_numpy(dtype=float)  # whole seats, or published half seats (x.5)
             below = seats == 0
             given = poll["share_if_below"].to_numpy(dtype=float)
-            below_share = np.where(np.isnan(given), threshold / 2.0, given)
-            below_total = float(below_share[below].sum())
+            # a 0 with a published percentage is that percentage; without one it is censored: somewhere below
+            # the threshold (poll_of_polls estimates it), so it takes no share here
+            below_share = np.where(np.isnan(given), np.nan if threshold > 0 else 0.0, given)
+            below_total = float(np.nansum(below_share[below]))
             if below_total >= 100:
                 raise DataError(f"poll '{pid}' puts {below_total:g}% under the threshold, so its seats leave "
                                 "no share for the parties that win them.")
             # D'Hondt-type rules give a list about half a seat less than its exact quota on average, so
             # seats + 1/2 is the unbiased measure of a list's votes.
             denominator = max(float(seats.sum()), house_seats) + 0.5 * int((~below).sum())
-            won = np.maximum((seats + 0.5) / denominator * (100.0 - below_total), threshold)
+            quota = max(100.0 - below_total - others, 0.0) / denominator  # points of share per seat
+            # s seats mean a share in [s, s + 1) quotas and at least the threshold: the middle of that range
+            won = (np.maximum(seats * quota, threshold) + np.maximum((seats + 1) * quota, threshold)) / 2
             share = np.where(below, below_share, won)
             poll["share_pct"] = share
             poll["published"] = seats.astype(float)
-            poll["source"] = np.where(below, np.where(np.isnan(given), "below (assumed threshold/2)",
-                                                      "below (published %)"), "seats")
+            poll["source"] = np.where(below, np.where(np.isnan(given), CENSORED, "below (published %)"), "seats")
         out.append(poll)
     frame = pd.concat(out, ignore_index=True) if out else polls.iloc[0:0].assign(share_pct=[], published=[],
                                                                                  source=[])
@@ -222,6 +237,8 @@ class PollOfPolls:
     question: str = ""
     excluded: list = field(default_factory=list)
     merged: dict = field(default_factory=dict)
+    left_out: dict = field(default_factory=dict)
+    others: float = 0.0
 
     @property
     def parties(self) -> list[str]:
@@ -268,41 +285,162 @@ def _split_merges(values: pd.DataFrame, merges: dict[str, list[str]]) -> tuple[p
     return pd.concat(parts, ignore_index=True), done
 
 
+def house_of(polls: pd.DataFrame) -> pd.Series:
+    """The polling house of each row: the pollster, or for a poll whose pollster is not named the media
+    outlet (each outlet's unnamed polls count as one house), or failing both the poll itself."""
+    pollster = polls["pollster"].astype(str).str.strip()
+    unnamed = pollster.str.casefold().isin(UNNAMED) | (pollster == "")
+    media = polls["media"].astype(str).str.strip() if "media" in polls else pd.Series("", index=polls.index)
+    fallback = np.where(media != "", "unnamed / " + media, "poll " + polls["poll_id"].astype(str))
+    return pd.Series(np.where(unnamed, fallback, pollster), index=polls.index)
+
+
+def pooled_sample_size(sizes, weights, correlation: float = POLLSTER_CORRELATION) -> float:
+    """The effective sample size of a weighted average of polls whose errors correlate.
+
+    Poll *i* has ``sizes[i]`` respondents, so its share of a party with support p has variance p(1-p)/n_i;
+    two different polls' errors correlate with `correlation` (rho). The average ``sum(w_i x_i)`` (weights
+    normalised to 1) has variance ``p(1-p) * (sum_i w_i^2 / n_i + rho * sum_{i != j} w_i w_j / sqrt(n_i n_j))``,
+    and the effective sample size is p(1-p) over that (p cancels). With m polls of n respondents at equal
+    weight it is ``n / (1/m + rho (m-1)/m)``: it saturates at n / rho however many polls there are (R
+    ``coalitions``, Bender & Bauer 2018)."""
+    n = np.asarray(sizes, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if n.size == 0 or not (w > 0).any():
+        raise DataError("a pooled sample needs at least one poll with a weight above 0.")
+    w = w / w.sum()
+    scaled = w / np.sqrt(n)
+    variance = (1 - correlation) * float((scaled ** 2).sum()) + correlation * float(scaled.sum()) ** 2
+    return 1.0 / variance
+
+
+def _censored_mean(mean: float, sd: float, line: float) -> float:
+    """E[x | 0 <= x < line] for x ~ Normal(mean, sd): the expected share of a list a poll put below the line."""
+    from math import erf, exp, pi, sqrt
+
+    def cdf(z):
+        return 0.5 * (1 + erf(z / sqrt(2)))
+
+    def pdf(z):
+        return exp(-z * z / 2) / sqrt(2 * pi)
+
+    lo, hi = (0.0 - mean) / sd, (line - mean) / sd
+    mass = cdf(hi) - cdf(lo)
+    if mass < 1e-12:  # the list is far above the line (or far below 0): the nearest end of the interval
+        return line if mean >= line else 0.0
+    return float(min(max(mean + sd * (pdf(lo) - pdf(hi)) / mass, 0.0), line))
+
+
+def _fill_censored(values: pd.DataFrame, line: float, below_fraction: float) -> pd.DataFrame:
+    """Give each censored figure (a 0 without a published percentage: somewhere in [0, line)) a share.
+
+    A list every poll puts below the line gets ``below_fraction x line`` (the fitted mean of such lists'
+    results, :data:`helpers.models.uncertainty.FITTED`). A list with figures too gets, for each censored
+    poll, the mean of a normal around the list's weighted average (spread: the poll's sampling error)
+    truncated to [0, line), with the average recomputed until it settles (EM for a censored mean)."""
+    out = values.copy()
+    censored = out["share"].isna()
+    if not censored.any():
+        return out
+    for party in out.loc[censored, "party"].unique():
+        rows = out["party"] == party
+        cens = rows & censored
+        seen = rows & ~censored
+        if not seen.any():
+            out.loc[cens, "share"] = below_fraction * line
+            continue
+        w = out.loc[rows, "weight"].to_numpy(dtype=float)
+        n = out.loc[rows, "n"].to_numpy(dtype=float)
+        known = ~out.loc[rows, "share"].isna().to_numpy()
+        x = out.loc[rows, "share"].to_numpy(dtype=float)
+        mu = float(np.average(x[known], weights=w[known]))
+        for _ in range(50):
+            filled = x.copy()
+            for i in np.flatnonzero(~known):
+                sd = max(np.sqrt(max(mu * (100 - mu), 1.0) / n[i]), SEAT_ROUNDING_POINTS)
+                filled[i] = _censored_mean(mu, sd, line)
+            new = float(np.average(filled, weights=w))
+            if abs(new - mu) < 1e-9:
+                break
+            mu = new
+        out.loc[rows, "share"] = filled
+    return out
+
+
+def pool(polls: pd.DataFrame, as_of=None, *, window_days: int = POOL_WINDOW_DAYS) -> tuple[pd.DataFrame, dict]:
+    """The polls a poll of polls as of `as_of` uses, and why the others were left out.
+
+    Used: the newest complete pre-election poll of each polling house (:func:`house_of`) published in the
+    `window_days` days up to the newest such poll on or before `as_of`. Left out (returned as lists of poll
+    ids): ``partial`` (marked partial), ``exit`` (exit polls: they measure election day itself and never enter
+    a pre-election average), ``superseded`` (a newer poll of the same house is used), ``older`` (published
+    before the window)."""
+    when = _day(as_of) or polls["date"].max()
+    use = polls[polls["date"] <= when]
+    exits = use["poll_type"].astype(str).str.contains("exit", case=False)
+    left = {"partial": sorted(use.loc[use["partial"] & ~exits, "poll_id"].unique().tolist()),
+            "exit": sorted(use.loc[exits, "poll_id"].unique().tolist())}
+    use = use[~use["partial"] & ~exits]
+    if use.empty:
+        return use, {**left, "superseded": [], "older": []}
+    newest = use["date"].max()
+    start = newest - pd.Timedelta(days=window_days - 1)
+    left["older"] = sorted(use.loc[use["date"] < start, "poll_id"].unique().tolist())
+    use = use[use["date"] >= start]
+    per = use.drop_duplicates("poll_id").assign(house=house_of(use.drop_duplicates("poll_id")))
+    per = per.sort_values(["date", "poll_id"], kind="stable")
+    keep = per.drop_duplicates("house", keep="last")
+    left["superseded"] = sorted(set(per["poll_id"]) - set(keep["poll_id"]))
+    chosen = use[use["poll_id"].isin(set(keep["poll_id"]))]
+    return chosen.assign(house=chosen["poll_id"].map(dict(zip(keep["poll_id"], keep["house"], strict=True)))), left
+
+
 def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
                   half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
                   default_sample_size: int = DEFAULT_SAMPLE_SIZE, house_seats: int = HOUSE_SEATS,
                   merges: dict[str, list[str]] | None = None,
-                  house: pd.DataFrame | None = None) -> PollOfPolls:
+                  house: pd.DataFrame | None = None, window_days: int = POOL_WINDOW_DAYS,
+                  correlation: float = POLLSTER_CORRELATION, others: float | None = None,
+                  below_fraction: float | None = None) -> PollOfPolls:
     """The poll of polls as of `as_of` (default: the latest poll's date), by the module docstring's rules.
 
-    `threshold` (percent) turns seats polls' zeros into shares; `merges` maps a merged column to its member
+    `threshold` (percent) is the line a censored 0 lies below; `merges` maps a merged column to its member
     keys (:func:`helpers.data.polls.merges_of`); `house` (from :func:`house_effects`) subtracts each
-    pollster's house effect before averaging (a share never goes below 0). Give it the polls of one question
+    pollster's house effect before averaging (a share never goes below 0). `others`: the percent of valid
+    votes for lists no poll lists, kept as a residual when the polls publish seats (default: the fitted
+    value, :data:`helpers.models.uncertainty.FITTED`); `below_fraction`: where a list every poll puts below
+    the line sits, as a fraction of the line (default: fitted). Give it the polls of one question
     (:func:`select_question`). Raises DataError when no poll was published by `as_of`, or when the polls
     leave no share at all."""
+    from helpers.models.uncertainty import FITTED
+
     if len(polls) == 0:
         raise DataError("the polls file holds no polls.")
     when = _day(as_of) or polls["date"].max()
     path = polls.attrs.get("path", "the polls file")
-    usable = polls[(polls["date"] <= when)]
-    excluded = sorted(usable.loc[usable["partial"], "poll_id"].unique().tolist())
-    usable = usable[~usable["partial"]]
+    usable, left = pool(polls, when, window_days=window_days)
     if usable.empty:
         first = polls["date"].min().date().isoformat()
-        raise DataError(f"no complete poll in {path} was published by {when.date().isoformat()} (the first "
-                        f"poll is dated {first}); choose a later as_of.")
-    per_poll = poll_shares(usable, threshold, house_seats)
+        raise DataError(f"no complete pre-election poll in {path} was published by {when.date().isoformat()} "
+                        f"(the first poll is dated {first}); choose a later as_of.")
+    seats_polls = bool((usable["kind"] == "seats").all())
+    residual = (FITTED.others if others is None else float(others)) if seats_polls else 0.0
+    per_poll = poll_shares(usable, threshold, house_seats, others=residual)
     if house is not None and len(house):
         effect = house.set_index(["pollster", "party"])["house_effect"]
         adj = [effect.get((p, k), 0.0) for p, k in zip(per_poll["pollster"], per_poll["party"], strict=True)]
         per_poll["share"] = np.maximum(per_poll["share"].to_numpy() - np.asarray(adj, dtype=float), 0.0)
     info = per_poll.drop_duplicates("poll_id")[["poll_id", "date", "pollster", "sample_size"]].copy()
+    info["house"] = info["poll_id"].map(usable.drop_duplicates("poll_id").set_index("poll_id")["house"])
     info["age_days"] = (when - info["date"]).dt.days.astype(int)
     info["sample_size"] = info["sample_size"].fillna(default_sample_size).astype(int)
     info["recency"] = recency_weights(info["date"], when, half_life_days)
     info["weight"] = info["recency"] * info["sample_size"]
     info["weight_share"] = info["weight"] / info["weight"].sum()
-    values = per_poll.drop(columns="sample_size").merge(info[["poll_id", "weight"]], on="poll_id")
+    values = per_poll.drop(columns="sample_size").merge(
+        info[["poll_id", "weight", "sample_size"]].rename(columns={"sample_size": "n"}), on="poll_id")
+    fraction = FITTED.below_fraction if below_fraction is None else float(below_fraction)
+    values = _fill_censored(values, threshold, fraction)
     merges = {k: v for k, v in (merges or {}).items() if k in set(values["party"])}
     values, split = _split_merges(values, merges)
     average = _weighted_average(values)
@@ -310,15 +448,19 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
     if not total > 0:
         raise DataError(f"the polls in {path} leave no share for any party (every figure is 0), so there is "
                         "nothing to average; a seats poll needs seats or published percentages.")
-    shares = (average / total * 100.0).astype(float)
+    shares = (average / total * (100.0 - residual)).astype(float)
+    # a list every poll gives seats cleared the line in every poll: scaling must not put it below the line
+    won = values.assign(won=values["source"] == "seats").groupby("party")["won"].all()
+    shares[won[won].index] = np.maximum(shares[won[won].index], threshold)
     shares = shares.iloc[np.lexsort((shares.index.to_numpy(), -shares.to_numpy()))]
     shares.name = "share"
     shares.index.name = "party"
     question = str(polls["question"].iloc[0]) if polls["question"].nunique() == 1 else ""
+    ess = pooled_sample_size(info["sample_size"], info["weight"], correlation)
     return PollOfPolls(as_of=when, shares=shares, weights=info.reset_index(drop=True),
-                       effective_sample_size=float(info["weight"].sum()), by_poll=values,
+                       effective_sample_size=ess, by_poll=values,
                        half_life_days=half_life_days, threshold=threshold, question=question,
-                       excluded=excluded, merged=split)
+                       excluded=left["partial"], merged=split, left_out=left, others=residual)
 
 
 def _kernel_average(t: np.ndarray, values: np.ndarray, n: np.ndarray, at: np.ndarray, half_life: float,

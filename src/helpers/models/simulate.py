@@ -65,6 +65,8 @@ class Simulation:
     method: str | None = None
     agreements: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    error_model: object = None
+    others: float = 0.0
 
     @property
     def draws(self) -> int:
@@ -118,16 +120,52 @@ def dirichlet(rng: np.random.Generator, alpha, size: int) -> np.ndarray:
     return out
 
 
-def draw_shares(alpha: np.ndarray, n: int, rng: np.random.Generator, poll_error: float = 0.0) -> np.ndarray:
-    """`n` draws of shares (0-1, rows sum to 1): Dirichlet(alpha) (:func:`dirichlet`), plus the election-day
-    error in points."""
-    s = dirichlet(rng, alpha, n)
-    if poll_error > 0:
-        e = rng.normal(0.0, poll_error / 100.0, size=s.shape)
-        e -= e.mean(axis=1, keepdims=True)
-        s = np.maximum(s + e, 0.0)
-        s /= s.sum(axis=1, keepdims=True)
-    return s
+#: The key of the residual for lists no poll lists (it counts in the valid votes, never wins seats).
+OTHERS = "(others)"
+
+
+def list_stream(seed: int, key: str) -> np.random.Generator:
+    """The random stream of one list: a generator seeded from the simulation's seed and the list's key
+    (``SeedSequence([seed, *utf-8 bytes of key])``), so a list's draws do not depend on which other lists run
+    or in what order: a what-if that merges two lists leaves every other list's random numbers unchanged."""
+    words = list(str(key).encode("utf-8")) or [0]
+    return np.random.default_rng(np.random.SeedSequence([int(seed), len(words), *words]))
+
+
+def draw_shares(alpha: np.ndarray, n: int, streams: Sequence[np.random.Generator], *, sd=None,
+                extra_sd=None, model=None) -> np.ndarray:
+    """`n` draws of shares (0-1, rows sum to 1), one stream per list (:func:`list_stream`).
+
+    Sampling error: list *k*'s gamma variate with shape ``alpha[k]`` (normalised, they are a Dirichlet draw).
+    Election-day error: the variate is multiplied by ``exp(sd[k] * z)`` with z standard normal (``sd``: log
+    scale, :meth:`helpers.models.uncertainty.ErrorModel.sd`) and, for a fixed extra error, by a log-normal
+    factor with mean 1 and log-scale ``extra_sd[k]``. The row is then scaled to 1: shares stay positive and
+    nothing is clipped. Each list draws its numbers from its own stream in a fixed order (gamma, z, extra)."""
+    alpha = np.asarray(alpha, dtype=float)
+    k = alpha.size
+    out = np.zeros((n, k))
+    for j in range(k):
+        rng = streams[j]
+        g = rng.standard_gamma(alpha[j], size=n) if alpha[j] > 0 else np.zeros(n)
+        if sd is not None and sd[j] > 0:
+            z = model.standard(rng, n) if model is not None else rng.standard_normal(n)
+            g = g * np.exp(sd[j] * z)
+        if extra_sd is not None and extra_sd[j] > 0:
+            e = extra_sd[j]
+            g = g * np.exp(e * rng.standard_normal(n) - e * e / 2)
+        out[:, j] = g
+    s = out.sum(axis=1, keepdims=True)
+    s[s == 0] = 1.0
+    return out / s
+
+
+def extra_error_sd(shares_percent, poll_error: float) -> np.ndarray:
+    """The log-scale sd of a log-normal factor with mean 1 whose standard deviation, on a list of share p
+    (percent), is `poll_error` points: ``sqrt(log(1 + (poll_error / p)^2))`` (0 for a list at 0)."""
+    p = np.asarray(shares_percent, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.sqrt(np.log1p((poll_error / p) ** 2))
+    return np.where(p > 0, out, 0.0) if poll_error > 0 else np.zeros_like(p)
 
 
 def vote_counts(shares: np.ndarray) -> np.ndarray:
@@ -155,17 +193,22 @@ def clears(counts: np.ndarray, threshold: float) -> np.ndarray:
 def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, draws: int = 20_000,
              seed: int = 0, seats: int = 120, threshold: float = 3.25, poll_error: float = 0.0,
              agreements: Sequence[tuple[str, str]] = (), method: str | None = None,
-             chunk: int = CHUNK) -> Simulation:
-    """Simulate `draws` elections from poll-of-polls `shares` (percent per party) with `sample_size`
+             error_model="historical", others: float = 0.0, chunk: int = CHUNK) -> Simulation:
+    """Simulate `draws` elections from poll-of-polls `shares` (percent per list) with `sample_size`
     (effective) respondents, as described in the module docstring.
 
     draws: 1 to helpers.core.limits.MAX_DRAWS (1,000,000). seed: a whole number >= 0.
     seats: seats to allocate per draw, 0 to helpers.core.limits.MAX_SEATS (10,000); 0: shares and the threshold
     only, e.g. a leadership first round.
-    threshold: percent of valid votes (0 <= t < 100). agreements: pairs of party keys (surplus-vote
-    agreements); method: an allocation method of :mod:`helpers.models.seats` (default: 'bader-ofer' with
-    agreements, 'dhondt' without). Bad arguments raise DataError."""
+    threshold: percent of valid votes (0 <= t < 100). error_model: 'historical' (default), 'sampling' or an
+    :class:`helpers.models.uncertainty.ErrorModel`; poll_error: a fixed extra error in points (0-50) on top.
+    others: percent of valid votes for lists not in `shares` (a residual that counts in the total and never
+    wins seats). agreements: pairs of list keys (surplus-vote agreements); method: an allocation method of
+    :mod:`helpers.models.seats` (default: 'bader-ofer' with agreements, 'dhondt' without). Bad arguments raise
+    DataError."""
     import time
+
+    from helpers.models.uncertainty import model_for
 
     shares = pd.Series(shares, dtype=float)
     parties = [str(p) for p in shares.index]
@@ -174,9 +217,18 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     seats = _limits.check_count(seats, "seats", 0, _limits.MAX_SEATS)
     if not (np.isfinite(threshold) and 0 <= threshold < 100):
         raise DataError(f"threshold {threshold!r} is outside 0 <= threshold < 100 (percent of valid votes).")
-    if not (np.isfinite(poll_error) and 0 <= poll_error <= 50):
-        raise DataError(f"poll_error is an error in percentage points from 0 to 50 (got {poll_error!r}).")
-    alpha = dirichlet_alpha(shares.to_numpy(), sample_size)
+    if not (np.isfinite(poll_error) and 0 <= poll_error <= _limits.MAX_POLL_ERROR):
+        raise DataError(f"poll_error is an error in percentage points from 0 to {_limits.MAX_POLL_ERROR} "
+                        f"(got {poll_error!r}).")
+    if not (np.isfinite(others) and 0 <= others < 100):
+        raise DataError(f"others is a percentage of valid votes from 0 to below 100 (got {others!r}).")
+    model = model_for(error_model)
+    keys = parties + ([OTHERS] if others > 0 else [])
+    values = np.append(shares.to_numpy(), others) if others > 0 else shares.to_numpy()
+    alpha = dirichlet_alpha(values, sample_size)
+    percent = values / values.sum() * 100.0
+    sd = model.sd(percent)
+    extra = extra_error_sd(percent, poll_error)
     pairs = []
     index = {p: i for i, p in enumerate(parties)}
     for a, b in agreements:
@@ -188,7 +240,7 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     if method is None:
         method = "bader-ofer" if pairs else "dhondt"
 
-    rng = np.random.default_rng(seed)
+    streams = [list_stream(seed, key) for key in keys]
     k = len(parties)
     all_shares = np.empty((draws, k), dtype=np.float64)
     all_passed = np.empty((draws, k), dtype=bool)
@@ -199,18 +251,21 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     for start in range(0, draws, chunk):
         n = min(chunk, draws - start)
         t0 = time.perf_counter()
-        s = draw_shares(alpha, n, rng, poll_error)
+        s = draw_shares(alpha, n, streams, sd=sd, extra_sd=extra, model=model)
         counts = vote_counts(s)
-        ok = clears(counts, threshold)
+        ok = clears(counts, threshold)[:, :k]
+        counts = counts[:, :k]
         t1 = time.perf_counter()
-        all_shares[start:start + n] = s
+        all_shares[start:start + n] = s[:, :k]
         all_passed[start:start + n] = ok
         if seats > 0:
-            # a draw where nobody clears the line has no seats to give; the seat engine refuses it
+            # a draw where nobody clears the line has no seats to give; the seat engine refuses it. The
+            # residual of unlisted lists counted in the threshold's total above; among the lists that cleared,
+            # seats depend only on their own votes, so the lists that did not clear are set to 0 votes.
             rows = np.flatnonzero(ok.any(axis=1))
             if rows.size:
-                got = allocate_batch(counts[rows], seats=seats, threshold=threshold, method=method,
-                                     agreements=pairs)
+                got = allocate_batch(np.where(ok, counts, 0)[rows], seats=seats, threshold=threshold,
+                                     method=method, agreements=pairs)
                 all_seats[start + rows] = got
         timing["draw_s"] += t1 - t0
         timing["allocate_s"] += time.perf_counter() - t1
@@ -219,7 +274,7 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
                       summary=summary, threshold=float(threshold), total_seats=int(seats), seed=int(seed),
                       sample_size=float(sample_size), poll_error=float(poll_error),
                       method=method if seats else None, agreements=[(a, b) for a, b in agreements],
-                      timings=timing)
+                      timings=timing, error_model=model, others=float(others))
 
 
 def _quantile(values: np.ndarray, q: float) -> float:

@@ -1,14 +1,16 @@
 """``ballotbook simulate POLLS.csv``: seeded Monte Carlo of seats from polls.
 
-Which polls: all the polls in the file that asked its main question (the one most polls asked; a file of
-vote-intention polls is used whole), less any marked partial, combined into one poll of polls as of the
-latest poll's date (:func:`helpers.models.polls.poll_of_polls`: recency half-life 7 days, sample-size weights, 600
-respondents for a poll that does not say). The simulation's sample size is that poll of polls' effective
-sample size, so a file holding one poll of 600 respondents simulates exactly that poll. Seats polls become
-shares with the file's threshold (``--threshold``): a party shown with 0 seats counts as its published
-percentage, else as half the threshold. A surplus agreement naming a list that is not in the polls is void
-here (that list gets no votes, so it misses the threshold, which voids the agreement by law); a note on
-stderr says so.
+Which polls: the polls in the file that asked its main question (the one most polls asked; a file of
+vote-intention polls is used whole), less partial polls and exit polls, pooled into one poll of polls as of the
+latest poll's date (:func:`helpers.models.polls.poll_of_polls`: the newest poll of each polling house in the
+last 14 days of polling, sample-size and recency weights, 600 respondents for a poll that does not say). The
+simulation's sample size is that pool's effective sample size, which saturates (pollsters' errors correlate
+at 0.5). Seats polls become shares with the file's threshold (``--threshold``): a party shown with 0 seats
+counts as its published percentage, else as censored (somewhere below the threshold); a residual for lists no
+poll lists (fitted on past elections) counts in the valid votes. The election-day error is the historical
+model (:mod:`helpers.models.uncertainty`) unless ``--error-model sampling``; ``--poll-error P`` adds a fixed
+extra error of P points. A surplus agreement naming a list that is not in the polls is void here (that list
+gets no votes, so it misses the threshold, which voids the agreement by law); a note on stderr says so.
 
 Output, one row per party, largest first: ``party,share_mean`` (percent of valid votes), ``seats_mean``,
 ``seats_p05``, ``seats_p95`` (5% and 95% points of the seat draws), ``p_pass`` (probability of clearing the
@@ -56,7 +58,8 @@ def run(args) -> int:
             sys.stderr.write(f"ballotbook simulate: note: the agreement {a}-{b} is void in this simulation: "
                              f"'{missing}' is not in the polls.\n")
     sim = simulate(pp.shares, pp.effective_sample_size, draws=args.draws, seed=args.seed, seats=args.seats,
-                   threshold=args.threshold, poll_error=args.poll_error, agreements=agreements)
+                   threshold=args.threshold, poll_error=args.poll_error, agreements=agreements,
+                   error_model=args.error_model, others=pp.others)
     rows = sim.summary
     if args.format == "json":
         doc = {
@@ -69,7 +72,9 @@ def run(args) -> int:
             "seed": args.seed,
             "seats": args.seats,
             "threshold": args.threshold,
+            "error_model": args.error_model,
             "poll_error": args.poll_error,
+            "others": _number(pp.others),
             "method": sim.method,
             "agreements": [list(p) for p in agreements],
             "agreements_void": [list(p) for p in void],
