@@ -1,7 +1,8 @@
 """The two-round primaries model, its data files and the leadership report.
 
 Golden tests use the published Labor counts in tests/golden; property tests check the invariants
-the simulation must keep; the calibration must give back the real 2007 and 2011 runoffs."""
+the simulation must keep; a point solved under an assumption gives back the real runoffs (arithmetic only: it
+holds by construction). The ranges, the bias and the replay are tested in tests/test_leadership_model.py."""
 
 from __future__ import annotations
 
@@ -196,8 +197,12 @@ def test_poll_misses_of_2007(contests):
     assert list(misses["round"]) == ["labor-2007 round 1", "labor-2007 round 1", "labor-2007 round 2"]
     # Dialog, 24 May: Ayalon 34, Barak 30 of 91 decided; count: Barak 23887, Ayalon 20514 of 66574.
     assert misses["miss"].iloc[0] == pytest.approx(100 * ((23887 - 20514) / 66574 - (30 - 34) / 91))
-    n = P.effective_size(misses.to_dict("records"))
-    assert 50 < n < 150
+    # The bias is the mean miss of the three polls, all on the Barak - Ayalon margin, each recomputed here.
+    bias = P.poll_bias(misses)
+    assert (bias.a, bias.b, bias.polls, bias.contests) == ("Ehud Barak", "Ami Ayalon", 3, 1)
+    dahaf = 100 * ((23887 - 20514) / 66574 - (31 - 35) / 97)
+    runoff = 100 * ((34542 - 32117) / 66659 - (43 - 47) / 90)
+    assert bias.mean == pytest.approx((misses["miss"].iloc[0] + dahaf + runoff) / 3)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,8 +1,15 @@
 """The leadership race report (notebooks/03_leadership_race.ipynb): would a coordinated candidacy beat Barak?
 
-:func:`prepare` loads the files and computes the calibrations and the simulated plans once; each other function
-returns one section (:class:`helpers.sections.Section`) in the order the report shows them; :func:`record` gives
-the facts the report records for the pipeline.
+:func:`prepare` loads the files and computes, once: the member-poll bias (a mean miss with its own uncertainty),
+the range of vote transfers the 2007 and 2011 counts allow (partial identification, not a point solved to fit),
+the simulated plans, and, when the candidates file is a poll of a contest in the data, the replay of that poll
+against what happened. Each other function returns one section (:class:`helpers.sections.Section`) in the order
+the report shows them; :func:`record` gives the facts the report records for the pipeline.
+
+Which numbers are forecasts: the simulated plans use sampling error, plus the member-poll bias only when it is
+measured out of sample (on polls of other contests) and the figures are a published poll. A candidates file
+with figures marked ASSUMPTION (the 2008 report) is a scenario: its numbers are "if these assumptions hold",
+with the assumptions listed and varied (:func:`scenario`).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 
 from helpers.data import primaries as primary_data
 from helpers.models import primaries
@@ -25,46 +33,92 @@ COLOURS = {"Ehud Barak": "#0072B2", "Ami Ayalon": "#D55E00", "Amir Peretz": "#00
 ENDORSERS_2007 = ["Ophir Pines-Paz", "Danny Yatom"]
 #: The assumptions the calibration charts run through: a share of a group's voters from 0 to 1.
 ASSUMPTIONS = np.linspace(0, 1, 41)
+#: The assumptions about turnout under which the transfer ranges are also shown: (retention floor, newcomers as
+#: a share of the runoff's votes; the least the counts need is used when larger).
+TURNOUT_SETTINGS = [(0.0, 0.0), (0.9, 0.0), (0.0, 0.02), (0.0, 0.05), (0.9, 0.05)]
+#: Points added to the followed candidate's first-round margin over the rival in the scenario sensitivity.
+MARGIN_SHIFTS = (-10.0, -5.0, 5.0, 10.0)
 HAARETZ_2008 = "https://www.haaretz.com/peretz-wants-ayalon-to-join-him-in-labor-party-challenge-to-barak-1.240903"
 #: The flow charts: the calibration drawn, the two rounds' labels, title and source.
 FLOW_CHARTS = {
     2007: ("endorsed_2007", ("Round 1, 28 May 2007", "Runoff, 12 June 2007"),
-           "2007: where the first-round votes went in the runoff (calibrated)",
-           "Source: Labor Party counts 2007 (Haaretz; Wikipedia); ballotbook calibration with the report's "
-           "assumption about Pines-Paz's and Yatom's voters."),
+           "2007: one of the flows the counts allow (Pines-Paz's and Yatom's voters 75% to Barak, assumed)",
+           "Source: Labor Party counts 2007 (Haaretz; Wikipedia). One point of the range in the table above, "
+           "picked by the report's assumption about Pines-Paz's and Yatom's voters; not a fit."),
     2011: ("pooled_2011", ("Round 1, 12 Sep 2011", "Runoff, 21 Sep 2011"),
-           "2011: where the first-round votes went (Herzog's and Mitzna's voters pooled)",
-           "Source: Labor Party counts 2011 (Ynet; Wikipedia); ballotbook calibration. Herzog's and Mitzna's "
-           "voters are drawn at their common rate: the counts cannot tell them apart."),
+           "2011: one of the flows the counts allow (Herzog's and Mitzna's voters at one common rate)",
+           "Source: Labor Party counts 2011 (Ynet; Wikipedia). Drawn with Herzog's and Mitzna's voters at a "
+           "common rate, an assumption: the counts cannot tell them apart."),
 }
+
+
+def _endorsement_groups(past, contest: str, finalists) -> dict[str, list[str]]:
+    """The eliminated candidates of `contest`'s first round grouped by whom they endorsed for the runoff (the
+    contests file's ``endorsed`` column); the groups' labels join their names with " + "."""
+    rows = past[(past["contest"] == contest) & (past["round"] == 1) & (past["kind"] == "candidate")]
+    by: dict[str, list[str]] = {}
+    for name, endorsed in zip(rows["candidate"], rows["endorsed"], strict=True):
+        if name not in finalists:
+            by.setdefault(str(endorsed) or "(none)", []).append(str(name))
+    return {" + ".join(members): members for members in by.values()}
+
+
+def _bounds(past, contest: str):
+    r1, r2 = (primary_data.contest_round(past, contest, n) for n in (1, 2))
+    groups = _endorsement_groups(past, contest, list(r2))
+    return r1, r2, groups, primaries.transfer_bounds(r1, r2, groups)
+
+
+def _assumed(field) -> list[str]:
+    """The candidates whose figure the file marks as an assumption (ASSUMPTION in its source)."""
+    return [str(c) for c, src in zip(field["candidate"], field["source"], strict=True)
+            if "assumption" in str(src).casefold()]
 
 
 def prepare(candidates: str, *, threshold: float = 40.0, inclusive: bool = False, draws: int = 20000, seed: int = 0,
             transfers: str, contests: str, rounds: str, calibration_polls=(), sample_size: float = 0,
             concentration: float = 50.0, invalid: float = 0.0, others_to_barak: float = 75.0,
             follow: str = "Ehud Barak", swept: str = "Amir Peretz") -> SimpleNamespace:
-    """Everything the report shows but the sensitivity sweep, computed once: the parameters; the candidates
-    (``field``, ``shares``, ``follow_name``, ``swept_name``); the past contests (``past``) and their replay
-    under the rule (``replayed``); the poll misses and the ``effective`` sample size; the 2007 and 2011
-    calibrations; the plans (``moves``, ``plans``) and their simulated contests (``results``, ``summary``)."""
+    """Everything the report shows but the sensitivity sweeps, computed once: the parameters; the candidates
+    (``field``, ``shares``, ``follow_name``, ``swept_name``, ``assumed``: names whose figure is an assumption);
+    the past contests (``past``) and their replay under the rule (``replayed``); the member polls' misses
+    (``misses``), the bias on all of them (``bias_all``) and out of sample (``bias``: leaving out the polls of
+    the contest the candidates file polls, None when nothing is left); the sampling size (``effective``); the
+    transfer ranges the 2007 and 2011 counts allow (``bounds_2007``, ``bounds_2011``) and one point of each
+    under the report's assumptions (``endorsed_2007``, ``pooled_2011``, ...); the plans and their simulated
+    contests (``results``, ``summary``); the real contest of the poll, if any (``contest``), and its replay
+    (``replay``)."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
     run.field = primary_data.load_candidates(candidates)
     run.shares = primary_data.candidate_shares(run.field)
     run.follow_name = primaries.resolve_name(follow, list(run.shares))
     run.swept_name = primaries.resolve_name(swept, list(run.shares))
+    run.assumed = _assumed(run.field)
     run.past = primary_data.load_contests(contests)
     run.replayed = primaries.replay(run.past, primary_data.load_rounds(rounds), threshold=threshold,
                                     inclusive=inclusive)
-    run.misses = primaries.poll_misses([primary_data.load_poll(p) for p in calibration_polls], run.past)
-    run.calibrated_size = primaries.effective_size(run.misses.to_dict("records"))
-    run.effective = sample_size or primary_data.poll_size(run.field) or round(run.calibrated_size)
-    r1, r2 = (primary_data.contest_round(run.past, "labor-2007", n) for n in (1, 2))
+    polls = [primary_data.load_poll(p) for p in calibration_polls]
+    run.misses = primaries.poll_misses(polls, run.past)
+    run.effective = sample_size or primary_data.poll_size(run.field) or primaries.DEFAULT_SAMPLE_SIZE
+    run.bias_all = primaries.poll_bias(run.misses)
+    run.contest = primaries.contest_of_poll(run.past, primary_data.as_of(run.field), run.shares)
+    own = [] if run.contest is None else list(
+        run.misses.loc[run.misses["round"].str.startswith(run.contest["contest"] + " round"), "poll"])
+    run.bias = primaries.poll_bias(run.misses, exclude=own)
+    pair_assumed = run.bias is not None and bool({run.bias.a, run.bias.b} & set(run.assumed))
+    run.bias_applied = (run.bias is not None and not pair_assumed
+                        and {run.bias.a, run.bias.b} <= set(run.shares))
+    # the file itself as a poll, left out of its own hindsight bias
+    label = primary_data.load_poll(candidates)[0]
+    run.bias_hindsight = primaries.poll_bias(run.misses, exclude=[label])
+
+    r1, r2, run.groups_2007, run.bounds_2007 = _bounds(run.past, "labor-2007")
     run.round1_2007, run.round2_2007 = r1, r2
     run.pooled_2007 = primaries.calibrate(r1, r2, label="Peretz + Pines-Paz + Yatom")
     fixed = {name: {"Ehud Barak": others_to_barak / 100, "Ami Ayalon": 1 - others_to_barak / 100}
              for name in ENDORSERS_2007}
     run.endorsed_2007 = primaries.calibrate(r1, r2, fixed=fixed)
-    r1, r2 = (primary_data.contest_round(run.past, "labor-2011", n) for n in (1, 2))
+    r1, r2, run.groups_2011, run.bounds_2011 = _bounds(run.past, "labor-2011")
     run.round1_2011, run.round2_2011 = r1, r2
     run.pooled_2011 = primaries.calibrate(r1, r2, label="Herzog + Mitzna")
     run.family_2011 = primaries.calibration_family(
@@ -72,12 +126,58 @@ def prepare(candidates: str, *, threshold: float = 40.0, inclusive: bool = False
         stay_home=run.pooled_2011.rates["Herzog + Mitzna"][primaries.STAY_HOME])
     run.moves = primary_data.load_transfers(transfers, candidates=list(run.shares))
     run.plans = primaries.plans_from_frame(run.moves)
-    run.results = [primaries.simulate_race(run.shares, plan, sample_size=run.effective, threshold=threshold,
-                                           inclusive=inclusive, invalid=invalid, draws=draws, seed=seed,
-                                           concentration=concentration)
+    run.settings = dict(sample_size=run.effective, threshold=threshold, inclusive=inclusive, invalid=invalid,
+                        seed=seed, concentration=concentration)
+    run.results = [primaries.simulate_race(run.shares, plan, draws=draws, bias=_applied(run), **run.settings)
                    for plan in run.plans]
     run.summary = primaries.stack(run.results)
+    run.replay = _replay(run)
     return run
+
+
+def _applied(run):
+    return run.bias.margin_bias() if run.bias_applied else None
+
+
+def _replay(run):
+    """The candidates file replayed against the real contest it polled: the model's chances beside what
+    happened, under the flows of the real runoff that are worst and best for the real winner, with and without
+    the member-poll bias measured on the other polls (hindsight). None when there is no real contest."""
+    real = run.contest
+    if real is None or real["winner"] is None or real["winner"] not in run.shares:
+        return None
+    rows = []
+    contest, winner = real["contest"], real["winner"]
+    has_runoff = ((run.past["contest"] == contest) & (run.past["round"] == 2)).any()
+    if has_runoff:
+        r1, r2 = (primary_data.contest_round(run.past, contest, n) for n in (1, 2))
+        if winner not in r2:
+            return None
+        try:
+            bounds = primaries.transfer_bounds(r1, r2, _endorsement_groups(run.past, contest, list(r2)))
+        except ValueError:
+            return None
+        flows = primaries.extreme_plans(bounds, {c: v for c, v in run.shares.items() if c in r1}, winner)
+        flows = [primaries.Plan(p.name, p.title, transfers={c: r for c, r in p.transfers.items()
+                                                           if c in run.shares}) for p in flows]
+    else:
+        flows = [primaries.Plan("low", "no runoff in the count"), primaries.Plan("high", "no runoff in the count")]
+    biases = [("sampling error only (what the kit could have said before the vote)", None)]
+    if run.bias_hindsight is not None and {run.bias_hindsight.a, run.bias_hindsight.b} <= set(run.shares):
+        biases.append((f"plus the member-poll bias of the other {run.bias_hindsight.polls} poll(s) "
+                       "(hindsight: measured on the same contest's count)", run.bias_hindsight.margin_bias()))
+    for model, bias in biases:
+        for plan in flows:
+            res = primaries.simulate_race(run.shares, plan, draws=run.draws, bias=bias, **run.settings)
+            score = primaries.score_winner(res.p_win, winner, run.draws)
+            rows.append({"model": model, "transfers": plan.title, **{c: res.p_win[c] for c in run.shares},
+                         "p_runoff": res.p_runoff, "brier": score["brier"], "log": score["log"]})
+    table = pd.DataFrame(rows)
+    happened = {"model": "what happened", "transfers": f"{winner} won ({contest})",
+                **{c: float(c == winner) for c in run.shares}, "p_runoff": float(bool(real["runoff"])),
+                "brier": 0.0, "log": 0.0}
+    return {"real": real, "winner": winner, "table": pd.concat([table, pd.DataFrame([happened])],
+                                                                ignore_index=True)}
 
 
 def first_round_figures(run) -> Section:
@@ -104,26 +204,62 @@ def boundary(run) -> Section:
 
 
 def poll_misses(run) -> Section:
-    """The final 2007 polls against the count, and the sample size their misses are worth."""
-    misses = run.misses
-    return Section(values={"effective": run.effective, "calibrated_size": run.calibrated_size}).table(
+    """The final member polls against the count, and the bias (mean miss and its uncertainty) they measure."""
+    misses, bias = run.misses, run.bias_all
+    section = Section(values={"effective": run.effective, "bias": bias, "bias_out_of_sample": run.bias}).table(
         misses[["poll", "date", "round", "pair", "poll_margin", "result_margin", "miss"]],
         formats={"poll_margin": "+.1f", "result_margin": "+.1f", "miss": "+.1f"},
-        caption="Final 2007 polls of Labor members against the count (margin in points)",
-    ).say("These polls missed the margin by {lo} to {hi} points (see the sign in the table). A random sample of "
-          "about **{n} respondents** misses by that much on average, so the report treats first-round figures as "
-          "worth **{eff} respondents** (far fewer than the 550 that Haaretz-Dialog actually polled in February "
-          "2007).",
-          lo=f"{misses['miss'].abs().min():.1f}", hi=f"{misses['miss'].abs().max():.1f}",
-          n=f"{run.calibrated_size:.0f}", eff=f"{run.effective:,}")
+        caption="Final polls of Labor members against the count (margin in points; miss = count minus poll)")
+    if bias is None:
+        return section.say("No member poll to measure a bias on: the simulation uses sampling error only.")
+    section.say(
+        "On the **{a} minus {b}** margin these {k} polls missed by **{mean} points** on average (count minus "
+        "poll), with a spread of {between} points between polls. At {n} respondents a poll (none of them "
+        "publishes its size) their average is uncertain by {se} points of sampling error, so the member-poll "
+        "bias is taken as **Normal({mean}, {sd})**: in each simulated contest a bias is drawn from it, on top "
+        "of sampling error.",
+        a=bias.a, b=bias.b, k=bias.polls, mean=f"{bias.mean:+.1f}", between=f"{bias.sd_between:.1f}",
+        n=f"{bias.sample_size:,.0f}", se=f"{bias.se_sampling:.1f}", sd=f"{bias.sd:.1f}")
+    if bias.contests == 1:
+        section.say("All {k} polls are of one contest, so how much the bias changes from one contest to the next "
+                    "is not measured: the uncertainty above is a floor, not a full account.", k=bias.polls)
+    if run.bias_applied:
+        section.say("The simulated plans below use this bias (measured on polls of other contests) on top of "
+                    "sampling error at {n} respondents.", n=f"{run.effective:,.0f}")
+    elif run.bias is None:
+        section.say("These polls are of the very contest the candidates file polls, so the bias is not applied "
+                    "to the plans below (it would be fitted on the outcome they are checked against); the "
+                    "plans use sampling error at {n} respondents, and the replay shows the bias as hindsight.",
+                    n=f"{run.effective:,.0f}")
+    else:
+        section.say("The figures for {a} and {b} in the candidates file are not a poll (they are marked as an "
+                    "assumption), so a poll's bias is not applied to them; the plans use sampling error at {n} "
+                    "respondents, and the scenario section shows what a member-poll error like this one does.",
+                    a=run.bias.a, b=run.bias.b, n=f"{run.effective:,.0f}")
+    return section
+
+
+def _range_table(bounds):
+    table = bounds.table()
+    formats = {"votes": ",d", **{c: ".1f" for c in table.columns if c.endswith((" low", " high"))}}
+    return table, formats
 
 
 def pooled_2007(run) -> Section:
-    """Where the eliminated candidates' voters went in 2007, taken together."""
-    return Section().table(run.pooled_2007.table(), formats={"votes": ",d", "Ehud Barak": ".1f",
-                                                             "Ami Ayalon": ".1f", "(stayed home)": ".1f"},
-                           caption="2007: where the eliminated candidates' voters went, pooled (percent of their "
-                                   "voters)")
+    """What the 2007 counts allow about where the eliminated candidates' voters went: a range per group."""
+    bounds = run.bounds_2007
+    table, formats = _range_table(bounds)
+    lo, hi = bounds.range(list(bounds.groups), "Ami Ayalon")
+    p_lo, p_hi = bounds.range("Amir Peretz", "Ami Ayalon") if "Amir Peretz" in bounds.groups else (lo, hi)
+    return Section(values={"pooled_to_ayalon": (lo, hi), "peretz_to_ayalon": (p_lo, p_hi)}).table(
+        table, formats=formats,
+        caption="2007: the range of each group's runoff choice that the two counts allow (percent of its "
+                "round-one voters; finalists' voters may stay home, newcomers at most the net rise in votes)",
+    ).say("Taken together the eliminated candidates' voters went **{lo}-{hi}%** to Ayalon: with few newcomers "
+          "the counts pin that down. How Peretz's own voters split is not pinned down: anything from **{plo}% "
+          "to {phi}%** to Ayalon gives back both counts exactly, depending on what Pines-Paz's and Yatom's "
+          "voters did.",
+          lo=f"{100 * lo:.1f}", hi=f"{100 * hi:.1f}", plo=f"{100 * p_lo:.0f}", phi=f"{100 * p_hi:.0f}")
 
 
 def calibration_2007(run) -> Section:
@@ -141,13 +277,22 @@ def calibration_2007(run) -> Section:
 
 
 def endorsed_2007(run) -> Section:
-    """The 2007 rates under the report's assumption, and the runoff count they give back."""
+    """How the range for Peretz's voters widens with looser turnout assumptions, and the one point the
+    report's assumption about the others picks."""
+    sens = primaries.bounds_sensitivity(run.round1_2007, run.round2_2007, run.groups_2007, "Amir Peretz",
+                                        "Ami Ayalon", TURNOUT_SETTINGS)
     endorsed = run.endorsed_2007
-    return Section().table(
-        endorsed.table(), formats={"votes": ",d", "Ehud Barak": ".1f", "Ami Ayalon": ".1f", "(stayed home)": ".1f"},
-        caption="2007 with the report's assumption (percent of each group's voters)",
-    ).table(primaries.check_reproduction(endorsed), formats={"real": ",d", "reproduced": ",.1f"},
-            caption="The calibrated rates give back the real runoff count")
+    return Section(values={"sensitivity": sens}).table(
+        sens, formats={"retention_floor": ".0f", "newcomers": ".1f", "newcomer_votes": ",.0f", "low": ".1f",
+                       "high": ".1f"},
+        caption="2007: the range of Peretz's voters who went to Ayalon (percent) under each turnout assumption "
+                "(retention floor: least share of a finalist's voters who came back; newcomers: most runoff "
+                "voters, percent, who had not voted in round one)",
+    ).table(endorsed.table(), formats={"votes": ",d", "Ehud Barak": ".1f", "Ami Ayalon": ".1f",
+                                       "(stayed home)": ".1f"},
+            caption="One point of that range, picked by an assumption (Pines-Paz's and Yatom's voters went "
+                    f"{run.others_to_barak:g}% to Barak): two equations, two unknowns, so it gives back the "
+                    "counts by construction and is no test of anything (percent of each group's voters)")
 
 
 def flows(run, year: int) -> Section:
@@ -160,31 +305,43 @@ def flows(run, year: int) -> Section:
 
 
 def peretz_2007(run) -> Section:
-    """How many of Peretz's voters followed him to Ayalon, in a sentence."""
+    """How many of Peretz's voters followed him to Ayalon: the range the counts allow, and the point the
+    report's assumption picks."""
     rates = run.endorsed_2007.rates["Amir Peretz"]
-    return Section(values={"to_ayalon": rates["Ami Ayalon"], "to_barak": rates["Ehud Barak"]}).say(
-        "Under that assumption, **{p_a}** of Peretz's voters followed him to Ayalon and **{p_b}** went to "
-        "Barak. Peretz's endorsement moved his voters, but far from all of them: enough to make the runoff "
-        "close, not enough to beat a leader who started five points ahead.",
-        p_a=f"{rates['Ami Ayalon']:.0%}", p_b=f"{rates['Ehud Barak']:.0%}")
+    lo, hi = run.bounds_2007.range("Amir Peretz", "Ami Ayalon")
+    return Section(values={"to_ayalon": rates["Ami Ayalon"], "to_barak": rates["Ehud Barak"],
+                           "range": (lo, hi)}).say(
+        "The counts allow anything from **{lo}** to **{hi}** of Peretz's voters to have followed him to Ayalon. "
+        "If {others}% of Pines-Paz's and Yatom's voters followed their endorsement of Barak (an assumption), it "
+        "was **{p_a}** (and **{p_b}** to Barak). Either way, Peretz's endorsement moved his voters but far from "
+        "all of them, and Barak, five points ahead in round one, still won.",
+        lo=f"{lo:.0%}", hi=f"{hi:.0%}", others=f"{run.others_to_barak:g}", p_a=f"{rates['Ami Ayalon']:.0%}",
+        p_b=f"{rates['Ehud Barak']:.0%}")
 
 
 def endorsements_2011(run) -> Section:
-    """The 2011 endorsements, where the eliminated candidates' voters went, and what Peretz gained."""
-    past, r1, pooled = run.past, run.round1_2011, run.pooled_2011
+    """The 2011 endorsements, the range the counts allow for where the eliminated voters went, and what Peretz
+    gained."""
+    past, r1, bounds = run.past, run.round1_2011, run.bounds_2011
     gained = primaries.gains(r1, run.round2_2011)
-    return Section(values={"gained": gained}).table(
+    table, formats = _range_table(bounds)
+    home = bounds.range(list(bounds.groups), primaries.STAY_HOME)
+    mitzna = [g for g in bounds.groups if "Amram Mitzna" in bounds.groups[g]]
+    m_lo, m_hi = bounds.range(mitzna[0], "Amir Peretz") if mitzna else (float("nan"), float("nan"))
+    return Section(values={"gained": gained, "home": home, "mitzna_to_peretz": (m_lo, m_hi)}).table(
         past[(past["contest"] == "labor-2011") & (past["endorsed"] != "")][
             ["candidate", "votes", "endorsed", "endorsement_source"]], formats={"votes": ",d"},
         caption="2011: endorsements for the runoff",
-    ).table(pooled.table(), formats={"votes": ",d", "Shelly Yachimovich": ".1f", "Amir Peretz": ".1f",
-                                     "(stayed home)": ".1f"},
-            caption="2011: where the eliminated candidates' voters went, pooled (percent of their voters)",
+    ).table(table, formats=formats,
+            caption="2011: the range of each group's runoff choice that the two counts allow (percent of its "
+                    "round-one voters)",
     ).say("Peretz gained **{gp}** votes between the rounds: fewer than Mitzna alone had won in round one "
-          "(**{m}**), even though Mitzna endorsed him. Yachimovich, endorsed by nobody, gained **{gy}**, and "
-          "{home} of the eliminated candidates' voters did not vote in the runoff at all.",
+          "(**{m}**), even though Mitzna endorsed him. Yachimovich, endorsed by nobody, gained **{gy}**. Between "
+          "{h_lo} and {h_hi} of the eliminated candidates' voters did not vote in the runoff, and the counts "
+          "allow anything from **{m_lo}** to **{m_hi}** of Mitzna's voters to have followed him: two counts "
+          "cannot say how far an endorsement carried.",
           gp=f"{gained['Amir Peretz']:,}", m=f"{r1['Amram Mitzna']:,}", gy=f"{gained['Shelly Yachimovich']:,}",
-          home=f"{pooled.rates['Herzog + Mitzna'][primaries.STAY_HOME]:.0%}")
+          h_lo=f"{home[0]:.0%}", h_hi=f"{home[1]:.0%}", m_lo=f"{m_lo:.0%}", m_hi=f"{m_hi:.0%}")
 
 
 def calibration_2011(run) -> Section:
@@ -203,9 +360,10 @@ def mitzna_2011(run) -> Section:
     """How far Mitzna's endorsement carried his voters, in a sentence."""
     even = primaries.family_at(run.family_2011, "Amir Peretz", 50)
     return Section(values={"even": even}).say(
-        "If Herzog's voters split evenly, as his neutrality asked, only **{even}%** of Mitzna's voters "
-        "followed him to Peretz. For his endorsement to carry even half of them, no more than **{x}%** of "
-        "Herzog's voters can have chosen Peretz. Endorsements carry some voters, not a camp.",
+        "Only with more assumptions does a number appear: if both groups stayed home at the same rate and "
+        "Herzog's voters split evenly, as his neutrality asked, **{even}%** of Mitzna's voters followed him to "
+        "Peretz; for his endorsement to have carried even half of them, no more than **{x}%** of Herzog's "
+        "voters can have chosen Peretz. These are assumptions, not findings.",
         even=f"{even:.0f}", x=f"{primaries.family_solve(run.family_2011, 'Amir Peretz', 50):.0f}")
 
 
@@ -217,25 +375,154 @@ def plans(run) -> Section:
                                    "home)")
 
 
+def _is_scenario(run) -> bool:
+    return bool(run.assumed)
+
+
+def _model_note(run) -> str:
+    bias = f"; member-poll bias {run.bias.margin_bias().label()}" if run.bias_applied else ""
+    what = "as if the figures were a poll of" if _is_scenario(run) else "sampling error at"
+    return f"{what} {run.effective:,.0f} respondents{bias}"
+
+
 def plan_chances(run) -> Section:
-    """The chart of who leads under each plan."""
+    """The chart of who leads under each plan (a scenario's chart says so in its title)."""
+    lead = "If the assumptions hold: who" if _is_scenario(run) else "Who"
     return Section().figure(primary_charts.scenario_bars(
         run.summary, colours=COLOURS,
-        title=f"Who leads Labor under each plan ({run.draws:,} simulated contests each)",
-        source="Source: ballotbook simulation; first-round figures from the candidates file (Peretz's 4% from "
-               "Haaretz 2008; Barak's and Ayalon's an assumption); transfer rates calibrated on the 2007 runoff."))
+        title=f"{lead} leads Labor under each plan ({run.draws:,} simulated contests each)",
+        source=f"Source: ballotbook simulation ({_model_note(run)}); first-round figures from the candidates "
+               "file; transfer rates from the transfers file (within the range the 2007 counts allow)."))
 
 
 def plan_table(run) -> Section:
     """Shares and probabilities per plan, and the runoff pairs when there are any."""
+    what = "share of simulated contests, if the assumptions hold" if _is_scenario(run) else "probabilities"
     section = Section().table(
         run.summary[["title", "candidate", "first_round", "p_win", "p_outright", "p_runoff_win", "p_runoff"]],
         formats={"first_round": ".1f", "p_win": ".1%", "p_outright": ".1%", "p_runoff_win": ".1%",
                  "p_runoff": ".1%"},
-        caption="Mean first-round share (percent) and probabilities per plan")
+        caption=f"Mean first-round share (percent) and {what}, per plan")
     pairs = primaries.matchups(run.results)
     if len(pairs):
         section.table(pairs, formats={"probability": ".1%"}, caption="Runoff pairs")
+    return section
+
+
+def _transfer_source(run):
+    """(source, toward, (low, high)) for varying the plans' transfers across the 2007 range: the swept
+    candidate's voters, towards the 2007 finalist who is not the followed candidate. None when it does not
+    apply (the swept candidate was not a 2007 group of their own, or the followed one was no 2007 finalist)."""
+    bounds = run.bounds_2007
+    if run.swept_name not in bounds.groups or run.follow_name not in bounds.finalists:
+        return None
+    toward = next(f for f in bounds.finalists if f != run.follow_name)
+    if toward not in run.shares:
+        return None
+    return run.swept_name, toward, bounds.range(run.swept_name, toward)
+
+
+def _sensitivity(run):
+    if getattr(run, "scenario_table", None) is not None:
+        return run.scenario_table
+    follow = run.follow_name
+    others = [c for c in run.shares if c != follow]
+    rival = max(others, key=lambda c: run.shares[c]) if others else None
+    draws = min(run.draws, 4000)
+    rows = []
+
+    def add(assumption, shares, plans, bias):
+        row = {"assumption": assumption}
+        for plan in plans:
+            res = primaries.simulate_race(shares, plan, draws=draws, bias=bias, **run.settings)
+            row[plan.title or plan.name] = res.p_win[follow]
+        rows.append(row)
+
+    base_bias = _applied(run)
+    add("as in the files", run.shares, run.plans, base_bias)
+    source = _transfer_source(run)
+    if source is not None:
+        who, toward, (lo, hi) = source
+        for end, value in (("low", lo), ("high", hi)):
+            plans = [primaries.vary_plan(p, who, toward, value) for p in run.plans]
+            add(f"{who}'s voters {100 * value:.0f}% to {toward} (the {end} end of the 2007 range)", run.shares,
+                plans, base_bias)
+    if rival is not None:
+        total = sum(run.shares.values())
+        names = list(run.shares)
+        for shift in MARGIN_SHIFTS:
+            s = np.array([[run.shares[c] / total for c in names]])
+            moved = primaries.shift_margin(s, names.index(follow), names.index(rival), shift)[0]
+            add(f"{follow}'s margin over {rival} {shift:+g} points", dict(zip(names, 100 * moved, strict=True)),
+                run.plans, base_bias)
+    bias = run.bias or run.bias_all
+    if bias is not None and {bias.a, bias.b} <= set(run.shares) and not run.bias_applied:
+        for sign, side in ((1, bias.a), (-1, bias.b)):
+            add(f"a member-poll error as large as 2007's, favouring {side} (Normal({sign * bias.mean:+.1f}, "
+                f"{bias.sd:.1f}) on the {bias.a} - {bias.b} margin)", run.shares, run.plans,
+                primaries.MarginBias(bias.a, bias.b, sign * bias.mean, bias.sd))
+    run.scenario_table = pd.DataFrame(rows)
+    return run.scenario_table
+
+
+def scenario(run) -> Section:
+    """What the figures rest on, and the followed candidate's chance under each plan as each assumption
+    changes: for a scenario (figures marked as assumptions) the headline is "if these assumptions hold"."""
+    table = _sensitivity(run)
+    follow = run.follow_name
+    plans = [c for c in table.columns if c != "assumption"]
+    values = table[plans].to_numpy(float)
+    section = Section(values={"table": table, "low": float(values.min()), "high": float(values.max())})
+    if _is_scenario(run):
+        section.say("**This is a scenario, not a forecast.** The figures for {names} are assumptions, not a "
+                    "poll; the numbers above are shares of simulated contests *if* these assumptions hold:",
+                    names=", ".join(run.assumed))
+        for name, src in zip(run.field["candidate"], run.field["source"], strict=True):
+            section.say("- {name}: {share}% ({src})", name=name, share=f"{run.shares[name]:g}", src=src)
+        section.say("- transfers: the rates in the transfers file (each within the range the 2007 counts "
+                    "allow, which is wide)")
+        section.say("- uncertainty: {note}", note=_model_note(run))
+    section.table(table, formats={c: ".1%" for c in plans},
+                  caption=f"{follow}'s share of simulated contests under each plan, as one assumption changes "
+                          f"({min(run.draws, 4000):,} contests each)")
+    section.say("Across these assumptions {follow}'s chance runs from **{lo}** to **{hi}**: the assumptions, "
+                "not the simulation, decide the answer.", follow=follow, lo=f"{values.min():.0%}",
+                hi=f"{values.max():.0%}")
+    return section
+
+
+def replay(run) -> Section:
+    """The candidates file replayed against the real contest it polled: the model's chances beside what
+    happened, scored (Brier and log score of the winner call). Says so when there is no real contest."""
+    rep = run.replay
+    if rep is None:
+        return Section(values={"replay": None}).say(
+            "No contest in the data matches the candidates file, so there is no outcome to check these numbers "
+            "against.")
+    table, winner, real = rep["table"], rep["winner"], rep["real"]
+    model = table[table["model"] != "what happened"]
+    out = model[model["model"].str.startswith("sampling")]
+    p_lo, p_hi = float(out[winner].min()), float(out[winner].max())
+    word = "a low" if p_hi < 0.25 else "less than even" if p_hi < 0.5 else "a majority"
+    cands = list(run.shares)
+    section = Section(values={"p_low": p_lo, "p_high": p_hi, "winner": winner, "table": table})
+    against = [c for c in real["runoff"] if c != winner]
+    how = "in a runoff against {opp}" if against else "in round one"
+    section.say("**What happened:** {winner} won the {contest} contest " + how + ". Replayed through the model, "
+                "the poll gave {winner} **{lo} to {hi}** (sampling error only, under the flows of the real "
+                "runoff worst and best for {winner}): {word} probability for the real winner.",
+                winner=winner, contest=real["contest"], opp=against[0] if against else "", lo=f"{p_lo:.0%}",
+                hi=f"{p_hi:.0%}", word=word)
+    section.table(table[["model", "transfers", *cands, "p_runoff", "brier", "log"]],
+                  formats={**{c: ".1%" for c in cands}, "p_runoff": ".1%", "brier": ".3f", "log": ".2f"},
+                  caption="The model's chances on this poll beside what happened (brier: 0 perfect, 2 worst; "
+                          "log: -ln of the real winner's chance, 0 perfect; a fair coin between two candidates "
+                          "scores brier 0.500, log 0.69)")
+    hind = model[~model["model"].str.startswith("sampling")]
+    if len(hind):
+        section.say("With the member-poll bias of the other polls added, {winner} gets {lo} to {hi}; but that "
+                    "bias was measured on the same contest's count, so it is hindsight, not a forecast.",
+                    winner=winner, lo=f"{hind[winner].min():.0%}", hi=f"{hind[winner].max():.0%}")
     return section
 
 
@@ -247,16 +534,22 @@ def _bullets(sentences) -> Section:
 
 
 def why(run) -> Section:
-    """Why the plans give different chances, one bullet per reason."""
-    return _bullets(primary_views.explain(run.results, run.shares, run.follow_name, threshold=run.threshold))
+    """Why the plans give different chances, one bullet per reason (the first says what the chances are: "if
+    these assumptions hold" for a scenario)."""
+    said = primary_views.explain(run.results, run.shares, run.follow_name, threshold=run.threshold)
+    if said:
+        chances = "; ".join(f"{r.p_win[run.follow_name]:.1%} under {r.plan.title or r.plan.name}"
+                            for r in run.results)
+        lead = "If these assumptions hold, " if _is_scenario(run) else "On these figures, "
+        said[0] = f"{lead}{run.follow_name} wins in this share of the simulated contests: {chances}."
+    return _bullets(said)
 
 
 def _sweep(run):
     if getattr(run, "sensitivity", None) is None:
         run.sensitivity = primaries.sweep(
             run.shares, run.plans, run.swept_name, np.arange(2.0, 36.0, 1.0), run.follow_name,
-            sample_size=run.effective, threshold=run.threshold, inclusive=run.inclusive, invalid=run.invalid,
-            draws=min(run.draws, 4000), seed=run.seed, concentration=run.concentration)
+            draws=min(run.draws, 4000), bias=_applied(run), **run.settings)
     return run.sensitivity
 
 
@@ -269,7 +562,7 @@ def sweep_chart(run) -> Section:
         floor_label=f"{swept} under {floor:g}% of the count:\nthe leader always clears {threshold:g}%, no runoff",
         marks={"candidates file": run.shares[swept], "2007 result": primaries.share_in(run.round1_2007, swept)},
         title=f"{follow}'s chance as {swept}'s share grows",
-        source="Source: ballotbook simulation (4,000 contests per point); plans and calibration as above."))
+        source=f"Source: ballotbook simulation (4,000 contests per point; {_model_note(run)}); plans as above."))
 
 
 def sweep_summary(run) -> Section:
@@ -279,10 +572,23 @@ def sweep_summary(run) -> Section:
 
 def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs."""
+    p_lo, p_hi = run.bounds_2007.range("Amir Peretz", "Ami Ayalon")
+    outputs = {**primaries.outputs(run.results, run.follow_name), "effective_sample_size": run.effective,
+               "peretz_to_ayalon_2007": round(run.endorsed_2007.rates["Amir Peretz"]["Ami Ayalon"], 4),
+               "peretz_to_ayalon_2007_low": round(p_lo, 4), "peretz_to_ayalon_2007_high": round(p_hi, 4),
+               "scenario": int(_is_scenario(run)), "bias_applied": int(bool(run.bias_applied))}
+    if run.bias_all is not None:
+        outputs.update(bias_mean=round(run.bias_all.mean, 4), bias_sd=round(run.bias_all.sd, 4))
+    if run.replay is not None:
+        table, winner = run.replay["table"], run.replay["winner"]
+        out = table[table["model"].str.startswith("sampling")]
+        outputs.update(replay_p_winner_low=round(float(out[winner].min()), 4),
+                       replay_p_winner_high=round(float(out[winner].max()), 4),
+                       replay_brier_worst=round(float(out["brier"].max()), 4),
+                       replay_log_worst=round(float(out["log"].max()), 4))
     return {
         "as_of": primary_data.as_of(run.field) or str(run.past["date"].max().date()),
         "sources": [run.candidates, run.transfers, run.contests, run.rounds, *run.calibration_polls, HAARETZ_2008],
         "seed": run.seed,
-        "outputs": {**primaries.outputs(run.results, run.follow_name), "effective_sample_size": run.effective,
-                    "peretz_to_ayalon_2007": round(run.endorsed_2007.rates["Amir Peretz"]["Ami Ayalon"], 4)},
+        "outputs": outputs,
     }

@@ -24,10 +24,11 @@ Stated rules for the corner cases (they are rare in real contests but a count mu
 * A single candidate wins whatever the threshold: there is nobody to meet in a runoff.
 
 The package, by concept: :mod:`~helpers.models.primaries.rules` (the first round, exactly),
-:mod:`~helpers.models.primaries.transfers` (round two: transfers and their calibration),
+:mod:`~helpers.models.primaries.transfers` (round two: transfers, and the range of them that two real
+counts allow),
 :mod:`~helpers.models.primaries.race` (a :class:`Plan` for the race and :func:`simulate_race`),
-:mod:`~helpers.models.primaries.replay` (past contests and polls replayed). The sentences written for the
-reader live in :mod:`helpers.views.primaries`.
+:mod:`~helpers.models.primaries.replay` (past contests and polls replayed; the member-poll bias;
+scores against what happened). The sentences written for the reader live in :mod:`helpers.views.primaries`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from __future__ import annotations
 from helpers.models.primaries.race import (
     DEFAULT_CONCENTRATION,
     DEFAULT_SAMPLE_SIZE,
+    MarginBias,
     Plan,
     SimulationResult,
     compare,
@@ -46,30 +48,49 @@ from helpers.models.primaries.race import (
     plans_from_frame,
     rescale,
     share_in,
+    shift_margin,
     simulate_race,
     stack,
     sweep,
+    vary_plan,
 )
-from helpers.models.primaries.replay import effective_size, margin_miss, poll_misses, replay, resolve_name
+from helpers.models.primaries.replay import (
+    PollBias,
+    contest_of_poll,
+    margin_miss,
+    poll_bias,
+    poll_misses,
+    replay,
+    resolve_name,
+    score_winner,
+)
 from helpers.models.primaries.rules import boundary, check_threshold, clears, first_round, runoff_floor
 from helpers.models.primaries.transfers import (
     NEW_VOTERS,
+    NEWCOMERS,
     STAY_HOME,
     Calibration,
+    TransferBounds,
+    bounds_sensitivity,
     calibrate,
     calibration_family,
     calibration_flows,
     check_reproduction,
+    extreme_plans,
     family_at,
     family_solve,
     runoff_votes,
+    transfer_bounds,
+    vertex_plan,
 )
 
 __all__ = [
-    "DEFAULT_CONCENTRATION", "DEFAULT_SAMPLE_SIZE", "NEW_VOTERS", "STAY_HOME", "Calibration", "Plan",
-    "SimulationResult", "boundary", "calibrate", "calibration_family", "calibration_flows", "check_reproduction",
-    "check_threshold", "clears", "compare", "draw_first_round", "effective_size", "family_at", "family_solve",
-    "first_round", "gains", "margin_miss", "margin_shift", "matchups", "outputs", "plans_from_frame",
-    "poll_misses", "rescale", "replay", "resolve_name", "runoff_floor", "runoff_votes", "share_in",
-    "simulate_race", "stack", "sweep",
+    "DEFAULT_CONCENTRATION", "DEFAULT_SAMPLE_SIZE", "NEWCOMERS", "NEW_VOTERS", "STAY_HOME", "Calibration",
+    "MarginBias", "Plan", "PollBias", "SimulationResult", "TransferBounds", "boundary", "bounds_sensitivity",
+    "calibrate", "calibration_family", "calibration_flows", "check_reproduction", "check_threshold", "clears",
+    "compare", "contest_of_poll", "draw_first_round", "extreme_plans", "family_at", "family_solve",
+    "first_round", "gains",
+    "margin_miss", "margin_shift", "matchups", "outputs", "plans_from_frame", "poll_bias", "poll_misses",
+    "rescale", "replay", "resolve_name", "runoff_floor", "runoff_votes", "score_winner", "share_in",
+    "shift_margin", "simulate_race", "stack", "sweep", "transfer_bounds", "vary_plan", "vertex_plan",
 ]

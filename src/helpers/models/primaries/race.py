@@ -12,7 +12,9 @@ import pandas as pd
 from helpers.models.primaries.rules import check_threshold
 from helpers.models.simulate import dirichlet
 
-#: Effective sample size used when a poll gives none (comparable to the 550 of the 2007 Haaretz-Dialog poll).
+#: Sample size used when a poll gives none (comparable to the 550 of the February 2007 Haaretz-Dialog poll of
+#: Labor members, the only member poll in the data that publishes one). Sampling error only: how far member
+#: polls have missed beyond it is the separate :class:`MarginBias`.
 DEFAULT_SAMPLE_SIZE = 500
 #: Dirichlet concentration of transfer rates: a rate of 50% then has a standard deviation of about 7 points.
 DEFAULT_CONCENTRATION = 50.0
@@ -84,6 +86,45 @@ def plans_from_frame(frame: pd.DataFrame) -> list[Plan]:
     return out
 
 
+@dataclass(frozen=True)
+class MarginBias:
+    """A systematic poll error on the margin between two candidates, with its own uncertainty.
+
+    In every simulated contest a bias is drawn from Normal(`mean`, `sd`) (points of the `a` minus `b` margin,
+    percent of the valid votes) and added to that contest's poll-plus-sampling shares: `a` gains half of it
+    and `b` loses half, so their combined share and everyone else's stay as drawn. A draw that would push one
+    of them below 0 gives that one 0 and the other their combined share (the bias cannot create votes).
+    ``mean`` is the polls' average miss (real minus poll), so a positive mean moves the margin towards `a`."""
+
+    a: str
+    b: str
+    mean: float
+    sd: float = 0.0
+
+    def __post_init__(self):
+        if self.a == self.b:
+            raise ValueError("a margin bias needs two different candidates")
+        if not (math.isfinite(self.mean) and math.isfinite(self.sd) and self.sd >= 0):
+            raise ValueError(f"a margin bias needs a finite mean and a standard deviation >= 0; got "
+                             f"{self.mean!r}, {self.sd!r}")
+
+    def label(self) -> str:
+        return f"{self.a} - {self.b} margin {self.mean:+.1f} points (SD {self.sd:.1f})"
+
+
+def shift_margin(s: np.ndarray, i: int, j: int, points: np.ndarray | float) -> np.ndarray:
+    """Shares (draws x candidates, rows sum to 1) with `points` (percent; one per draw, or one for all) of
+    margin moved from candidate `j` to candidate `i`: i gains half, j loses half, clipped so neither goes below
+    0 (their sum is kept). Returns a new array."""
+    out = np.array(s, dtype=float, copy=True)
+    pair = out[:, i] + out[:, j]
+    margin = out[:, i] - out[:, j] + np.asarray(points, dtype=float) / 100
+    margin = np.clip(margin, -pair, pair)
+    out[:, i] = (pair + margin) / 2
+    out[:, j] = (pair - margin) / 2
+    return out
+
+
 @dataclass
 class SimulationResult:
     """Probabilities from :func:`simulate_race` (each divides by ``draws``, the number of simulated contests).
@@ -150,18 +191,22 @@ def draw_first_round(shares: Mapping[str, float], sample_size: float, draws: int
 def simulate_race(shares: Mapping[str, float], plan: Plan | None = None, *,
                   sample_size: float | None = None, threshold: float = 40.0, inclusive: bool = False,
                   invalid: float = 0.0, draws: int = 20_000, seed: int | np.random.Generator = 0,
-                  concentration: float | None = DEFAULT_CONCENTRATION) -> SimulationResult:
+                  concentration: float | None = DEFAULT_CONCENTRATION,
+                  bias: MarginBias | None = None) -> SimulationResult:
     """Simulate a two-round contest `draws` times.
 
     `shares`: candidate -> first-round share (percent; a poll, or votes — any positive scale). `sample_size`:
     the poll's respondents or a stated effective size (None: :data:`DEFAULT_SAMPLE_SIZE`; ``math.inf``: no
     sampling error). `invalid`: percent of ballots that are not votes for a candidate, used only to measure
     the threshold on ballots cast (0: on valid votes). `concentration`: Dirichlet concentration of every
-    transfer row around the scenario's rates (None: rates exactly as given).
+    transfer row around the scenario's rates (None: rates exactly as given). `bias`: a systematic poll error
+    (:class:`MarginBias`) drawn once per simulated contest on top of the sampling error (None: none; ignored
+    when its two candidates are not both in `shares`).
 
-    Each draw: round-one shares from the poll; withdrawals applied (their voters move or stay home; shares are
-    renormalised); the leader wins if over the threshold; otherwise the top two meet and each finalist gets
-    the votes of :func:`runoff_votes` with that draw's transfer rates. Exact ties (probability zero with
+    Each draw: round-one shares from the poll (sampling error), then the drawn poll bias; withdrawals applied
+    (their voters move or stay home; shares are renormalised); the leader wins if over the threshold;
+    otherwise the top two meet and each finalist gets the votes of :func:`runoff_votes` with that draw's
+    transfer rates. Exact ties (probability zero with
     sampling error) go to the candidate listed first in round one and to the round-one leader in round two.
     The same seed gives the same numbers; scenarios run with the same seed share their round-one draws.
     """
@@ -186,8 +231,12 @@ def simulate_race(shares: Mapping[str, float], plan: Plan | None = None, *,
         raise ValueError(f"the concentration must be > 0; got {concentration!r}")
     index = {c: i for i, c in enumerate(names)}
 
-    gens = _generators(seed, k + 1)
+    gens = _generators(seed, k + 2)
     s = draw_first_round(shares, sample_size, draws, gens[0])
+    if bias is not None and bias.a in index and bias.b in index:
+        # its own stream (the last), so runs with and without a bias share their sampling and transfer draws
+        points = bias.mean + bias.sd * gens[k + 1].standard_normal(draws)
+        s = shift_margin(s, index[bias.a], index[bias.b], points)
 
     # Withdrawals before round one: the withdrawn candidate's share moves (or is lost); renormalise.
     standing = np.ones(k, dtype=bool)
@@ -362,3 +411,30 @@ def margin_shift(shares: Mapping[str, float], plan: Plan, follow: str, rival: st
     for w, row in plan.withdrawals.items():
         shift += 100 * float(shares[w]) / total * (row.get(rival, 0.0) - row.get(follow, 0.0))
     return shift
+
+
+def vary_plan(plan: Plan, source: str, toward: str, share: float) -> Plan:
+    """`plan` with `source`'s voters going to `toward` at `share` (0-1) in every row of the plan that moves
+    `source`'s voters (withdrawal and transfer rows). The row's other targets keep their proportions and the
+    row's total (the share who vote) is kept; `share` above that total is cut to it. Rows of other sources
+    are unchanged; a row without `toward` is unchanged."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"a share must be between 0 and 1; got {share!r}")
+
+    def change(table):
+        out = {s: dict(r) for s, r in table.items()}
+        row = out.get(source)
+        if row is None or toward not in row:
+            return out
+        total = sum(v for t, v in row.items() if t != source)
+        rest = {t: v for t, v in row.items() if t not in (toward, source)}
+        new = min(share, total)
+        left = total - new
+        rest_total = sum(rest.values())
+        for t, v in rest.items():
+            row[t] = left * v / rest_total if rest_total > 0 else left / len(rest)
+        row[toward] = new
+        return out
+
+    return Plan(name=plan.name, title=plan.title, withdrawals=change(plan.withdrawals),
+                transfers=change(plan.transfers))

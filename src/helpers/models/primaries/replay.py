@@ -1,13 +1,17 @@
-"""Past contests replayed: the first-round rule on real counts, and how wrong polls of party members were."""
+"""Past contests replayed: the first-round rule on real counts, how wrong polls of party members were (a bias
+with its own uncertainty), and how a forecast of the winner scores against what happened."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from helpers.data._names import NameIndex
+from helpers.models.primaries.race import DEFAULT_SAMPLE_SIZE, MarginBias
 from helpers.models.primaries.rules import first_round
 
 
@@ -27,16 +31,89 @@ def margin_miss(poll: Mapping[str, float], result: Mapping[str, float], a: str, 
             "miss": 100 * ((ra - rb) - (pa - pb)), "variance": pa + pb - (pa - pb) ** 2}
 
 
-def effective_size(misses: Iterable[Mapping[str, float]]) -> float:
-    """The sample size n at which the polls' margin misses are, on average, one standard error:
-    n = k / sum(miss_i^2 / variance_i) (misses in points, as from :func:`margin_miss`)."""
-    ms = list(misses)
-    if not ms:
-        raise ValueError("no polls to calibrate on")
-    total = sum((m["miss"] / 100) ** 2 / m["variance"] for m in ms)
-    if total <= 0:
-        return math.inf
-    return len(ms) / total
+@dataclass(frozen=True)
+class PollBias:
+    """How far polls of party members missed, as a bias with its own uncertainty (:func:`poll_bias`).
+
+    ``mean``: the average miss on the ``a`` minus ``b`` margin (points, real minus poll); ``sd``: the
+    uncertainty of the bias in a new poll, sqrt(``sd_between``^2 + ``se_sampling``^2), where ``sd_between`` is
+    the standard deviation of the misses across the polls (0 with one poll) and ``se_sampling`` the sampling
+    error of their mean at ``sample_size`` respondents per poll. ``polls`` and ``contests``: how many polls
+    and distinct contests the estimate rests on (the spread between contests is not measured by polls of one
+    contest)."""
+
+    a: str
+    b: str
+    mean: float
+    sd: float
+    sd_between: float
+    se_sampling: float
+    polls: int
+    contests: int
+    sample_size: float
+
+    def margin_bias(self) -> MarginBias:
+        """The bias as the simulation draws it (:class:`helpers.models.primaries.race.MarginBias`)."""
+        return MarginBias(self.a, self.b, self.mean, self.sd)
+
+
+def poll_bias(misses: pd.DataFrame, sample_size: float = DEFAULT_SAMPLE_SIZE,
+              exclude: Iterable[str] = ()) -> PollBias | None:
+    """The member-poll bias from :func:`poll_misses`: the mean miss on the margin and its uncertainty.
+
+    Uses the polls of the pair polled most often (ties: the first pair), leaving out the polls labelled in
+    `exclude`. ``se_sampling`` = sqrt(mean of variance_i / n) / sqrt(k) (points), with n = `sample_size`
+    respondents per poll (the polls publish none). None when no poll is left."""
+    frame = misses[~misses["poll"].isin(list(exclude))] if len(misses) else misses
+    if not len(frame):
+        return None
+    pair = frame["pair"].value_counts(sort=False)
+    pair = pair.index[int(np.argmax(pair.to_numpy()))]
+    frame = frame[frame["pair"] == pair]
+    a, b = pair.split(" - ", 1)
+    k = len(frame)
+    values = frame["miss"].to_numpy(float)
+    between = float(values.std(ddof=1)) if k > 1 else 0.0
+    sampling = 100 * math.sqrt(float(frame["variance"].mean()) / float(sample_size) / k)
+    contests = frame["round"].str.rsplit(" round ", n=1).str[0].nunique()
+    return PollBias(a=a, b=b, mean=float(values.mean()), sd=math.hypot(between, sampling), sd_between=between,
+                    se_sampling=sampling, polls=k, contests=int(contests), sample_size=float(sample_size))
+
+
+def score_winner(p_win: Mapping[str, float], winner: str, draws: int | None = None) -> dict[str, float]:
+    """Scores of a forecast of who wins against the real `winner`: ``p_winner`` (the probability it gave the
+    winner), ``brier`` (sum over candidates of (p - outcome)^2: 0 perfect, 2 worst) and ``log`` (-ln p_winner,
+    nats; a probability of 0 from `draws` simulated contests counts as 1/(2 x draws), else as 1e-6)."""
+    if winner not in p_win:
+        raise ValueError(f"{winner!r} is not among the forecast's candidates")
+    brier = sum((float(p) - (1.0 if c == winner else 0.0)) ** 2 for c, p in p_win.items())
+    floor = 1 / (2 * draws) if draws else 1e-6
+    p = float(p_win[winner])
+    return {"p_winner": p, "brier": brier, "log": -math.log(max(p, floor))}
+
+
+def contest_of_poll(contests: pd.DataFrame, date: str, shares: Mapping[str, float]) -> dict | None:
+    """The real contest a poll of `shares` (taken on `date`) was polling for, and how it ended.
+
+    The first round held on or after `date` in which the poll's two leaders both stood. Returns
+    ``{"contest", "round", "date", "winner" (the contest's final winner), "runoff" (the pair of its runoff,
+    [] when round one decided), "first_round" ({candidate: votes} of that round)}``, or None when the data
+    hold no such round (a scenario that never happened)."""
+    if not date or not shares:
+        return None
+    top = sorted(shares, key=lambda c: -float(shares[c]))[:2]
+    cands = contests[contests["kind"] == "candidate"].sort_values("date", kind="stable")
+    later = cands[cands["date"] >= pd.Timestamp(date)]
+    for (contest, rnd), grp in later.groupby(["contest", "round"], sort=False):
+        if set(top) <= set(grp["candidate"]):
+            rows = cands[cands["contest"] == contest]
+            won = list(rows.loc[rows["result"] == "winner", "candidate"])
+            ran = list(rows[(rows["round"] == rnd) & (rows["result"] == "runoff")].sort_values(
+                "votes", ascending=False, kind="stable")["candidate"])
+            return {"contest": str(contest), "round": int(rnd), "date": str(grp["date"].iloc[0].date()),
+                    "winner": won[-1] if won else None, "runoff": ran,
+                    "first_round": dict(zip(grp["candidate"], (int(v) for v in grp["votes"]), strict=True))}
+    return None
 
 
 def poll_misses(polls: Sequence[tuple[str, str, Mapping[str, float]]], contests: pd.DataFrame,

@@ -220,3 +220,243 @@ def family_solve(family: pd.DataFrame, column: str, level: float) -> float | Non
     slope = (y[-1] - y[0]) / (x[-1] - x[0])
     at = x[0] + (level - y[0]) / slope
     return float(at) if x.min() - 1e-9 <= at <= x.max() + 1e-9 else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the counts allow: partial identification of the transfers between two rounds
+# ---------------------------------------------------------------------------------------------------------
+
+#: Target name, in bounds, for the round-two voters who had not voted in round one (gross newcomers).
+NEWCOMERS = "(newcomers)"
+#: At most this many eliminated groups: the vertices are enumerated exactly, and their number grows fast.
+MAX_GROUPS = 4
+
+
+@dataclass
+class TransferBounds:
+    """Every flow from round one to round two that gives back both rounds' counts exactly, under stated
+    assumptions (see :func:`transfer_bounds`), summarised by the vertices of that set.
+
+    ``vertices``: one row per vertex, columns ``"<group> -> <finalist>"``, ``"<group> -> (stayed home)"``
+    (votes), ``"<finalist> kept"`` (votes), ``"(newcomers) -> <finalist>"`` (votes). A linear quantity (a
+    transfer rate, a pooled rate) takes its smallest and largest value over the whole set at vertices, so
+    :meth:`range` is exact: it is the sharp range the counts and the assumptions allow."""
+
+    finalists: tuple[str, str]
+    groups: dict[str, list[str]]
+    votes: dict[str, int]
+    round1: dict[str, int]
+    round2: dict[str, int]
+    retention_floor: float
+    newcomers: float
+    vertices: pd.DataFrame = field(repr=False, default=None)
+
+    def flow(self, groups: str | Sequence[str], target: str) -> np.ndarray:
+        """Votes from the eliminated `groups` (a label or several) to `target` at every vertex."""
+        labels = [groups] if isinstance(groups, str) else list(groups)
+        return sum(self.vertices[f"{g} -> {target}"].to_numpy(float) for g in labels)
+
+    def range(self, groups: str | Sequence[str], target: str) -> tuple[float, float]:
+        """The smallest and largest share (0-1) of the voters of `groups` (a label, or several pooled) that
+        went to `target` (a finalist or :data:`STAY_HOME`), over every flow the counts allow."""
+        labels = [groups] if isinstance(groups, str) else list(groups)
+        total = sum(self.votes[g] for g in labels)
+        share = self.flow(labels, target) / total
+        return float(share.min()), float(share.max())
+
+    def witness(self, groups: str | Sequence[str], target: str, end: str = "high") -> dict[str, float]:
+        """The flows (votes, columns as in ``vertices``) of a vertex where the share of `groups` to `target`
+        is at its low or high `end`: a complete flow that gives back both counts at that bound."""
+        labels = [groups] if isinstance(groups, str) else list(groups)
+        values = self.flow(labels, target)
+        i = int(np.argmax(values) if end == "high" else np.argmin(values))
+        return {k: float(v) for k, v in self.vertices.iloc[i].items()}
+
+    def table(self) -> pd.DataFrame:
+        """One row per eliminated group (and one for all of them pooled, when there are several): ``group``,
+        ``votes`` and, per finalist and :data:`STAY_HOME`, ``"<target> low"`` / ``"<target> high"`` (percent
+        of the group's round-one voters)."""
+        rows = []
+        labels = list(self.groups)
+        keys = [[g] for g in labels] + ([labels] if len(labels) > 1 else [])
+        for key in keys:
+            row = {"group": key[0] if len(key) == 1 else "all of them, pooled",
+                   "votes": int(sum(self.votes[g] for g in key))}
+            for target in (*self.finalists, STAY_HOME):
+                lo, hi = self.range(key, target)
+                row[f"{target} low"], row[f"{target} high"] = 100 * lo, 100 * hi
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _vertices(a_eq: np.ndarray, b_eq: np.ndarray, tol: float) -> np.ndarray:
+    """Every basic feasible solution of ``a_eq @ x = b_eq, x >= 0`` (rows of the result), by trying every
+    basis: exact for the small systems here (a few thousand bases at most)."""
+    from itertools import combinations
+
+    m, n = a_eq.shape
+    bases = np.array(list(combinations(range(n), m)))
+    mats = a_eq[:, bases].transpose(1, 0, 2)  # bases x m x m
+    det = np.linalg.det(mats)
+    ok = np.abs(det) > 1e-9
+    sol = np.linalg.solve(mats[ok], np.broadcast_to(b_eq, (int(ok.sum()), m))[..., None])[..., 0]
+    feasible = (sol >= -tol).all(axis=1)
+    out = np.zeros((int(feasible.sum()), n))
+    rows = np.arange(len(out))[:, None]
+    out[rows, bases[ok][feasible]] = np.clip(sol[feasible], 0.0, None)
+    # keep only those that satisfy the system (guards against an ill-conditioned basis)
+    good = np.abs(out @ a_eq.T - b_eq).max(axis=1) <= tol * 10 if len(out) else np.zeros(0, bool)
+    return out[good]
+
+
+def transfer_bounds(round1: Mapping[str, int], round2: Mapping[str, int],
+                    groups: Mapping[str, Sequence[str]] | None = None, *, retention_floor: float = 0.0,
+                    newcomers: float | None = None) -> TransferBounds:
+    """The range of vote transfers that the two counts of a runoff allow (partial identification).
+
+    The finalists are the candidates of `round2` (two, both in `round1`); the eliminated candidates form
+    `groups` (label -> names; default one group per eliminated candidate, at most :data:`MAX_GROUPS`).
+    Assumptions, each stated by a parameter:
+
+    * a finalist's round-one voters vote for that finalist again or stay home (nobody switches between the
+      finalists), and at least `retention_floor` (share 0-1; default 0, no assumption) of them come back;
+    * an eliminated group's voters go to either finalist or stay home, in any proportions;
+    * at most `newcomers` round-two voters had not voted in round one (votes; default the least the counts
+      need: the rise in the number of votes, or 0 when it fell).
+
+    Every flow meeting these and giving back each finalist's runoff count exactly is allowed; the result
+    holds the vertices of that set (:class:`TransferBounds`). ValueError when no flow does (the assumptions
+    contradict the counts)."""
+    finalists = tuple(round2)
+    if len(finalists) != 2:
+        raise ValueError(f"a runoff has two finalists; got {len(finalists)}")
+    for f in finalists:
+        if f not in round1:
+            raise ValueError(f"finalist {f!r} is not in the first round")
+    eliminated = [c for c in round1 if c not in finalists]
+    if groups is None:
+        groups = {c: [c] for c in eliminated}
+    groups = {str(k): list(v) for k, v in groups.items()}
+    named = [c for members in groups.values() for c in members]
+    if sorted(named) != sorted(eliminated):
+        raise ValueError("the groups must hold every eliminated candidate exactly once "
+                         f"({', '.join(eliminated)})")
+    if not 1 <= len(groups) <= MAX_GROUPS:
+        raise ValueError(f"between 1 and {MAX_GROUPS} groups of eliminated candidates; got {len(groups)} "
+                         "(pool some of them)")
+    if not 0 <= retention_floor <= 1:
+        raise ValueError(f"the retention floor is a share between 0 and 1; got {retention_floor!r}")
+    gain = sum(int(v) for v in round2.values()) - sum(int(v) for v in round1.values())
+    cap = float(max(0, gain) if newcomers is None else newcomers)
+    if not cap >= 0:
+        raise ValueError(f"newcomers must be a number of votes >= 0; got {newcomers!r}")
+    votes = {g: sum(int(round1[c]) for c in members) for g, members in groups.items()}
+
+    # Variables: per finalist kept-above-floor and its slack; per group a flow to each finalist and home;
+    # per finalist newcomers; the newcomers' slack.
+    names: list[str] = []
+    for f in finalists:
+        names += [f"{f} kept+", f"{f} slack"]
+    for g in groups:
+        names += [f"{g} -> {finalists[0]}", f"{g} -> {finalists[1]}", f"{g} -> {STAY_HOME}"]
+    names += [f"{NEWCOMERS} -> {f}" for f in finalists] + ["newcomers slack"]
+    col = {n: i for i, n in enumerate(names)}
+    rows, rhs = [], []
+    for f in finalists:
+        eq = np.zeros(len(names))
+        eq[col[f"{f} kept+"]] = 1
+        eq[col[f"{NEWCOMERS} -> {f}"]] = 1
+        for g in groups:
+            eq[col[f"{g} -> {f}"]] = 1
+        rows.append(eq)
+        rhs.append(float(round2[f]) - retention_floor * float(round1[f]))
+        eq = np.zeros(len(names))
+        eq[col[f"{f} kept+"]] = eq[col[f"{f} slack"]] = 1
+        rows.append(eq)
+        rhs.append((1 - retention_floor) * float(round1[f]))
+    for g in groups:
+        eq = np.zeros(len(names))
+        for t in (*finalists, STAY_HOME):
+            eq[col[f"{g} -> {t}"]] = 1
+        rows.append(eq)
+        rhs.append(float(votes[g]))
+    eq = np.zeros(len(names))
+    for f in finalists:
+        eq[col[f"{NEWCOMERS} -> {f}"]] = 1
+    eq[col["newcomers slack"]] = 1
+    rows.append(eq)
+    rhs.append(cap)
+    a_eq, b_eq = np.array(rows), np.array(rhs)
+    if (b_eq < 0).any():
+        raise ValueError("a finalist has fewer runoff votes than the retention floor keeps; lower the floor")
+    tol = 1e-9 * max(1.0, float(np.abs(b_eq).max()))
+    found = _vertices(a_eq, b_eq, tol)
+    if not len(found):
+        raise ValueError(f"no flow gives back both counts with at least {retention_floor:.0%} of the "
+                         f"finalists' voters back and at most {cap:,.0f} newcomers")
+    frame = pd.DataFrame(found, columns=names)
+    for f in finalists:
+        frame[f"{f} kept"] = retention_floor * float(round1[f]) + frame.pop(f"{f} kept+")
+        frame.pop(f"{f} slack")
+    frame.pop("newcomers slack")
+    frame = frame.drop_duplicates().reset_index(drop=True)
+    return TransferBounds(finalists=finalists, groups=groups, votes=votes, round1=dict(round1),
+                          round2=dict(round2), retention_floor=float(retention_floor), newcomers=cap,
+                          vertices=frame)
+
+
+def bounds_sensitivity(round1: Mapping[str, int], round2: Mapping[str, int], groups: Mapping[str, Sequence[str]],
+                       group: str | Sequence[str], target: str,
+                       settings: Sequence[tuple[float, float]]) -> pd.DataFrame:
+    """The range of one transfer rate under several assumptions: `settings` is a list of (retention floor,
+    share 0-1; newcomers as a share of the runoff's votes, 0-1 — the least the counts need is used when it is
+    larger). Columns ``retention_floor`` and ``newcomers`` (percent), ``newcomer_votes``, ``low``, ``high``
+    (percent of the group's voters; NaN when the assumptions contradict the counts)."""
+    total2 = sum(int(v) for v in round2.values())
+    least = max(0, total2 - sum(int(v) for v in round1.values()))
+    rows = []
+    for floor, share in settings:
+        cap = max(float(least), share * total2)
+        try:
+            lo, hi = transfer_bounds(round1, round2, groups, retention_floor=floor, newcomers=cap).range(group,
+                                                                                                         target)
+        except ValueError:
+            lo = hi = float("nan")
+        rows.append({"retention_floor": 100 * floor, "newcomers": 100 * cap / total2, "newcomer_votes": cap,
+                     "low": 100 * lo, "high": 100 * hi})
+    return pd.DataFrame(rows)
+
+
+def vertex_plan(bounds: TransferBounds, vertex: Mapping[str, float], name: str, title: str = ""):
+    """A :class:`~helpers.models.primaries.race.Plan` whose round-two transfers are one flow of `bounds`
+    (a row of ``bounds.vertices``): each eliminated candidate's voters go to each finalist at their group's
+    rate, and each finalist keeps the share of their voters the flow keeps (a row to themself)."""
+    from helpers.models.primaries.race import Plan
+
+    transfers: dict[str, dict[str, float]] = {}
+    for g, members in bounds.groups.items():
+        rates = {f: vertex[f"{g} -> {f}"] / bounds.votes[g] for f in bounds.finalists}
+        for m in members:
+            transfers[m] = dict(rates)
+    for f in bounds.finalists:
+        transfers[f] = {f: min(1.0, vertex[f"{f} kept"] / bounds.round1[f])}
+    return Plan(name=name, title=title, transfers=transfers)
+
+
+def extreme_plans(bounds: TransferBounds, shares: Mapping[str, float], follow: str) -> tuple:
+    """The two flows of `bounds` that are worst and best for `follow` (a finalist) when the eliminated
+    candidates hold `shares` (percent, e.g. a poll): the vertices with the smallest and largest net transfer
+    to `follow`, sum over groups of share x (rate to follow - rate to the other finalist). Returns
+    ``(worst, best)`` as :func:`vertex_plan` plans named ``"low"`` and ``"high"``."""
+    if follow not in bounds.finalists:
+        raise ValueError(f"{follow!r} is not a finalist of these counts")
+    other = bounds.finalists[1] if bounds.finalists[0] == follow else bounds.finalists[0]
+    net = np.zeros(len(bounds.vertices))
+    for g, members in bounds.groups.items():
+        weight = sum(float(shares.get(m, 0.0)) for m in members) / bounds.votes[g]
+        net += weight * (bounds.vertices[f"{g} -> {follow}"].to_numpy(float)
+                         - bounds.vertices[f"{g} -> {other}"].to_numpy(float))
+    lo, hi = int(np.argmin(net)), int(np.argmax(net))
+    rows = [bounds.vertices.iloc[i].to_dict() for i in (lo, hi)]
+    return (vertex_plan(bounds, rows[0], "low", f"the counted flow worst for {follow}"),
+            vertex_plan(bounds, rows[1], "high", f"the counted flow best for {follow}"))
