@@ -203,7 +203,7 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     threshold: percent of valid votes (0 <= t < 100). error_model: 'historical' (default), 'sampling' or an
     :class:`helpers.models.uncertainty.ErrorModel`; poll_error: a fixed extra error in points (0-50) on top.
     others: percent of valid votes for lists not in `shares` (a residual that counts in the total and never
-    wins seats). agreements: pairs of list keys (surplus-vote agreements); method: an allocation method of
+    wins seats); the lists share the rest in proportion to `shares`. agreements: pairs of list keys (surplus-vote agreements); method: an allocation method of
     :mod:`helpers.models.seats` (default: 'bader-ofer' with agreements, 'dhondt' without). Bad arguments raise
     DataError."""
     import time
@@ -224,7 +224,10 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
         raise DataError(f"others is a percentage of valid votes from 0 to below 100 (got {others!r}).")
     model = model_for(error_model)
     keys = parties + ([OTHERS] if others > 0 else [])
-    values = np.append(shares.to_numpy(), others) if others > 0 else shares.to_numpy()
+    values = shares.to_numpy()
+    if others > 0:  # the lists share what the residual leaves, however their shares are scaled
+        total = float(values.sum())
+        values = np.append(values / total * (100.0 - others) if total > 0 else values, others)
     alpha = dirichlet_alpha(values, sample_size)
     percent = values / values.sum() * 100.0
     sd = model.sd(percent)

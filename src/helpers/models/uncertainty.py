@@ -70,12 +70,14 @@ class ErrorModel:
         if self.scale == 0:
             return ("sampling error of the pooled polls only (no election-day error: the error model "
                     "'sampling')")
-        at = {p: float(p * self.sd([p])[0]) for p in (2.0, 5.0, 10.0, 25.0)}
-        points = ", ".join(f"{v:.1f} at {p:g}%" for p, v in at.items())
-        fitted = f" fitted on the {', '.join(self.fitted_on)} elections" if self.fitted_on else ""
-        return (f"an election-day error on a proportional scale{fitted}: a list's share is multiplied by "
-                f"exp(N(0, sd)), sd = {self.scale:.3f} x (share / 5%)^-{self.power:.2f}, about {points} "
-                "points of share, on top of the sampling error of the pooled polls")
+        at = ", ".join(f"{float(p * self.sd([p])[0]):.1f} at {p:g}%" for p in (2.0, 5.0, 10.0, 25.0))
+        tails = ("a normal" if np.isinf(self.dof) else
+                 f"a Student-t with {self.dof:g} degrees of freedom (heavier tails than a normal: now and then "
+                 "polls miss a list by far more than usual)")
+        fitted = f", fitted on the {', '.join(self.fitted_on)} elections," if self.fitted_on else ""
+        return (f"an election-day error on a proportional scale{fitted} on top of the sampling error of the "
+                f"pooled polls: a list's share is multiplied by exp(sd x t), t {tails}, sd = {self.scale:.3f} x "
+                f"(share / 5%)^-{self.power:g}; its scale in points of share is about {at}")
 
 
 def load(path: str | Path = FITTED_FILE) -> ErrorModel:

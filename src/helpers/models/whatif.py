@@ -34,6 +34,8 @@ class Base:
     as_of: str | None = None
     polls_used: int | None = None
     poll_of_polls: object = None
+    others: float = 0.0
+    error_model: str = "historical"
 
 
 def base_from_polls(polls: pd.DataFrame, as_of, *, threshold: float, merges=None) -> Base:
@@ -44,7 +46,8 @@ def base_from_polls(polls: pd.DataFrame, as_of, *, threshold: float, merges=None
     chosen, _ = poll_model.select_question(polls, "")
     average = poll_model.poll_of_polls(chosen, as_of or None, threshold=threshold, merges=merges)
     return Base(shares=average.shares.copy(), sample_size=average.effective_sample_size, kind="polls",
-                as_of=average.as_of.date().isoformat(), polls_used=average.n_polls, poll_of_polls=average)
+                as_of=average.as_of.date().isoformat(), polls_used=average.n_polls, poll_of_polls=average,
+                others=average.others, error_model="historical")
 
 
 def base_from_results(votes: pd.DataFrame, as_of: str | None = None) -> Base:
@@ -55,7 +58,8 @@ def base_from_results(votes: pd.DataFrame, as_of: str | None = None) -> Base:
         raise DataError("the results hold no votes, so there is nothing to simulate.")
     shares = (counts / total * 100.0).sort_values(ascending=False, kind="stable")
     shares.index.name = "party"
-    return Base(shares=shares, sample_size=RESULTS_SAMPLE_SIZE, kind="results", as_of=as_of)
+    return Base(shares=shares, sample_size=RESULTS_SAMPLE_SIZE, kind="results", as_of=as_of, others=0.0,
+                error_model="sampling")
 
 
 @dataclass
@@ -171,9 +175,12 @@ def variants(scenario: Scenario, shares: pd.Series) -> list[Variant]:
 
 
 def simulate_variants(items: Sequence[Variant], sample_size: float, *, draws: int, seed: int, seats: int,
-                      poll_error: float) -> list[sim_model.Simulation]:
-    """One simulation per variant, each with the same sample size, draws and seed (so differences come from
-    the what-if, not from a different stream of random numbers)."""
+                      poll_error: float, error_model="historical", others: float = 0.0) -> list[sim_model.Simulation]:
+    """One simulation per variant, each with the same sample size, draws, seed, error model and residual
+    `others`. Every list draws from its own random stream (:func:`helpers.models.simulate.list_stream`), so a
+    list a what-if leaves alone gets the same random numbers in every variant: differences come from the
+    what-if, not from a different stream."""
     return [sim_model.simulate(v.shares, sample_size, draws=draws, seed=seed, seats=seats,
-                               threshold=v.threshold, poll_error=poll_error, agreements=v.agreements)
+                               threshold=v.threshold, poll_error=poll_error, agreements=v.agreements,
+                               error_model=error_model, others=others)
             for v in items]

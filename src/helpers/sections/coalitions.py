@@ -20,7 +20,8 @@ from helpers.views.charts import coalitions as coalition_charts
 
 
 def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 20000, seed: int = 0,
-            poll_error: float = -1.0, highlight: str = "", paths_shown: int = 15) -> SimpleNamespace:
+            error_model: str = "historical", poll_error: float = -1.0, highlight: str = "",
+            paths_shown: int = 15) -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters; the scenario (``sc``) and its ``base``
     (a poll of polls or an official result, from ``base_file``); names, colours, the election-day ``error``,
     ``majority`` and ``comfortable``; the variants and their simulations (``sims``; the base's is ``result``);
@@ -41,8 +42,10 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     run.error = sc.effective_poll_error(poll_error)
     run.majority, run.comfortable = sc.majority, sc.majority + coalition_model.COMFORT_MARGIN
     run.variants = whatif.variants(sc, run.base.shares)
+    # an official result is the count itself: no election-day error; a poll of polls gets the error model
+    run.error_model = error_model if run.base.kind == "polls" else run.base.error_model
     run.sims = whatif.simulate_variants(run.variants, run.base.sample_size, draws=draws, seed=seed, seats=sc.seats,
-                                        poll_error=run.error)
+                                        poll_error=run.error, error_model=run.error_model, others=run.base.others)
     result = run.result = run.sims[0]
     summary = run.summary = result.summary
     run.mean_seats = dict(zip(summary["party"], summary["seats_mean"], strict=True))
@@ -51,7 +54,8 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
                  if summary.set_index("party").loc[p, "seats_p95"] > 0]
     run.source = (f"Source: {run.base_file}" + (f" as of {run.base.as_of}" if run.base.as_of else "")
                   + f"; scenario {sc.path}; ballotbook simulation, {result.draws:,} elections, seed {seed}, "
-                    f"election-day error {run.error:g} points.")
+                    f"'{result.error_model.name}' election-day error"
+                  + (f" plus {run.error:g} points." if run.error > 0 else "."))
     run.blocs = coalition_model.group_table(result, sc.blocs, run.majority)
     run.paths = coalition_model.paths_to_majority(result, run.majority, vetoes=sc.vetoes, required=sc.required,
                                                   excluded=sc.excluded)
@@ -219,14 +223,35 @@ def what_ifs(run) -> Section:
             caption="The lists each what-if touched: base → what-if (— : not running)")
 
 
+def method(run) -> Section:
+    """How the draws were made, from this run's own settings and the fitted model."""
+    base, result = run.base, run.result
+    if base.kind != "polls":
+        return Section().say("**Simulation.** The base is an official count: its shares are the result itself, "
+                             "with no sampling and no election-day error; the what-ifs change it step by step.")
+    section = Section().say(
+        "**Base.** The poll of polls as of {as_of}, as in the threshold report: the newest poll of each polling "
+        "house in the last 14 days of polling ({n} polls), which count as **{ess}** respondents (pollsters' errors "
+        "correlate); **{others}%** of valid votes is kept for lists no poll lists, so the threshold is tested "
+        "against all valid votes.",
+        as_of=base.as_of, n=base.polls_used, ess=f"{base.sample_size:,.0f}", others=f"{base.others:.1f}")
+    section.say("**Election-day error.** The model is {model}.", model=result.error_model.describe())
+    if run.error > 0:
+        section.say("A fixed extra error of **{p}** points is added on top.", p=f"{run.error:g}")
+    return section
+
+
 def this_run(run) -> Section:
     """The settings of this run, in a sentence."""
     base = run.base
     return Section().say(
         "This run: scenario {file}, base {base_file}{as_of}, **{draws}** simulated elections per variant, seed "
-        "**{seed}**, election-day error **{err}** points{ess}.",
+        "**{seed}**, {err}{ess}.",
         file=run.sc.path, base_file=run.base_file, as_of=f" as of {base.as_of}" if base.as_of else "",
-        draws=f"{run.result.draws:,}", seed=run.seed, err=f"{run.error:g}",
+        draws=f"{run.result.draws:,}", seed=run.seed,
+        err=(f"the '{run.result.error_model.name}' election-day error"
+             + (f" plus a fixed {run.error:g} points" if run.error > 0 else "")
+             + ("" if base.kind == "polls" else " (an official count: no election-day error)")),
         ess=f", effective sample size {base.sample_size:,.0f} respondents from {base.polls_used} polls"
         if base.kind == "polls" else "",
     )
@@ -235,7 +260,8 @@ def this_run(run) -> Section:
 def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs."""
     slug = coalition_model.slug
-    outputs = {"draws": run.result.draws, "poll_error": run.error, "majority": run.majority,
+    outputs = {"draws": run.result.draws, "poll_error": run.error, "error_model": run.result.error_model.name,
+               "others": round(run.base.others, 3), "majority": run.majority,
                "paths": run.paths.total, "p_some_majority": run.paths.p_any}
     outputs.update({f"p_bloc_{slug(r.name)}": r.p_majority for r in run.blocs.itertuples()})
     outputs.update({f"p_coalition_{slug(r.name)}": r.p_majority for r in run.named.itertuples()})

@@ -20,8 +20,8 @@ from helpers.views.charts import polls as poll_charts
 
 
 def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, draws: int = 20000, seed: int = 0,
-            poll_error: float = 1.5, half_life_days: float = 7.0, agreements: str = "", question: str = "",
-            adjust_house_effects: bool = False) -> SimpleNamespace:
+            error_model: str = "historical", poll_error: float = 0.0, half_life_days: float = 7.0,
+            agreements: str = "", question: str = "", adjust_house_effects: bool = False) -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters; the polls of the chosen question
     (``chosen``, ``asked``); the contest ``kind`` and its ``line`` (``parliament`` is True for seats, and
     ``line_word`` names the line); the overview ``facts``; the house effects (``house``), the poll of polls
@@ -44,7 +44,7 @@ def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, 
     run.kept_pairs, run.dropped_pairs = simulate.usable_agreements(pairs, run.average.parties)
     run.result = simulate.simulate(run.average.shares, run.average.effective_sample_size, draws=draws, seed=seed,
                                    seats=seats if run.parliament else 0, threshold=run.line, poll_error=poll_error,
-                                   agreements=run.kept_pairs)
+                                   agreements=run.kept_pairs, error_model=error_model, others=run.average.others)
     run.summary = run.result.summary
     return run
 
@@ -53,9 +53,11 @@ def overview(run) -> Section:
     """The polls used, the line to clear, and the flags on the data."""
     facts = run.facts
     section = Section(values={"polls": facts["polls"], "pollsters": facts["pollsters"], "line": run.line}).say(
-        "**{polls}** polls by **{pollsters}** pollsters, published from **{first}** to **{last}**, are used "
-        "(data as of **{as_of}**, file `{file}`){question}. The line to clear: **{line}%** of valid votes{what}.",
+        "**{polls}** polls by **{pollsters}** pollsters were published from **{first}** to **{last}** (data as "
+        "of **{as_of}**, file `{file}`){question}; the poll of polls uses the newest of each house, **{used}**. "
+        "The line to clear: **{line}%** of valid votes{what}.",
         polls=facts["polls"], pollsters=facts["pollsters"], first=facts["first"], last=facts["last"],
+        used=run.average.n_polls,
         as_of=facts["as_of"], file=run.polls, line=f"{run.line:g}",
         question=f", question: {run.asked}" if run.asked else "",
         what="" if run.parliament else " (the first-round line of a leadership contest: no seats are allocated)",
@@ -105,9 +107,8 @@ def near_line(run) -> Section:
             doubt, line=run.line, names=run.names, what=run.line_word,
             title=(f"Parties in doubt: chance of clearing the {run.line:g}% threshold" if run.parliament
                    else f"Chance of reaching the {run.line:g}% first-round line"),
-            source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), sampling "
-                    f"error of {run.average.effective_sample_size:,.0f} effective respondents plus "
-                    f"{run.poll_error:g} points."),
+            source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), "
+                    f"{error_words(run)}."),
         ))
     return section
 
@@ -178,14 +179,51 @@ def house_effects(run) -> Section:
                            caption="House effects, points of vote share (+ = above the other pollsters)")
 
 
+def error_words(run) -> str:
+    """The uncertainty of this run in a phrase: the pooled sample and the election-day error model."""
+    extra = f", plus a fixed extra error of {run.poll_error:g} points" if run.poll_error > 0 else ""
+    return (f"sampling error of {run.average.effective_sample_size:,.0f} effective respondents and the "
+            f"'{run.result.error_model.name}' election-day error{extra}")
+
+
+def method(run) -> Section:
+    """How the numbers were made, from this run's own settings and the fitted model."""
+    left = run.average.left_out
+    dropped = []
+    for key, words in (("exit", "exit polls (they measure election day itself)"), ("partial", "partial polls"),
+                       ("superseded", "older polls of a house with a newer one in the window"),
+                       ("older", "polls published before the 14-day window")):
+        if left.get(key):
+            dropped.append(f"{len(left[key])} {words}")
+    section = Section().say(
+        "**Poll of polls.** The newest complete poll of each polling house published in the last 14 days of "
+        "polling up to the as-of date: **{n}** polls. Left out: {dropped}. Each poll weighs its sample size "
+        "times one half for every {hl} days of age (600 respondents when a poll does not say). Pollsters' errors "
+        "correlate (0.5, as in the R coalitions package), so the pooled polls count as **{ess}** respondents "
+        "however many there are.",
+        n=run.average.n_polls, dropped="; ".join(dropped) or "none", hl=f"{run.half_life_days:g}",
+        ess=f"{run.average.effective_sample_size:,.0f}")
+    if run.average.others > 0:
+        section.say(
+            "**Lists nobody polls.** They still take votes: **{others}%** of valid votes is kept for them (the "
+            "mean on the kit's past elections), so the line is tested against all valid votes. A 0 without a "
+            "published percentage means \"below the line\": it is estimated below the line, never at half of it.",
+            others=f"{run.average.others:.1f}")
+    section.say("**Election-day error.** The model is {model}.", model=run.result.error_model.describe())
+    if run.poll_error > 0:
+        section.say("A fixed extra error of **{p}** points is added on top (a log-normal factor whose standard "
+                    "deviation is {p} points for every list).", p=f"{run.poll_error:g}")
+    return section
+
+
 def this_run(run) -> Section:
     """The settings of this run, in a sentence."""
     return Section().say(
-        "This run: **{n}** polls as of **{as_of}**, half-life **{hl}** days, effective sample size **{ess}** "
-        "respondents, election-day error **{err}** points, **{draws}** simulated elections, seed **{seed}**{adj}.",
-        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}",
-        ess=f"{run.average.effective_sample_size:,.0f}", err=f"{run.poll_error:g}", draws=f"{run.result.draws:,}",
-        seed=run.seed, adj="; house effects subtracted" if run.adjust_house_effects else "",
+        "This run: **{n}** polls as of **{as_of}**, half-life **{hl}** days, {err}, **{draws}** simulated "
+        "elections, seed **{seed}**{adj}.",
+        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}", err=error_words(run),
+        draws=f"{run.result.draws:,}", seed=run.seed, adj="; house effects subtracted" if run.adjust_house_effects
+        else "",
     )
 
 
@@ -200,7 +238,8 @@ def record(run) -> dict:
         "outputs": {
             "line": run.line, "polls_used": run.average.n_polls,
             "effective_sample_size": round(run.average.effective_sample_size, 1),
-            "draws": run.result.draws, "poll_error": run.poll_error,
+            "draws": run.result.draws, "poll_error": run.poll_error, "error_model": run.result.error_model.name,
+            "others": round(run.average.others, 3),
             "p_pass": {r.party: round(r.p_pass, 4) for r in summary.itertuples()},
             **({"seats_median": {r.party: int(r.seats_median) for r in summary.itertuples()}}
                if run.parliament else {}),

@@ -24,7 +24,7 @@ def flag_notes(facts: dict, house_seats: int = HOUSE_SEATS) -> list[str]:
         notes.append(f"{facts['partial']} polls report only some parties' figures (shown, not averaged)")
     if facts.get("exit"):
         notes.append(f"{facts['exit']} of them are exit polls or exit-poll projections, taken on the day "
-                     "of the vote itself")
+                     "of the vote itself (shown, never averaged with the pre-election polls)")
     if facts["later"]:
         notes.append(f"{facts['later']} polls published after {facts['as_of']} are left out")
     return notes

@@ -17,8 +17,8 @@ Keys (only ``polls`` + ``as_of`` or ``results`` are required)::
     seats: 120                               # seats in the house (default 120; 1 to 10,000)
     majority: 61                             # seats needed to govern (default floor(seats / 2) + 1)
     agreements: data/knesset/agreements/2022-11-01.csv   # surplus-vote agreements (list_a,list_b); optional
-    poll_error: 1.5                          # election-day error, percentage points (default 1.5 for polls,
-                                             #   0 for results); the notebook's poll_error parameter overrides
+    poll_error: 0                            # a fixed extra election-day error, percentage points, on top of the
+                                             #   kit's error model (default 0); the notebook's poll_error overrides
     valid_votes: 4764742                     # valid votes, to turn points into votes (default: a results
                                              #   file's total; none for polls)
     vetoes: [[religious_zionism, raam]]      # pairs of parties that will not sit together; [a, [b, c]]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 #: Election-day error (points) when a scenario on polls does not give one: the threshold report's default.
-DEFAULT_POLL_ERROR = 1.5
+DEFAULT_POLL_ERROR = 0.0
 DEFAULT_THRESHOLD = 3.25
 DEFAULT_SEATS = 120
 
@@ -100,13 +100,13 @@ class Scenario:
         return self.polls or self.results or ""
 
     def effective_poll_error(self, override: float | None = None) -> float:
-        """The election-day error to use (points): `override` when it is >= 0, else the file's, else 1.5 for
-        polls and 0 for an official result."""
+        """The fixed extra election-day error to use (points, on top of the error model): `override` when it is
+        >= 0, else the file's, else 0."""
         if override is not None and override >= 0:
             return float(override)
         if self.poll_error is not None:
             return self.poll_error
-        return DEFAULT_POLL_ERROR if self.polls else 0.0
+        return DEFAULT_POLL_ERROR
 
     def sources(self) -> list[str]:
         """The files this scenario reads (project-relative as written)."""
