@@ -210,6 +210,9 @@ def method(run) -> Section:
             "published percentage means \"below the line\": it is estimated below the line, never at half of it.",
             others=f"{run.average.others:.1f}")
     section.say("**Election-day error.** The model is {model}.", model=run.result.error_model.describe())
+    if not run.parliament and run.result.error_model.scale > 0:
+        section.say("That error was fitted on Knesset elections; polls of a party's members are a different "
+                    "population, so read these probabilities as the Knesset polls' track record applied to them.")
     if run.poll_error > 0:
         section.say("A fixed extra error of **{p}** points is added on top (a log-normal factor whose standard "
                     "deviation is {p} points for every list).", p=f"{run.poll_error:g}")
