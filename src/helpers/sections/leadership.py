@@ -503,7 +503,7 @@ def replay(run) -> Section:
     model = table[table["model"] != "what happened"]
     out = model[model["model"].str.startswith("sampling")]
     p_lo, p_hi = float(out[winner].min()), float(out[winner].max())
-    word = "a low" if p_hi < 0.25 else "less than even" if p_hi < 0.5 else "a majority"
+    word = "a low" if p_hi < 0.25 else "a less than even" if p_hi < 0.5 else "a better than even"
     cands = list(run.shares)
     section = Section(values={"p_low": p_lo, "p_high": p_hi, "winner": winner, "table": table})
     against = [c for c in real["runoff"] if c != winner]

@@ -96,9 +96,9 @@ def contest_of_poll(contests: pd.DataFrame, date: str, shares: Mapping[str, floa
     """The real contest a poll of `shares` (taken on `date`) was polling for, and how it ended.
 
     The first round held on or after `date` in which the poll's two leaders both stood. Returns
-    ``{"contest", "round", "date", "winner" (the contest's final winner), "runoff" (the pair of its runoff,
-    [] when round one decided), "first_round" ({candidate: votes} of that round)}``, or None when the data
-    hold no such round (a scenario that never happened)."""
+    ``{"contest", "round" (the round polled), "date", "winner" (the contest's final winner), "runoff" (the
+    pair of its runoff, [] when round one decided), "first_round" ({candidate: votes} of the round polled)}``,
+    or None when the data hold no such round (a scenario that never happened)."""
     if not date or not shares:
         return None
     top = sorted(shares, key=lambda c: -float(shares[c]))[:2]
@@ -108,7 +108,7 @@ def contest_of_poll(contests: pd.DataFrame, date: str, shares: Mapping[str, floa
         if set(top) <= set(grp["candidate"]):
             rows = cands[cands["contest"] == contest]
             won = list(rows.loc[rows["result"] == "winner", "candidate"])
-            ran = list(rows[(rows["round"] == rnd) & (rows["result"] == "runoff")].sort_values(
+            ran = list(rows[(rows["round"] == 1) & (rows["result"] == "runoff")].sort_values(
                 "votes", ascending=False, kind="stable")["candidate"])
             return {"contest": str(contest), "round": int(rnd), "date": str(grp["date"].iloc[0].date()),
                     "winner": won[-1] if won else None, "runoff": ran,
