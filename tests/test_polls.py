@@ -253,17 +253,26 @@ def test_registry_rejects_bad_colour_and_members(tmp_path):
 
 
 def test_seats_to_shares_rule(tmp_path):
-    """0 seats: the published % or half the threshold; the rest by seats + 1/2, never under the threshold."""
+    """0 seats: the published % or censored (no share here: somewhere below the line); s seats: the middle of
+    [s, s + 1) quotas (quota = what the shares not below the line leave, over the house + 1/2 seat per list
+    with seats), each end raised to the threshold when it is under it."""
     df = load_polls(write(tmp_path, SEATS_POLL))
-    got = model.poll_shares(df, threshold=3.25).set_index("party")["share"]
-    below = 2.0 + 3.25 / 2                       # d published 2.0; e assumed at half the threshold
-    rest = 100 - below
-    denominator = 120 + 3 / 2                    # three parties won seats
-    assert got["d"] == pytest.approx(2.0)
-    assert got["e"] == pytest.approx(1.625)
-    assert got["a"] == pytest.approx(60.5 / denominator * rest)
-    assert got["b"] == pytest.approx(56.5 / denominator * rest)
-    assert got["c"] == pytest.approx(4.5 / denominator * rest)   # 3.57%: above the 3.25% a 4-seat list needs
+    out = model.poll_shares(df, threshold=3.25).set_index("party")
+    got = out["share"]
+    quota = (100 - 2.0) / (120 + 3 / 2)          # d published 2.0; e censored; three parties won seats
+    assert got["d"] == pytest.approx(2.0) and out.loc["d", "source"] == "below (published %)"
+    assert math.isnan(got["e"]) and out.loc["e", "source"] == model.CENSORED
+    assert got["a"] == pytest.approx(60.5 * quota)
+    assert got["b"] == pytest.approx(56.5 * quota)
+    # 4 quotas are 3.23%, under the 3.25% a list with seats cleared: the interval [3.25, 5 quotas), its middle
+    assert 4 * quota < 3.25 < 5 * quota
+    assert got["c"] == pytest.approx((3.25 + 5 * quota) / 2)
+    assert out["published"].tolist() == [60, 56, 4, 0, 0]
+    # the residual for unlisted lists comes out of the seats' share
+    others = model.poll_shares(df, threshold=3.25, others=2.5).set_index("party")["share"]
+    assert others["a"] == pytest.approx(60.5 * (100 - 2.0 - 2.5) / 121.5) and others["d"] == pytest.approx(2.0)
+    # with no line, a 0 without a percentage is a real 0
+    assert model.poll_shares(df, threshold=0).set_index("party").loc["e", "share"] == 0.0
 
 
 def test_a_party_with_seats_is_never_under_the_threshold(tmp_path):
@@ -271,7 +280,13 @@ def test_a_party_with_seats_is_never_under_the_threshold(tmp_path):
     text = "poll_id,date,pollster,sample_size,party,seats,share_if_below\n" + "".join(
         f"x,2022-01-01,P,,{k},{s},{b}\n" for k, s, b in rows)
     got = model.poll_shares(load_polls(write(tmp_path, text)), threshold=3.25).set_index("party")["share"]
-    assert 4.5 / 121 * 85 < 3.25 and got["b"] == 3.25
+    quota = 85 / 121                              # 15% published below the line; two lists with seats
+    assert 5 * quota < 3.6 and 4.5 * quota < 3.25  # seats + 1/2 alone would put b under the line
+    assert got["b"] == pytest.approx((3.25 + 5 * quota) / 2) and got["b"] > 3.25
+    # a poll whose seat interval lies wholly under the line puts the list on the line
+    heavy = text.replace(",3.0\n", ",9.0\n")      # 45% below: 4 and 5 quotas are both under 3.25%
+    low = model.poll_shares(load_polls(write(tmp_path, heavy, "heavy.csv")), threshold=3.25)
+    assert 5 * 55 / 121 < 3.25 and low.set_index("party").loc["b", "share"] == pytest.approx(3.25)
 
 
 def test_seats_poll_with_everything_below_is_explained(tmp_path):
@@ -292,23 +307,39 @@ old,2022-10-21,B,500,y,60
 """
 
 
+def pooled_by_hand(sizes, weights, rho=0.5):
+    """1 / Var of the weighted average of polls with p(1-p) = 1 and pairwise correlation rho, written out."""
+    w = [x / sum(weights) for x in weights]
+    var = 0.0
+    for i, (wi, ni) in enumerate(zip(w, sizes, strict=True)):
+        for j, (wj, nj) in enumerate(zip(w, sizes, strict=True)):
+            var += wi * wj * (1 / ni if i == j else rho / math.sqrt(ni * nj))
+    return 1 / var
+
+
 def test_poll_of_polls_weights_by_hand(tmp_path):
-    """new: 1000 x 0.5^(0/7) = 1000; old: 500 x 0.5^(7/7) = 250. x = (1000*60 + 250*40) / 1250 = 56."""
+    """new: 1000 x 0.5^(0/7) = 1000; old: 500 x 0.5^(7/7) = 250. x = (1000*60 + 250*40) / 1250 = 56. The two
+    houses' errors correlate at 0.5, so the 1,500 respondents are worth fewer: 1/Var of the weighted mean."""
     pp = model.poll_of_polls(load_polls(write(tmp_path, TWO_POLLS)), threshold=0, half_life_days=7)
     assert pp.shares["x"] == pytest.approx(56.0)
     assert pp.shares["y"] == pytest.approx(44.0)
-    assert pp.effective_sample_size == pytest.approx(1250.0)
+    # w = (0.8, 0.2): Var = 0.64/1000 + 0.04/500 + 2 x 0.5 x 0.8 x 0.2 / sqrt(1000 x 500)
+    var = 0.64 / 1000 + 0.04 / 500 + 2 * 0.5 * 0.8 * 0.2 / math.sqrt(1000 * 500)
+    assert pp.effective_sample_size == pytest.approx(1 / var)
+    assert pp.effective_sample_size == pytest.approx(pooled_by_hand([1000, 500], [1000, 250]))
+    assert 1000 < pp.effective_sample_size < 1250    # more than the bigger poll, less than the two summed
     w = pp.weights.set_index("poll_id")
     assert w.loc["old", "recency"] == pytest.approx(0.5) and w.loc["old", "weight"] == pytest.approx(250)
     assert w.loc["new", "weight_share"] == pytest.approx(0.8)
+    assert pp.others == 0.0                          # share polls: no residual for unlisted lists
 
 
 def test_poll_of_polls_as_of_uses_only_published_polls(tmp_path):
     df = load_polls(write(tmp_path, TWO_POLLS))
     pp = model.poll_of_polls(df, "2022-10-25", threshold=0)
     assert pp.n_polls == 1 and pp.shares["y"] == pytest.approx(60.0)
-    assert pp.effective_sample_size == pytest.approx(500 * 0.5 ** (4 / 7))
-    with pytest.raises(DataError, match="no complete poll .* was published by 2022-10-01"):
+    assert pp.effective_sample_size == pytest.approx(500)   # one poll is worth its own respondents
+    with pytest.raises(DataError, match="no complete pre-election poll .* was published by 2022-10-01"):
         model.poll_of_polls(df, "2022-10-01", threshold=0)
     with pytest.raises(DataError, match="not a date"):
         model.poll_of_polls(df, "yesterday", threshold=0)
@@ -318,7 +349,8 @@ def test_default_sample_size(tmp_path):
     text = TWO_POLLS.replace(",500,", ",,")
     pp = model.poll_of_polls(load_polls(write(tmp_path, text)), threshold=0, half_life_days=7)
     assert model.DEFAULT_SAMPLE_SIZE == 600
-    assert pp.effective_sample_size == pytest.approx(1000 + 600 * 0.5)
+    assert pp.weights.set_index("poll_id").loc["old", "sample_size"] == 600
+    assert pp.effective_sample_size == pytest.approx(pooled_by_hand([1000, 600], [1000, 600 * 0.5]))
     assert pp.shares["x"] == pytest.approx((1000 * 60 + 300 * 40) / 1300)
 
 
@@ -362,7 +394,8 @@ lone,2022-10-28,C,600,x,4,yes
 @given(st.lists(st.integers(min_value=1, max_value=500), min_size=2, max_size=9), st.integers(0, 30),
        st.integers(1, 3000))
 def test_one_poll_is_its_own_average(tmp_path_factory, counts, age, n):
-    """One complete share poll: the poll of polls is that poll, its weight n x 0.5^(age/7)."""
+    """One complete share poll: the poll of polls is that poll, worth its own n respondents at any age (the
+    recency weight only matters beside other polls)."""
     total = sum(counts)
     shares = [100 * c / total for c in counts]
     rows = "".join(f"2022-10-01,P,{n},p{i},{s!r}\n" for i, s in enumerate(shares))
@@ -372,14 +405,27 @@ def test_one_poll_is_its_own_average(tmp_path_factory, counts, age, n):
     assert pp.shares.sum() == pytest.approx(100)
     for i, s in enumerate(shares):
         assert pp.shares[f"p{i}"] == pytest.approx(s)
-    assert pp.effective_sample_size == pytest.approx(n * 0.5 ** (age / 7))
+    assert pp.effective_sample_size == pytest.approx(n)
+    assert pp.weights["weight"].iloc[0] == pytest.approx(n * 0.5 ** (age / 7))
 
 
 def test_shipped_2022_poll_of_polls_is_sane():
-    pp = model.poll_of_polls(load_polls(POLLS / "knesset-2022.csv"), "2022-10-31", threshold=3.25)
-    assert pp.shares.sum() == pytest.approx(100)
-    assert pp.parties[0] == "likud" and pp.n_polls == 49
-    assert 3.25 < pp.shares["raam"] < 4.0             # polled at 4 seats throughout
+    from helpers.models.uncertainty import FITTED
+
+    df = load_polls(POLLS / "knesset-2022.csv")
+    pp = model.poll_of_polls(df, "2022-10-31", threshold=3.25)
+    # the residual for lists no poll lists (seats polls) stays outside the listed lists' shares
+    assert pp.others == pytest.approx(FITTED.others) and pp.others > 0
+    assert pp.shares.sum() == pytest.approx(100 - pp.others)
+    # the newest poll of each house in the 14 days up to the last poll (2022-10-28), counted from the file
+    raw = pd.read_csv(POLLS / "knesset-2022.csv").drop_duplicates("poll_id")
+    window = raw[(raw["date"] >= "2022-10-15") & (raw["date"] <= "2022-10-28")]
+    assert pp.n_polls == window["pollster"].nunique() == 7
+    newest = window.sort_values("date").drop_duplicates("pollster", keep="last")
+    assert set(pp.weights["poll_id"]) == set(newest["poll_id"])
+    assert pp.effective_sample_size < 600 / model.POLLSTER_CORRELATION     # saturated: 7 polls of 600
+    assert pp.parties[0] == "likud"
+    assert 3.25 <= pp.shares["raam"] < 4.0            # polled at 4 seats throughout
     assert 1.0 < pp.shares["balad"] < 3.25            # 0 seats, published 0.6-2.75%
 
 
