@@ -21,11 +21,17 @@ EXPECTED = {"a": 0.8405, "b": 0.6327, "c": 0.3632}
 
 
 def test_threshold_probabilities_match_the_dirichlet_posterior():
-    sim = sim_model.simulate(VECTOR, 600, draws=60_000, seed=1, threshold=3.25)
+    """With sampling error only and no residual, a simulation is the Dirichlet posterior of the poll."""
+    sim = sim_model.simulate(VECTOR, 600, draws=60_000, seed=1, threshold=3.25, error_model="sampling",
+                             others=0.0)
+    assert sim.error_model.scale == 0 and not sim.error_model.sd([1.0, 30.0]).any()
     p = sim.summary.set_index("party")["p_pass"]
     for party, expected in EXPECTED.items():
         # Monte Carlo standard error at 60,000 draws is below 0.002
         assert p[party] == pytest.approx(expected, abs=0.01), party
+    # the historical default adds an election-day error: the lists near the line move towards a coin toss
+    wide = sim_model.simulate(VECTOR, 600, draws=20_000, seed=1, threshold=3.25).summary.set_index("party")
+    assert wide.loc["a", "p_pass"] < p["a"] - 0.02 and wide.loc["c", "p_pass"] > p["c"] + 0.01
 
 
 def test_dirichlet_parameters_are_respondents_plus_a_half():
@@ -44,10 +50,15 @@ def test_same_seed_same_draws_other_seed_other_draws():
 
 
 def test_chunks_do_not_change_the_draws():
-    """Without an election-day error the gamma stream is read in order, so chunking is invisible."""
-    big = sim_model.simulate(VECTOR, 600, draws=2_500, seed=3, chunk=10_000)
-    small = sim_model.simulate(VECTOR, 600, draws=2_500, seed=3, chunk=700)
+    """With sampling error only each list's stream gives its gamma variates in order, so chunking is
+    invisible."""
+    kw = dict(draws=2_500, seed=3, error_model="sampling")
+    big = sim_model.simulate(VECTOR, 600, chunk=10_000, **kw)
+    small = sim_model.simulate(VECTOR, 600, chunk=700, **kw)
     assert np.array_equal(big.shares, small.shares) and np.array_equal(big.seats, small.seats)
+    with_others = [sim_model.simulate(VECTOR, 600, chunk=c, others=2.5, **kw) for c in (10_000, 700)]
+    assert np.array_equal(with_others[0].shares, with_others[1].shares)
+    assert np.array_equal(with_others[0].passed, with_others[1].passed)
 
 
 def test_every_draw_gives_all_seats_and_means_sum_to_the_total():
@@ -155,18 +166,34 @@ def test_simulation_invariants(counts, threshold, seed, poll_error):
 
 
 def test_one_dirichlet_sampler_for_polls_and_primaries():
-    """The polls' simulation and the leadership race draw from the same sampler: same seed, same shares; a
-    zero parameter is drawn as 0 and leaves the other entries' draws unchanged."""
+    """The polls' sampler draws list k's gamma variate from list k's own stream; normalised, they are a
+    Dirichlet draw, the same distribution as the primaries' sampler (:func:`dirichlet`, one stream). A zero
+    parameter is drawn as 0 and leaves the other entries' draws unchanged."""
     from helpers.models.primaries import race
 
     alpha = np.array([300.5, 200.5, 50.5])
-    a = sim_model.draw_shares(alpha, 1000, np.random.default_rng(7))
-    b = sim_model.dirichlet(np.random.default_rng(7), alpha, 1000)
-    assert np.array_equal(a, b)
+    keys = ["x", "y", "z"]
+    a = sim_model.draw_shares(alpha, 1000, [sim_model.list_stream(7, k) for k in keys])
+    gammas = np.column_stack([sim_model.list_stream(7, k).standard_gamma(x, 1000)
+                              for k, x in zip(keys, alpha, strict=True)])
+    assert np.allclose(a, gammas / gammas.sum(axis=1, keepdims=True), rtol=1e-14, atol=0)
     assert race.dirichlet is sim_model.dirichlet
-    with_zero = sim_model.dirichlet(np.random.default_rng(7), np.array([300.5, 0.0, 200.5, 50.5]), 1000)
+    # same distribution: Dirichlet means alpha / alpha0 and variances alpha (alpha0 - alpha) / (alpha0^2 (alpha0 + 1))
+    n = 40_000
+    many = sim_model.draw_shares(alpha, n, [sim_model.list_stream(1, k) for k in keys])
+    one = sim_model.dirichlet(np.random.default_rng(1), alpha, n)
+    a0 = alpha.sum()
+    var = alpha * (a0 - alpha) / (a0 ** 2 * (a0 + 1))
+    for draws in (many, one):
+        assert np.all(np.abs(draws.mean(axis=0) - alpha / a0) < 5 * np.sqrt(var / n))
+        assert np.allclose(draws.var(axis=0), var, rtol=0.05)
+    with_zero = sim_model.draw_shares(np.array([300.5, 0.0, 200.5, 50.5]), 1000,
+                                      [sim_model.list_stream(7, k) for k in ["x", "w", "y", "z"]])
     assert (with_zero[:, 1] == 0).all() and np.allclose(with_zero.sum(axis=1), 1.0)
-    assert np.array_equal(with_zero[:, [0, 2, 3]], b)
+    assert np.allclose(with_zero[:, [0, 2, 3]], a, rtol=1e-14, atol=0)
+    zero = sim_model.dirichlet(np.random.default_rng(7), np.array([300.5, 0.0, 200.5, 50.5]), 1000)
+    assert (zero[:, 1] == 0).all()
+    assert np.array_equal(zero[:, [0, 2, 3]], sim_model.dirichlet(np.random.default_rng(7), alpha, 1000))
 
 
 @settings(max_examples=200, deadline=None)
