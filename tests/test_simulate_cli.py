@@ -35,11 +35,17 @@ def one_poll_run():
 
 
 def test_one_poll_reproduces_the_threshold_probabilities(one_poll_run):
-    assert one_poll_run.returncode == 0, one_poll_run.stderr
-    got = {r["party"]: float(r["p_pass"]) for r in rows(one_poll_run.stdout)}
+    """--error-model sampling: a file of one share poll simulates exactly that poll's Dirichlet posterior (a
+    share poll has no residual for unlisted lists). The default adds the historical election-day error."""
+    sampling = simulate(ONE_POLL, "--draws", 40000, "--seed", 0, "--error-model", "sampling")
+    assert sampling.returncode == 0, sampling.stderr
+    got = {r["party"]: float(r["p_pass"]) for r in rows(sampling.stdout)}
     for party, expected in EXPECTED.items():
         assert abs(got[party] - expected) < 0.03, (party, got[party], expected)
         assert abs(got[party] - expected) < 0.01, (party, got[party], expected)  # in fact much closer
+    assert one_poll_run.returncode == 0, one_poll_run.stderr
+    default = {r["party"]: float(r["p_pass"]) for r in rows(one_poll_run.stdout)}
+    assert default != got and default["a"] < got["a"]
 
 
 def test_output_columns_and_numbers(one_poll_run):
@@ -64,6 +70,8 @@ def test_same_seed_byte_identical_output(one_poll_run):
 
 
 def test_json_with_poll_error_and_agreements(tmp_path):
+    from helpers.models.uncertainty import FITTED
+
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("list_a,list_b\nshas,utj\nmeretz,labor\n", encoding="utf-8")
     args = (POLLS_2022, "--draws", 5000, "--seed", 3, "--poll-error", 1.5, "--agreements", pairs,
@@ -71,12 +79,20 @@ def test_json_with_poll_error_and_agreements(tmp_path):
     proc = simulate(*args)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["polls_used"] == 49 and doc["as_of"] == "2022-10-28" and doc["method"] == "bader-ofer"
+    # the newest poll of each house in the 14 days up to the last poll, counted from the file
+    with open(POLLS_2022, encoding="utf-8", newline="") as f:
+        houses = {r["pollster"] for r in csv.DictReader(f) if "2022-10-15" <= r["date"] <= "2022-10-28"}
+    assert doc["polls_used"] == len(houses) == 7
+    assert doc["as_of"] == "2022-10-28" and doc["method"] == "bader-ofer"
     assert doc["draws"] == 5000 and doc["seed"] == 3
+    assert doc["error_model"] == "historical" and doc["poll_error"] == 1.5
+    assert doc["others"] == pytest.approx(FITTED.others) and doc["others"] > 0   # seats polls: a residual
     assert doc["agreements"] == [["shas", "utj"], ["meretz", "labor"]]
     parties = {p["party"]: p for p in doc["parties"]}
     assert len(parties) == 13 and parties["likud"]["p_pass"] == 1.0
     assert sum(p["seats_mean"] for p in parties.values()) == pytest.approx(120, abs=1e-3)
+    # the listed lists share what the residual leaves
+    assert sum(p["share_mean"] for p in parties.values()) == pytest.approx(100 - doc["others"], abs=0.5)
     assert 0 < parties["meretz"]["p_pass"] < 1
     assert simulate(*args).stdout == proc.stdout
 
