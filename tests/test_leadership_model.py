@@ -352,6 +352,7 @@ def test_2008_figures_are_a_scenario_with_their_assumptions_listed_and_varied(ru
     assert assumed and run.assumed == assumed
     assert not run.bias_applied  # a poll's bias does not apply to figures that are not a poll
     section = leadership.scenario(run)
+    assert len(section.of("figure")) == 1 and len(section.of("table")) == 1
     said = " ".join(section.of("say"))
     assert "scenario, not a forecast" in said and "if* these assumptions hold" in said
     for name in assumed:

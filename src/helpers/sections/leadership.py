@@ -273,7 +273,8 @@ def calibration_2007(run) -> Section:
         xlabel="Assumed share of Pines-Paz's and Yatom's voters who went to Barak (percent)",
         ylabel="Share of Peretz's voters (percent)", colours=COLOURS, mark=run.others_to_barak,
         mark_label="report's assumption",
-        source="Source: Labor Party counts, 28 May and 12 June 2007 (Haaretz; Wikipedia); ballotbook calibration."))
+        source="Source: Labor Party counts, 28 May and 12 June 2007 (Haaretz; Wikipedia); the rates that give back "
+               "both counts under each assumption."))
 
 
 def endorsed_2007(run) -> Section:
@@ -353,7 +354,8 @@ def calibration_2011(run) -> Section:
         xlabel="Assumed share of Herzog's runoff voters who chose Peretz (percent; Herzog stayed neutral)",
         ylabel="Share of Mitzna's voters (percent)",
         colours={"Amir Peretz": "#009E73", "Shelly Yachimovich": "#56B4E9"}, mark=50, mark_label="even split",
-        source="Source: Labor Party counts, 12 and 21 September 2011 (Ynet; Wikipedia); ballotbook calibration."))
+        source="Source: Labor Party counts, 12 and 21 September 2011 (Ynet; Wikipedia); the rates that give back "
+               "both counts under each assumption."))
 
 
 def mitzna_2011(run) -> Section:
@@ -482,6 +484,10 @@ def scenario(run) -> Section:
         section.say("- transfers: the rates in the transfers file (each within the range the 2007 counts "
                     "allow, which is wide)")
         section.say("- uncertainty: {note}", note=_model_note(run))
+    section.figure(primary_charts.range_chart(
+        table, follow=follow, title=f"{follow}'s chance under each plan, across the assumptions",
+        source=f"Source: ballotbook simulation ({min(run.draws, 4000):,} contests per assumption; "
+               f"{_model_note(run)}); the assumptions are the rows of the table below."))
     section.table(table, formats={c: ".1%" for c in plans},
                   caption=f"{follow}'s share of simulated contests under each plan, as one assumption changes "
                           f"({min(run.draws, 4000):,} contests each)")

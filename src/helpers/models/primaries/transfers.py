@@ -1,4 +1,9 @@
-"""Round two, deterministically: vote transfers between the rounds and their calibration on real runoffs."""
+"""Round two, deterministically: vote transfers between the rounds, and what two real counts say about them.
+
+Two counts do not identify the transfers: :func:`transfer_bounds` gives the whole range of flows that give back
+both counts exactly under stated assumptions (partial identification), and that range is the result.
+:func:`calibrate` solves for one point of it under an extra assumption (two equations, two unknowns): it gives
+back the counts by construction, so it illustrates an assumption and tests nothing."""
 
 from __future__ import annotations
 
@@ -96,15 +101,16 @@ class Calibration:
 def calibrate(round1: Mapping[str, int], round2: Mapping[str, int], *,
               fixed: Mapping[str, Mapping[str, float]] | None = None,
               retention: float | Mapping[str, float] = 1.0, label: str | None = None) -> Calibration:
-    """Solve for the transfer rates that turn a real first round into the real runoff.
+    """One set of transfer rates that turns a real first round into the real runoff, under assumptions.
 
     The finalists are the candidates of `round2` (exactly two, both in `round1`); they keep `retention` of
     their own round-one voters. The eliminated candidates named in `fixed` send their voters at the given
     rates (shares 0-1 to each finalist; the rest stays home). All other eliminated candidates form one pooled
     group (named `label`, default their names joined by " + ") whose rates are solved exactly so that each
     finalist's runoff count is reproduced; whatever is left over is the group's stay-home share (negative when
-    the runoff drew more voters than it lost, i.e. net new voters). Two equations, two unknowns: with more
-    than one free group the answer is not identified, hence the pooling.
+    the runoff drew more voters than it lost, i.e. net new voters). Two equations, two unknowns: it gives back
+    the counts by construction, whatever the truth; with more than one free group the answer is not
+    identified, hence the pooling. For what the counts alone allow, see :func:`transfer_bounds`.
 
     Accounts for turnout change: it is whatever the counts imply after the stated retention."""
     fixed = dict(fixed or {})

@@ -1,5 +1,6 @@
 """Leadership-race charts: scenario probabilities side by side, a flow of votes from round one to round two
-(a Sankey-like diagram drawn with patches), transfer-rate calibration, and a sensitivity sweep.
+(a Sankey-like diagram drawn with patches), transfer rates under an assumption, a sensitivity sweep, and the
+range of a candidate's chance across the assumptions.
 
 Every function takes plain data (DataFrames, dicts) computed by :mod:`helpers.models.primaries` and returns a Figure
 with a title, axis labels and a source note."""
@@ -209,7 +210,8 @@ def calibration_chart(family: pd.DataFrame, lines: Mapping[str, str], *, title: 
                       ylabel: str, source: str, x: str = "assumed", colours: Mapping[str, str] | None = None,
                       mark: float | None = None, mark_label: str = "", width: float = 10.0,
                       height: float = 5.0):
-    """Transfer rates a real runoff implies, as one assumption varies.
+    """Transfer rates that give back a real runoff's counts, for each value of one assumption (each line is one
+    slice of the range the counts allow).
 
     `family`: from :func:`helpers.models.primaries.calibration_family` — an `x` column (percent) and one column per
     entry of `lines` (column -> legend label, percent); rows with ``feasible`` False are shaded as
@@ -279,5 +281,36 @@ def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, sou
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(titles), fontsize=9)
     ax.set_title(plain_label(title))
     fig.subplots_adjust(bottom=0.3, top=0.88)
+    source_note(fig, source)
+    return fig
+
+
+def range_chart(table: pd.DataFrame, *, follow: str, title: str, source: str, base: str = "as in the files",
+                width: float = 10.0, height: float = 4.6):
+    """The followed candidate's chance under each plan as the assumptions change: per plan (a column of
+    `table` other than ``assumption``) a line from the lowest to the highest chance over the rows (each row is
+    one assumption changed), a dot at every row, and a diamond at the `base` row. Chances are shares 0-1."""
+    plans = [c for c in table.columns if c != "assumption"]
+    fig, ax = figure(width, height)
+    y = np.arange(len(plans))[::-1]
+    for yi, plan, colour in zip(y, plans, PALETTE, strict=False):
+        values = 100 * table[plan].to_numpy(float)
+        ax.plot([values.min(), values.max()], [yi, yi], color=colour, linewidth=6, alpha=0.35,
+                solid_capstyle="round")
+        ax.scatter(values, np.full(len(values), yi), color=colour, s=18, zorder=3)
+        at = table.loc[table["assumption"] == base, plan]
+        if len(at):
+            ax.scatter([100 * float(at.iloc[0])], [yi], color=INK, marker="D", s=40, zorder=4,
+                       label=base if yi == y[0] else None)
+    ax.set_yticks(y)
+    ax.set_yticklabels([_wrap(p, 34) for p in plans], fontsize=9)
+    ax.set_xlim(-2, 102)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xticklabels([f"{v}%" for v in range(0, 101, 20)])
+    ax.set_xlabel(f"Share of simulated contests {follow} wins (each dot: one assumption changed)")
+    ax.grid(axis="x", color=GRID)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=9)
+    ax.set_title(plain_label(title))
+    fig.subplots_adjust(left=0.3, bottom=0.3, top=0.88)
     source_note(fig, source)
     return fig
