@@ -12,7 +12,8 @@ either ``share`` (percent of valid votes) or ``seats`` (or both). Optional colum
 - ``share_if_below`` (alias ``vote_percent_if_below_threshold``): the percentage a seats poll published for a
   party it shows under the threshold with 0 seats.
 - ``partial``: ``yes`` when the source gives only some parties' figures (then the sum check below is relaxed
-  and the models leave the poll out of averages; charts still show it).
+  and the models leave the poll out of averages; charts still show it). A file without this column marks a
+  partial poll the way the kit's reference collections do: the word ``PARTIAL``, in capitals, in its notes.
 - ``date_precision``: ``day`` (default) or a note such as ``approx``. ``date`` may also be ``YYYY-MM`` or
   ``YYYY`` when only the month or year is known; it is then read as the first day of that period and
   ``date_precision`` becomes ``month`` or ``year``.
@@ -54,6 +55,8 @@ MAX_SHARE_SUM = 105.0
 MIN_SHARE_SUM = 50.0
 
 REQUIRED = ("date", "pollster", "sample_size", "party")
+#: Without a ``partial`` column, notes holding this word (in capitals) mark a partial poll.
+PARTIAL_TOKEN = re.compile(r"\bPARTIAL\b")
 BELOW_ALIASES = ("share_if_below", "vote_percent_if_below_threshold")
 _TEXT = ("poll_id", "media", "poll_type", "population", "question", "notes")
 _YES = {"yes", "y", "true", "1"}
@@ -138,9 +141,9 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
              if t.has("share") else [None] * len(t))
     below = (t.numbers(below_col, minimum=0, maximum=100, required=False, unit="percentage")
              if below_col else [None] * len(t))
-    partial = (t.convert("partial", _yes_no, "yes or no", required=False, default=False)
-               if t.has("partial") else [False] * len(t))
     text = {c: (t.text(c, required=False) if t.has(c) else [""] * len(t)) for c in _TEXT}
+    partial = (t.convert("partial", _yes_no, "yes or no", required=False, default=False)
+               if t.has("partial") else [bool(PARTIAL_TOKEN.search(n)) for n in text["notes"]])
     field = {c: (t.dates(c, required=False) if t.has(c) else [None] * len(t))
              for c in ("fieldwork_start", "fieldwork_end")}
 

@@ -32,6 +32,10 @@ from helpers.core.errors import DataError
 REFERENCE_SHARE = 5.0
 #: Shares below this (percent) take the error of a list of this size (the power law is not fitted below it).
 SMALLEST_SHARE = 0.5
+#: The largest error drawn, in units of ``sd``: a Student-t's rare huge values are clipped here. Six units is
+#: about the largest miss on record (Gil 2006: polled 1.9%, won 5.9%, a log error of 1.14 where sd was about
+#: 0.19); without the clip a t with 4 degrees of freedom now and then turns a 2% list into a majority.
+TAIL_LIMIT = 6.0
 #: The names ``--error-model`` accepts.
 NAMES = ("historical", "sampling")
 FITTED_FILE = Path(__file__).with_name("fitted.json")
@@ -62,8 +66,10 @@ class ErrorModel:
         return replace(self, name="sampling", scale=0.0, power=0.0)
 
     def standard(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """`n` standard errors z: Student-t with ``dof`` degrees of freedom (a normal when infinite)."""
-        return rng.standard_normal(n) if np.isinf(self.dof) else rng.standard_t(self.dof, n)
+        """`n` standard errors z: Student-t with ``dof`` degrees of freedom (a normal when infinite), clipped
+        to +-``TAIL_LIMIT``."""
+        z = rng.standard_normal(n) if np.isinf(self.dof) else rng.standard_t(self.dof, n)
+        return np.clip(z, -TAIL_LIMIT, TAIL_LIMIT)
 
     def describe(self) -> str:
         """One sentence for a report's method notes."""
@@ -73,7 +79,7 @@ class ErrorModel:
         at = ", ".join(f"{float(p * self.sd([p])[0]):.1f} at {p:g}%" for p in (2.0, 5.0, 10.0, 25.0))
         tails = ("a normal" if np.isinf(self.dof) else
                  f"a Student-t with {self.dof:g} degrees of freedom (heavier tails than a normal: now and then "
-                 "polls miss a list by far more than usual)")
+                 f"polls miss a list by far more than usual), clipped at +-{TAIL_LIMIT:g}")
         fitted = f", fitted on the {', '.join(self.fitted_on)} elections," if self.fitted_on else ""
         return (f"an election-day error on a proportional scale{fitted} on top of the sampling error of the "
                 f"pooled polls: a list's share is multiplied by exp(sd x t), t {tails}, sd = {self.scale:.3f} x "
