@@ -26,10 +26,12 @@ naive baselines of :mod:`helpers.models.backtest`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from helpers.core.errors import DataError
 from helpers.models import backtest
 from helpers.models import polls as poll_model
 from helpers.models import simulate as sim_model
@@ -70,12 +72,11 @@ class Election:
     def year(self) -> str:
         return self.date[:4]
 
-    def official(self) -> pd.DataFrame:
+    @cached_property
+    def outcome(self) -> pd.DataFrame:
         """The official outcome (:func:`helpers.models.backtest.official_outcome`)."""
-        if not hasattr(self, "_official"):
-            self._official = backtest.official_outcome(self.votes, threshold=self.threshold, seats=self.seats,
-                                                       agreements=self.agreements)
-        return self._official
+        return backtest.official_outcome(self.votes, threshold=self.threshold, seats=self.seats,
+                                         agreements=self.agreements)
 
     def as_of(self, lead_days: int) -> pd.Timestamp:
         return pd.Timestamp(self.date) - pd.Timedelta(days=lead_days)
@@ -88,7 +89,7 @@ class Election:
     def outcome_of(self, party: str) -> tuple[float, bool, int] | None:
         """(official share %, cleared the line, official seats) of a poll list, a merged list summed over the
         lists it stood for; None when the list cannot be matched with the official lists."""
-        o = self.official().set_index("list")
+        o = self.outcome.set_index("list")
         members = self.official_merges.get(party) or self.merges.get(party) or [party]
         if not all(m in o.index for m in members):
             return None
@@ -112,7 +113,7 @@ class Election:
                 continue
             rows.append({"party": party, "share": float(share), "official_share": got[0], "passed": got[1],
                          "seats": got[2], "censored": party in censored})
-        o = self.official()
+        o = self.outcome
         unlisted = float(o.loc[~o["list"].isin(covered), "share"].sum())
         return pd.DataFrame(rows), unlisted
 
@@ -238,16 +239,13 @@ def track_record(elections: list[Election], model: ErrorModel, *, lead_days=LEAD
         others = [x for x in elections if x is not e]
         m_e = fit(others, model) if leave_out and e.fit else model
         for lead in lead_days:
-            if e.polls["date"].min() > e.as_of(lead) - pd.Timedelta(days=0):
-                continue
+            if e.polls["date"].min() > e.as_of(lead):
+                continue  # the polls file does not reach back this far
             try:
                 avg, _, table = forecast(e, m_e, lead, draws=draws, seed=seed)
                 base = baselines(e, avg, table["party"], lead)
-            except Exception as exc:  # noqa: BLE001 - a lead time the polls do not reach is skipped
-                from helpers.core.errors import DataError
-                if isinstance(exc, DataError):
-                    continue
-                raise
+            except DataError:
+                continue  # no complete poll in the window, or none in the final week for the baselines
             table = table.merge(base, on="party")
             rows.append(table.assign(election=e.date, lead_days=lead, held_out=leave_out and e.fit))
             scores.append({"election": e.date, "lead_days": lead, "held_out": leave_out and e.fit,
