@@ -393,9 +393,10 @@ def transfer_bounds(round1: Mapping[str, int], round2: Mapping[str, int],
     rows.append(eq)
     rhs.append(cap)
     a_eq, b_eq = np.array(rows), np.array(rhs)
-    if (b_eq < 0).any():
-        raise ValueError("a finalist has fewer runoff votes than the retention floor keeps; lower the floor")
     tol = 1e-9 * max(1.0, float(np.abs(b_eq).max()))
+    if (b_eq < -tol).any():
+        raise ValueError("a finalist has fewer runoff votes than the retention floor keeps; lower the floor")
+    b_eq = np.clip(b_eq, 0.0, None)  # float rounding of floor x votes
     found = _vertices(a_eq, b_eq, tol)
     if not len(found):
         raise ValueError(f"no flow gives back both counts with at least {retention_floor:.0%} of the "
