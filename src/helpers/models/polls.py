@@ -7,31 +7,35 @@ Shares are percentages of valid votes (0-100) unless a name says otherwise.
 "below the threshold", not "no support". A seats poll becomes shares like this (:func:`poll_shares`):
 
 - a party with 0 seats counts as the percentage the poll published for it (``share_if_below``) when there is
-  one, otherwise as half the threshold (``threshold / 2``: the middle of "somewhere between 0 and the
-  threshold"; with a threshold of 0 it counts as 0);
-- the parties with seats share what is left in proportion to their seats plus one half:
-  ``share = (seats + 1/2) / (S + m/2) * (100 - sum of the below-threshold shares)``, where ``m`` is the
-  number of parties with seats and ``S`` the house size (120) or the poll's own seat total when that is
-  larger. The half seat undoes the D'Hondt/Bader-Ofer rounding, which leaves a list about half a seat short
-  of its exact quota on average (4 seats of 120 means about 3.5%, not 3.2%). A party with seats has cleared
-  the threshold in that poll, so its share is never put below the threshold. A poll that lists only some
-  parties (its seats sum to less than 120) still gives those parties shares on about the right scale.
+  one; otherwise it is **censored**: somewhere in [0, threshold). :func:`poll_of_polls` estimates it
+  (:func:`_fill_censored`): a list every poll puts below the line gets ``below_fraction`` x threshold, the
+  fitted mean of such lists' results (:mod:`helpers.models.uncertainty`); a list other polls give seats gets,
+  for each censored poll, the mean of a normal around its average truncated to [0, threshold) (EM);
+- the parties with seats share what the published percentages and the residual ``others`` leave, ``P``: a
+  seat is worth ``q = P / (S + m/2)`` points (``S`` the house size, 120, or the poll's own seat total when
+  larger; ``m`` the parties with seats), and ``s`` seats stand for a share in ``[max(T, s q), max(T, (s+1) q))``
+  (T the threshold): the party gets the middle of that range. Far from the line that is ``(s + 1/2) q``, which
+  undoes the D'Hondt/Bader-Ofer rounding (4 seats of 120 means about 3.5%, not 3.2%); near it the range starts
+  at the threshold, since a party with seats cleared it in that poll.
 
 Share polls are taken as published; undecided respondents and rounding make them sum to a little under or
 over 100, which the final normalisation of the average absorbs (undecided voters are assumed to split like
 the decided).
 
-**Poll of polls** (:func:`poll_of_polls`) as of a date uses only polls dated (published) on or before it, and
-leaves out polls marked partial. Poll *i*, published ``age_i`` days before the as-of date with ``n_i``
-respondents (``DEFAULT_SAMPLE_SIZE`` = 600 when the poll does not say), weighs
+**Poll of polls** (:func:`poll_of_polls`) as of a date pools (:func:`pool`) the newest complete pre-election
+poll of each polling house (:func:`house_of`) published in the 14 days (``POOL_WINDOW_DAYS``) up to the newest
+poll on or before that date; partial polls, exit polls and older polls are left out and listed
+(``left_out``). Poll *i*, published ``age_i`` days before the as-of date with ``n_i`` respondents
+(``DEFAULT_SAMPLE_SIZE`` = 600 when the poll does not say), weighs ``w_i = n_i * 0.5 ** (age_i /
+half_life_days)``. A party's average is ``sum(w_i * share_ik) / sum(w_i)`` over the polls that list it; the
+averages are scaled to sum to ``100 - others`` (``others``: the fitted share of lists no poll lists, for seats
+polls only), and a party with seats in every poll is never put below the threshold by that scaling.
 
-    w_i = n_i * 0.5 ** (age_i / half_life_days)
-
-so a poll counts half as much for every half-life that passes, and a poll of 1,000 respondents counts twice
-as much as one of 500 (as it would if the respondents were pooled). A party's average is
-``sum(w_i * share_ik) / sum(w_i)`` over the polls that list it; the averages are then scaled to sum to 100.
-The **effective sample size** is ``sum(w_i)``: the respondents behind the average, discounted by age. It is
-what the simulation's Dirichlet posterior uses (``share x effective sample size`` respondents per party).
+The **effective sample size** (:func:`pooled_sample_size`) is that of a weighted mean of polls whose errors
+correlate with ``POLLSTER_CORRELATION`` = 0.5 between houses, as the R ``coalitions`` package (Bender & Bauer,
+KOALA) pools polls: ``1 / (sum w_i^2 / n_i (1 - rho) + rho (sum w_i / sqrt(n_i))^2)`` with normalised weights.
+It saturates near ``n / rho`` however many polls there are (7 houses of 600: about 1,050). It is what the
+simulation's Dirichlet posterior uses.
 
 A poll column that merges several lists (``jewish_home+national_union``, ``arab_joint``) is split between its
 members in proportion to the members' averages in the polls that list them separately (same weights); when no
@@ -40,6 +44,7 @@ poll as of the date lists them separately, the merged column stays one party.
 **House effects** (:func:`house_effects`): each poll's share for a party minus a centred trend at the poll's
 date (every poll before and after it, weighted ``n_j * 0.5 ** (|days apart| / half_life_days)``), averaged
 over the pollster's polls: points by which a pollster tends to run above (+) or below (-) the others.
+**Trends** (:func:`trend`) for charts use every poll (not only the pool), censored zeros left out.
 """
 
 from __future__ import annotations

@@ -5,18 +5,24 @@ election:
 
 1. **Sampling error.** Shares come from the Dirichlet posterior of a poll of ``sample_size`` respondents:
    party *k* with share ``p_k`` (percent) has ``alpha_k = p_k / 100 * sample_size + 1/2`` (its respondents
-   plus half a respondent, Jeffreys' prior), drawn as normalised gamma variates.
-2. **Election-day error** (optional, ``poll_error`` in points): every party's share moves by a normal error
-   with standard deviation ``poll_error`` percentage points, the same size for every party (polls miss small
-   parties by a point or two as often as large ones). The errors of one draw are centred so they sum to 0;
-   a share pushed below 0 becomes 0 and the draw is scaled back to 100%.
+   plus half a respondent, Jeffreys' prior), drawn as normalised gamma variates. A residual ``others``
+   (percent of valid votes for lists not in the polls) is one more component: it counts in the valid votes
+   (so the threshold is tested against all of them) and never wins seats.
+2. **Election-day error** (``error_model``, :mod:`helpers.models.uncertainty`): with the default
+   ``historical`` model each list's variate is multiplied by ``exp(sd_k * t)`` (t a clipped Student-t, sd_k
+   fitted on past elections and smaller for bigger lists); ``sampling`` adds none. ``poll_error`` P adds a
+   fixed extra error: a log-normal factor with mean 1 and standard deviation P points for every list
+   (:func:`extra_error_sd`). The draw is then scaled back to 100%: no share is ever negative, nothing is
+   clipped at 0 or centred.
 3. **Seats.** Each draw's shares become whole votes (out of 10^9, as
    :func:`helpers.models.seats.to_vote_counts` does) and go through :func:`helpers.models.seats.allocate_batch`: the
    threshold and the surplus agreements apply to every draw, never to average shares. A party *clears the
    threshold* in a draw when its votes reach it, compared exactly as the seat engine does.
 
+Every list draws its random numbers from its own stream (:func:`list_stream`: the seed and the list's key), so
+a what-if that merges or drops lists leaves every other list's numbers unchanged (common random numbers).
 Draws run in chunks (``CHUNK`` at a time) so that 100,000 draws of 15 parties need a few tens of MB. Same
-inputs and seed give the same numbers (``numpy.random.default_rng(seed)``). Every probability divides by
+inputs and seed give the same numbers. Every probability divides by
 the number of draws actually used (``Simulation.draws``).
 """
 
@@ -203,9 +209,9 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     threshold: percent of valid votes (0 <= t < 100). error_model: 'historical' (default), 'sampling' or an
     :class:`helpers.models.uncertainty.ErrorModel`; poll_error: a fixed extra error in points (0-50) on top.
     others: percent of valid votes for lists not in `shares` (a residual that counts in the total and never
-    wins seats); the lists share the rest in proportion to `shares`. agreements: pairs of list keys (surplus-vote agreements); method: an allocation method of
-    :mod:`helpers.models.seats` (default: 'bader-ofer' with agreements, 'dhondt' without). Bad arguments raise
-    DataError."""
+    wins seats); the lists share the rest in proportion to `shares`. agreements: pairs of list keys
+    (surplus-vote agreements); method: an allocation method of :mod:`helpers.models.seats` (default:
+    'bader-ofer' with agreements, 'dhondt' without). Bad arguments raise DataError."""
     import time
 
     from helpers.models.uncertainty import model_for
