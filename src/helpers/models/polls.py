@@ -495,6 +495,7 @@ def poll_points(polls: pd.DataFrame, *, unit: str = "share", threshold: float = 
         out = use.assign(value=use["seats"].astype(float))
     elif unit == "share":
         out = poll_shares(use, threshold, house_seats).rename(columns={"share": "value"})
+        out = out[out["value"].notna()]  # a censored 0 has no point value
     else:
         raise ValueError(f"unit must be 'seats' or 'share', not {unit!r}")
     return out[["date", "pollster", "party", "value", "sample_size"]].reset_index(drop=True)
@@ -555,6 +556,7 @@ def house_effects(polls: pd.DataFrame, *, threshold: float, half_life_days: floa
     when = _day(as_of) or polls["date"].max()
     use = polls[(polls["date"] <= when) & ~polls["partial"] & ~polls["flag_merged"]]
     per = poll_shares(use, threshold, house_seats)
+    per = per[per["share"].notna()]  # a censored 0 has no point value
     rows = []
     for party, g in per.groupby("party", sort=False):
         t = (g["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
