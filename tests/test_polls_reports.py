@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli_process
+from conftest import ROOT, run_cli_process
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +50,30 @@ def test_backtests_state_their_errors(shipped_build):
         assert o["threshold_calls"] == calls and 0 < o["mae_model"] < 5 and 0 < o["mae_final_week"] < 5
         html = (out / f"{name}.html").read_text(encoding="utf-8")
         assert "Mean absolute seat error" in html and "Seat-engine audit" in html
+
+
+def test_backtests_score_their_probabilities_beside_the_baselines(shipped_build):
+    _, out = shipped_build
+    history = (ROOT / "data/model/elections.csv").read_text(encoding="utf-8").splitlines()[1:]
+    for name, election in (("backtest-2022", "2022-11-01"), ("backtest-2009", "2009-02-10")):
+        o = manifest(out, name)["outputs"]
+        assert o["error_model"] == "historical" and o["extra_poll_error"] == 0
+        by = o["scores_by_days_before"]
+        assert set(by) == {"1", "7", "28"}  # both polls files reach four weeks back
+        for lead, s in by.items():
+            assert s["as_of"] < election and s["lists"] == o["threshold_calls"]
+            for key in ("brier_model", "brier_baseline_average", "brier_baseline_polls", "log_score_model",
+                        "log_score_baseline_average", "log_score_baseline_polls"):
+                assert 0 <= s[key] <= 14, (name, lead, key)
+            assert 0 <= s["coverage_90"] <= 1 and s["width_90"] >= 0
+        assert o["brier_model"] == by["1"]["brier_model"]
+        track = o["track_record"]
+        assert track["elections"] == len([line for line in history if line.strip()])
+        html = (out / f"{name}.html").read_text(encoding="utf-8")
+        for heading in ("Scoring the probabilities", "Reliability", "Track record"):
+            assert heading in html
+        assert "fitted on the other elections only" in html
+        assert "1.5 points" not in html and "points of election-day error" not in html
 
 
 def test_run_an_earlier_as_of(tmp_path):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import test_sections
 from helpers.models import backtest as scoring
 from helpers.sections import backtest
+from helpers.views.tables import text as escaped
 from test_sections import rows
 
 probability = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -156,19 +157,24 @@ def test_share_of_polls_counts_the_polls_that_list_the_party():
 # ----------------------------------------------------------------------------- the 2022 report, end to end
 
 
-def test_2022_scores_match_a_straightforward_computation(backtest_run):
+def test_2022_eve_scores_match_a_straightforward_computation(backtest_run):
     section = backtest.scores(backtest_run)
-    got = section.values["scores"].set_index("forecast")
-    seats = {r["list"]: int(r["seats"]) for r in rows("data/knesset/results/2022-11-01.csv")}
-    summary = backtest_run.result.summary  # the simulated probabilities of the report's simulate path
-    probs = dict(zip(summary["party"], summary["p_pass"], strict=True))
-    outcome = {p: seats.get(p, 0) > 0 for p in probs}
-    n = len(probs)
-    assert section.values["events"] == n
-    brier = sum((probs[p] - outcome[p]) ** 2 for p in probs) / n
-    logs = sum(-math.log(min(max(probs[p] if outcome[p] else 1 - probs[p], 1e-6), 1 - 1e-6)) for p in probs) / n
-    assert got.at["model", "brier"] == pytest.approx(brier, abs=1e-12)
-    assert got.at["model", "log_score"] == pytest.approx(logs, abs=1e-12)
+    table = section.values["scores"].set_index("lead_days")
+    got = table.loc[1]
+    assert got["as_of"] == "2022-10-31"  # the eve: the report's own as_of, so its own simulation
+    raw = rows("data/knesset/results/2022-11-01.csv")
+    total = sum(int(r["votes"]) for r in raw)
+    seats = {r["list"]: int(r["seats"]) for r in raw}
+    cleared = {r["list"]: int(r["votes"]) / total * 100 >= 3.25 for r in raw}
+    summary = backtest_run.result.summary.set_index("party")  # the report's simulated probabilities
+    polled = [p for p in summary.index if p in seats]  # the polled lists that ran (2022: no merged columns)
+    assert section.values["events"] == got["lists"] == len(polled) == len(summary)
+    n = len(polled)
+    probs = {p: float(summary.at[p, "p_pass"]) for p in polled}
+    brier = sum((probs[p] - cleared[p]) ** 2 for p in polled) / n
+    logs = sum(-math.log(min(max(probs[p] if cleared[p] else 1 - probs[p], 1e-6), 1 - 1e-6)) for p in polled) / n
+    assert got["brier"] == pytest.approx(brier, abs=1e-12)
+    assert got["log_score"] == pytest.approx(logs, abs=1e-12)
 
     # the baselines from the raw polls file: the seven days up to 2022-10-31
     week = [r for r in rows("data/polls/knesset-2022.csv") if "2022-10-25" <= r["date"] <= "2022-10-31"]
@@ -176,33 +182,93 @@ def test_2022_scores_match_a_straightforward_computation(backtest_run):
     for r in week:
         listed.setdefault(r["party"], []).append(float(r["seats"]))
     average = {p: (1.0 if p in listed and sum(listed[p]) / len(listed[p]) >= 3.25 * 120 / 100 else 0.0)
-               for p in probs}
-    share = {p: (sum(s > 0 for s in listed[p]) / len(listed[p]) if p in listed else 0.0) for p in probs}
-    for name, forecast in (("baseline_average", average), ("baseline_polls", share)):
-        assert got.at[name, "brier"] == pytest.approx(sum((forecast[p] - outcome[p]) ** 2 for p in probs) / n)
-        clipped = {p: min(max(forecast[p], 1e-6), 1 - 1e-6) for p in probs}
-        assert got.at[name, "log_score"] == pytest.approx(
-            sum(-math.log(clipped[p] if outcome[p] else 1 - clipped[p]) for p in probs) / n)
+               for p in polled}
+    share = {p: (sum(s > 0 for s in listed[p]) / len(listed[p]) if p in listed else 0.0) for p in polled}
+    for name, forecast in (("average_call", average), ("share_with_seats", share)):
+        assert got[f"{name}_brier"] == pytest.approx(sum((forecast[p] - cleared[p]) ** 2 for p in polled) / n)
+        clipped = {p: min(max(forecast[p], 1e-6), 1 - 1e-6) for p in polled}
+        assert got[f"{name}_log_score"] == pytest.approx(
+            sum(-math.log(clipped[p] if cleared[p] else 1 - clipped[p]) for p in polled) / n)
 
-    # coverage and width of the 90% ranges, by hand from the summary's 5% and 95% seats
-    s = summary.set_index("party")
-    parties = [p for p in dict.fromkeys([*seats, *s.index])
-               if seats.get(p, 0) > 0 or (p in s.index and s.at[p, "seats_mean"] > 0)]
-    inside = sum(float(s["seats_p05"].get(p, 0)) <= seats.get(p, 0) <= float(s["seats_p95"].get(p, 0)) for p in parties)
-    width = sum(float(s["seats_p95"].get(p, 0)) - float(s["seats_p05"].get(p, 0)) for p in parties) / len(parties)
-    assert got.at["model", "coverage_90"] == pytest.approx(inside / len(parties))
-    assert got.at["model", "width_90"] == pytest.approx(width)
+    # coverage and width of the 90% ranges over the polled lists, by hand from the summary's 5% and 95% seats
+    inside = sum(summary.at[p, "seats_p05"] <= seats[p] <= summary.at[p, "seats_p95"] for p in polled)
+    width = sum(summary.at[p, "seats_p95"] - summary.at[p, "seats_p05"] for p in polled) / n
+    assert got["coverage"] == pytest.approx(inside / n)
+    assert got["width"] == pytest.approx(width)
 
-    # the record carries the same numbers under the new keys
+    # the record carries the eve's numbers under the old keys, and every lead time under scores_by_days_before
     out = backtest.record(backtest_run)["outputs"]
     assert out["brier_model"] == round(brier, 4) and out["log_score_model"] == round(logs, 4)
-    assert out["coverage_90"] == round(inside / len(parties), 4) and out["width_90"] == round(width, 4)
-    assert out["brier_baseline_average"] == round(got.at["baseline_average", "brier"], 4)
+    assert out["coverage_90"] == round(inside / n, 4) and out["width_90"] == round(width, 4)
+    assert out["brier_baseline_average"] == round(got["average_call_brier"], 4)
+    assert out["error_model"] == "historical" and out["extra_poll_error"] == 0
+    by = out["scores_by_days_before"]
+    assert set(by) == {"1", "7", "28"}
+    for lead, r in table.iterrows():
+        assert by[str(lead)]["brier_model"] == round(r["brier"], 4)
+        assert by[str(lead)]["brier_baseline_polls"] == round(r["share_with_seats_brier"], 4)
 
 
-def test_2022_scores_section_shows_one_table_of_three_forecasts(backtest_run):
+def test_2022_earlier_lead_times_use_only_the_polls_published_by_then(backtest_run):
+    table = backtest.scores(backtest_run).values["scores"].set_index("lead_days")
+    assert table.loc[7, "as_of"] == "2022-10-25" and table.loc[28, "as_of"] == "2022-10-04"
+    # the polls pooled four weeks out: one per house among the polls published by 2022-10-04
+    houses = {r["pollster"] for r in rows("data/polls/knesset-2022.csv") if r["date"] <= "2022-10-04"}
+    assert 0 < table.loc[28, "polls"] <= len(houses)
+    assert (table["lists"] == table.loc[1, "lists"]).all()
+
+
+def test_2022_scores_section_shows_one_table_of_three_lead_times(backtest_run):
     section = backtest.scores(backtest_run)
     assert [i[0] for i in section.items] == ["say", "table"]
     frame, _ = section.of("table")[0]
-    assert len(frame) == 3 and list(frame.columns)[:3] == ["Forecast", "Brier", "Log score"]
-    assert section.values["reliability"]["count"].sum() == section.values["events"]
+    assert len(frame) == 3 and list(frame["Days before"]) == [1, 7, 28]
+    for col in ("Brier: model", "Brier: final-week average", "Brier: share of polls", "Log: model"):
+        assert col in frame.columns
+    # the sentence says who beat whom as the numbers do
+    text = section.of("say")[0]
+    t = section.values["scores"]
+    for score in ("brier", "log_score"):
+        assert escaped(backtest.comparison(t, score)) in text
+    for col, name in backtest.BASELINES.items():
+        won = (t[f"{col}_brier"] - t["brier"] > backtest.LEVEL).any()
+        assert ("beat " + name in backtest.comparison(t, "brier")) == won
+
+
+def test_comparison_names_the_winner_at_each_lead_time():
+    t = pd.DataFrame({"lead_days": [1, 7, 28], "brier": [0.02, 0.05, 0.05],
+                      "average_call_brier": [0.05, 0.05, 0.01], "share_with_seats_brier": [0.03, 0.06, 0.07]})
+    text = backtest.comparison(t, "brier")
+    assert text == ("beat the final-week average's yes-or-no call on the eve and lost to it four weeks before "
+                    "and was level with it a week before; it beat the share of final-week polls giving the list "
+                    "seats at every lead time")
+
+
+def test_2022_reliability_partitions_the_eve_calls(backtest_run):
+    section = backtest.reliability(backtest_run)
+    table = section.values["reliability"]
+    summary = backtest_run.result.summary
+    assert table["count"].sum() == len(summary)
+    p = summary["p_pass"].to_numpy()
+    assert section.values["sure"] == int(((p < 0.1) | (p >= 0.9)).sum())
+    assert section.values["middle"] == len(p) - section.values["sure"]
+
+
+def test_track_record_never_forecasts_an_election_with_a_model_fitted_on_it(backtest_run):
+    section = backtest.track_record(backtest_run)
+    t = section.values["track"]
+    history = rows("data/model/elections.csv")
+    assert sorted(set(t["election"])) == sorted(r["election"] for r in history)
+    for r in t.itertuples():
+        assert r.election[:4] not in r.fitted_on.split()
+    assert section.values["fitted_on_own"] == []
+    # the sentences name every election where an eve baseline beat the model, from the table's own numbers
+    eve = t[t["lead_days"] == 1]
+    text = " ".join(section.of("say"))
+    for col in backtest.BASELINES:
+        wins = sorted(eve.loc[eve[f"{col}_brier"] < eve["brier"] - backtest.LEVEL, "election"])
+        assert sorted(section.values["baseline_wins"][col]) == wins
+        for day in wins:
+            assert escaped(day).removeprefix("<bdi>").removesuffix("</bdi>") in text
+    out = backtest.record(backtest_run)["outputs"]["track_record"]
+    assert out["elections"] == len(history) and set(out["pooled_by_days_before"]) >= {"1"}

@@ -3,6 +3,13 @@
 :func:`prepare` loads the files and computes every model result once; each other function returns one section
 of the report (:class:`helpers.sections.Section`), in the order the report shows them; :func:`record` gives the
 facts the report records for the pipeline.
+
+The model is the kit's default (:mod:`helpers.models.uncertainty`: the historical error model unless the
+report's ``error_model`` says ``sampling``), with ``poll_error`` points of fixed extra error on top (default 0).
+Its threshold probabilities and seat ranges are scored at several lead times (:data:`LEADS`: the eve, a week
+and four weeks before the election) beside two naive baselines, and the track record of the historical model
+over every election of ``data/model/elections.csv`` (each forecast by the model fitted without it:
+:func:`helpers.models.calibration.track_record`) closes the report.
 """
 
 from __future__ import annotations
@@ -12,42 +19,59 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from helpers.core.errors import DataError
 from helpers.data import knesset
 from helpers.data import polls as poll_data
-from helpers.models import backtest, simulate
+from helpers.data.history import HISTORY_FILE, load_history
+from helpers.models import backtest, calibration, simulate, uncertainty
 from helpers.models import polls as poll_model
 from helpers.sections import Section, agreements_left_out
 from helpers.views.charts import polls as poll_charts
 
+#: Lead times scored, in days before the election, and how the report names them.
+LEADS = calibration.LEAD_DAYS
+LEAD_NAMES = {1: "the eve", 7: "a week before", 28: "four weeks before"}
+#: The two naive baselines: the column of :func:`helpers.models.calibration.baselines` -> how the report names it.
+BASELINES = {"average_call": "the final-week average's yes-or-no call",
+             "share_with_seats": "the share of final-week polls giving the list seats"}
+#: Two scores closer than this count as level (the tables show three decimals).
+LEVEL = 0.0005
+
 
 def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreements: str, election: str,
             seats: int = 120, final_week_days: int = 7, draws: int = 20000, seed: int = 0,
-            poll_error: float = 1.5, half_life_days: float = 7.0,
-            elections: str = "data/knesset/elections.csv") -> SimpleNamespace:
-    """Everything the report shows, computed once: the parameters, the party registry and names, the official
-    outcome (``official``), the final-week average (``week``), the poll of polls (``average``), the simulated
-    elections (``result``), the per-party errors (``table``), the threshold calls (``calls``) and the
-    seat-engine audit of every election in `elections` (``audit``)."""
+            error_model: str = "historical", poll_error: float = 0.0, half_life_days: float = 7.0,
+            elections: str = "data/knesset/elections.csv", history: str = HISTORY_FILE) -> SimpleNamespace:
+    """Everything the report shows, computed once: the parameters, the party registry and names, the error
+    model (``model``), the official outcome (``official``), the final-week average (``week``), the poll of polls
+    (``average``), the simulated elections (``result``), the per-party errors (``table``), the threshold calls
+    (``calls``), the forecasts scored at each lead time (``leads``, ``lead_rows``, ``skipped``), the track
+    record over the elections of `history` (``past``, ``track``, ``track_rows``) and the seat-engine audit of
+    every election in `elections` (``audit``)."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
+    run.model = uncertainty.model_for(error_model)
     run.registry = poll_data.default_parties()
     run.names = poll_data.display_names(run.registry)
     all_polls = poll_data.load_polls(polls, parties=run.registry)
     merges = poll_data.merges_of(run.registry, all_polls["party"].unique())
     run.pairs = knesset.load_pairs(agreements) if agreements else []
-    run.official = backtest.official_outcome(knesset.load_votes(results), threshold=threshold, seats=seats,
-                                             agreements=run.pairs)
+    votes = knesset.load_votes(results)
+    run.official = backtest.official_outcome(votes, threshold=threshold, seats=seats, agreements=run.pairs)
     run.facts = poll_model.overview(all_polls, as_of)
     run.week = poll_model.final_week(all_polls, as_of, days=final_week_days, merges=merges)
     run.week_rows = poll_model.final_week_rows(all_polls, as_of, days=final_week_days)
-    run.average = poll_model.poll_of_polls(all_polls, as_of, threshold=threshold, half_life_days=half_life_days,
-                                           merges=merges)
-    kept, run.dropped_pairs = simulate.usable_agreements(run.pairs, run.average.parties)
-    run.result = simulate.simulate(run.average.shares, run.average.effective_sample_size, draws=draws, seed=seed,
-                                   seats=seats, threshold=threshold, poll_error=poll_error, agreements=kept)
+    run.average, run.result, run.dropped_pairs = _forecast(run, all_polls, as_of, merges)
     run.table = backtest.backtest_table(run.official, run.week, run.result.summary, run.average.shares)
     run.calls = backtest.threshold_calls(run.result.summary.set_index("party")["p_pass"],
                                          run.official.set_index("list")["passed"],
                                          final_week=run.week.set_index("party")["seats"])
+    run.past = load_history(history)
+    same = [e for e in run.past if e.date == election]
+    run.election_data = calibration.Election(
+        date=election, threshold=float(threshold), seats=int(seats), polls=all_polls, votes=votes,
+        agreements=run.pairs, merges=merges, official_merges=same[0].official_merges if same else {}, fit=False)
+    run.lead_rows, run.leads, run.skipped = _lead_scores(run, all_polls, merges)
+    run.track_rows, run.track = calibration.track_record(run.past, uncertainty.FITTED, draws=draws, seed=seed)
     table = knesset.load_elections(elections)
     days = [d.date().isoformat() for d in table["date"]]
     run.audit = backtest.engine_audit(
@@ -56,6 +80,86 @@ def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreement
         {d: knesset.load_pairs(f"data/knesset/agreements/{d}.csv") for d in days},
     )
     return run
+
+
+def _forecast(run, all_polls, as_of, merges):
+    """The poll of polls as of `as_of` and its simulation under the report's model and settings, and the
+    surplus agreements left out (a partner not in the polls)."""
+    average = poll_model.poll_of_polls(all_polls, as_of, threshold=run.threshold, half_life_days=run.half_life_days,
+                                       merges=merges, others=run.model.others,
+                                       below_fraction=run.model.below_fraction)
+    kept, dropped = simulate.usable_agreements(run.pairs, average.parties)
+    result = simulate.simulate(average.shares, average.effective_sample_size, draws=run.draws, seed=run.seed,
+                               seats=run.seats, threshold=run.threshold, poll_error=run.poll_error,
+                               agreements=kept, error_model=run.model, others=average.others)
+    return average, result, dropped
+
+
+def _lead_scores(run, all_polls, merges):
+    """This election forecast `lead` days before it for every lead in :data:`LEADS` its polls reach (the
+    report's model, half-life and extra error; as :func:`helpers.models.calibration.forecast` does otherwise),
+    each list's forecast beside the two baselines and its official outcome; then the scores
+    (:func:`helpers.models.calibration.score`). Returns (per-list rows, one score row per lead, the leads
+    skipped with the reason)."""
+    e = run.election_data
+    rows, scores, skipped = [], [], []
+    for lead in LEADS:
+        when = e.as_of(lead)
+        if all_polls["date"].min() > when:
+            skipped.append((lead, f"the polls file starts on {all_polls['date'].min().date().isoformat()}"))
+            continue
+        try:
+            if when == pd.Timestamp(run.as_of):  # the report's own forecast: the same numbers as the sections
+                avg, sim = run.average, run.result
+            else:
+                avg, sim, _ = _forecast(run, all_polls, when, merges)
+            matched, _ = e.matched(avg)
+            base = calibration.baselines(e, avg, matched["party"], lead, days=run.final_week_days)
+        except DataError as exc:
+            skipped.append((lead, str(exc)))
+            continue
+        s = sim.summary.set_index("party")
+        table = matched.assign(p_pass=[float(s.at[p, "p_pass"]) for p in matched["party"]],
+                               seats_p05=[float(s.at[p, "seats_p05"]) for p in matched["party"]],
+                               seats_p95=[float(s.at[p, "seats_p95"]) for p in matched["party"]]
+                               ).merge(base, on="party")
+        rows.append(table.assign(lead_days=lead))
+        scores.append({"lead_days": lead, "as_of": when.date().isoformat(), "polls": avg.n_polls,
+                       **calibration.score(table)})
+    return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(), pd.DataFrame(scores), skipped)
+
+
+def _at(lead) -> str:
+    """When a forecast was made, as a phrase: 'on the eve', 'a week before', '10 days before'."""
+    name = LEAD_NAMES.get(int(lead), f"{int(lead)} days before")
+    return "on " + name if name == LEAD_NAMES[1] else name
+
+
+def _when(leads) -> str:
+    names = [_at(d) for d in leads]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def comparison(table: pd.DataFrame, score: str) -> str:
+    """One plain clause per baseline saying at which lead times the model's `score` ('brier' or 'log_score';
+    lower is better) beat it, lost to it or was level with it (within :data:`LEVEL`)."""
+    clauses = []
+    every = len(table)
+    for col, name in BASELINES.items():
+        gap = table[f"{col}_{score}"].to_numpy(float) - table[score].to_numpy(float)
+        leads = table["lead_days"].to_numpy()
+        beat, lost, level = leads[gap > LEVEL], leads[gap < -LEVEL], leads[np.abs(gap) <= LEVEL]
+        parts = []
+        for verb, which in (("beat", beat), ("lost to", lost), ("was level with", level)):
+            if len(which):
+                at = "at every lead time" if len(which) == every and every > 1 else _when(which)
+                parts.append((verb, at))
+        first_verb, first_at = parts[0]
+        text = f"{first_verb} {name} {first_at}"
+        for verb, at in parts[1:]:
+            text += f" and {verb} it {at}"
+        clauses.append(text)
+    return "; it ".join(clauses)
 
 
 def official(run) -> Section:
@@ -91,20 +195,22 @@ def errors(run) -> Section:
     mae_model = backtest.mean_absolute_error(table, "model")
     worst = table.reindex(table["model_error"].abs().sort_values(ascending=False).index).head(3)
     rms_share = float((table["share_error"].dropna() ** 2).mean() ** 0.5)
+    spread = float(np.sqrt(np.mean((100 * run.result.shares).std(axis=0) ** 2)))
     section = Section(values={"mae_week": mae_week, "mae_model": mae_model, "rms_share": rms_share,
-                              "in_range": int(table["in_range"].sum()), "parties": len(table)})
+                              "spread": spread, "in_range": int(table["in_range"].sum()), "parties": len(table)})
     section.say(
         "Mean absolute seat error per party: **{mae_week}** seats for the final-week average and **{mae_model}** for "
         "the model's mean seats ({mae_median} for its median seats, which never split a party between its zero and "
         "its seats above the line). The model's largest misses: {worst}. The official seats fell inside the model's "
         "90% range for **{inside}** of **{n}** parties. The poll of polls missed the official vote shares by **{rms}** "
-        "points (root mean square over the polled parties), against the {poll_error} points of election-day error "
-        "the model assumes.",
+        "points (root mean square over the polled parties); the model's simulated shares spread by **{spread}** "
+        "points around their means (the same root mean square over the polled lists, sampling and election-day "
+        "error together).",
         mae_week=f"{mae_week:.2f}", mae_model=f"{mae_model:.2f}",
         mae_median=f"{backtest.mean_absolute_error(table, 'model_median'):.2f}",
         worst="; ".join(f"{names.get(r.party, r.party)} {r.model_error:+.1f} (official {r.official:.0f})"
                         for r in worst.itertuples()),
-        inside=int(table["in_range"].sum()), n=len(table), rms=f"{rms_share:.2f}", poll_error=f"{run.poll_error:g}",
+        inside=int(table["in_range"].sum()), n=len(table), rms=f"{rms_share:.2f}", spread=f"{spread:.2f}",
     )
     shown = table.assign(party=[names.get(p, p) for p in table["party"]])
     return section.table(
@@ -159,53 +265,183 @@ def calls(run) -> Section:
     return agreements_left_out(section, run.dropped_pairs, "left out of the model")
 
 
+def model_note(run) -> str:
+    """What the report's model is and whether it was fitted on this election (from the model's own record)."""
+    m = run.model
+    points = f"{run.poll_error:g} point{'' if run.poll_error == 1 else 's'}"
+    extra = f", plus {points} of fixed extra error" if run.poll_error > 0 else ""
+    if m.scale == 0:
+        if run.poll_error > 0:
+            return (f"The model here has the sampling error of the pooled polls (error model '{m.name}') and a "
+                    f"fixed extra error of {points}, no fitted election-day error.")
+        return f"The model here has the sampling error of the pooled polls only (error model '{m.name}')."
+    fitted = {e.date for e in run.past if e.fit and e.year in m.fitted_on}
+    years = ", ".join(m.fitted_on)
+    if run.election in fitted:
+        held = run.track[(run.track["election"] == run.election) & (run.track["lead_days"] == LEADS[0])]
+        tail = (f"; the track record below forecasts {run.election} with the model fitted without it (Brier "
+                f"{held['brier'].iloc[0]:.3f} on the eve)") if len(held) else ""
+        return (f"The historical error model used here{extra} was fitted on the {years} elections, this one "
+                f"included, so these scores flatter it{tail}.")
+    return (f"The historical error model used here{extra} was fitted on the {years} elections, not on this one: "
+            "these scores are out of sample.")
+
+
 def scores(run) -> Section:
-    """The threshold probabilities and seat ranges scored against the result: Brier and log score of the
-    model's probability of clearing, beside the two naive baselines (the final-week average's 0/1 call, and
-    the share of final-week polls giving the list seats), and the coverage and mean width of the model's 90%
-    seat ranges. Values: ``scores`` (the table's numbers), ``reliability`` (the model's reliability table)."""
-    calls = run.calls
-    parties, outcomes = calls["party"].tolist(), calls["result"].eq("cleared").to_numpy()
-    line = run.threshold * run.seats / 100
-    forecasts = {
-        "model": calls["p_pass"].to_numpy(),
-        "baseline_average": backtest.average_call(run.week.set_index("party")["seats"], parties,
-                                                  line=line).to_numpy(),
-        "baseline_polls": backtest.share_of_polls_with_seats(run.week_rows, parties).to_numpy(),
-    }
-    t = run.table
-    coverage = backtest.interval_coverage(t["model_p05"], t["model_p95"], t["official"])
-    width = backtest.mean_width(t["model_p05"], t["model_p95"])
-    rows = [{"forecast": name, "brier": backtest.brier(p, outcomes), "log_score": backtest.log_score(p, outcomes),
-             "coverage_90": coverage if name == "model" else float("nan"),
-             "width_90": width if name == "model" else float("nan")} for name, p in forecasts.items()]
-    table = pd.DataFrame(rows)
-    by = table.set_index("forecast")
-    section = Section(values={"scores": table, "reliability": backtest.reliability_table(forecasts["model"], outcomes),
-                              "events": len(parties)})
+    """This election's threshold probabilities and seat ranges scored at each lead time (:data:`LEADS`) beside
+    the two naive baselines: Brier and log score of the model's probability of clearing, of the final-week
+    average's 0/1 call and of the share of final-week polls giving the list seats; coverage and mean width of
+    the model's 90% seat ranges, over the polled lists matched with the official lists. Values: ``scores``
+    (one row per lead time, :func:`helpers.models.calibration.score` columns), ``events`` (lists scored on the
+    earliest-scored lead time, normally the eve), ``skipped``."""
+    t = run.leads
+    section = Section(values={"scores": t, "events": int(t["lists"].iloc[0]) if len(t) else 0,
+                              "skipped": run.skipped})
+    for lead, why in run.skipped:
+        section.say("No forecast {when}: {why}.", when=_at(lead), why=why)
+    if t.empty:
+        return section
     section.say(
-        "Scored over the threshold calls of **{n}** lists (lower is better, 0 is perfect): the model's Brier score "
-        "is **{b_model}** against **{b_avg}** for the final-week average's yes-or-no call (at least {line} seats) and "
-        "**{b_polls}** for the share of final-week polls giving the list seats; its log score is **{l_model}** "
-        "(against {l_avg} and {l_polls}; a certain call that fails costs {clip}). The model's 90% seat ranges held the "
-        "official seats of **{cov}** of the {parties} parties, {width} seats wide on average. With {draws} draws "
-        "a probability carries a Monte Carlo error of about {mc} points.",
-        n=len(parties), b_model=f"{by.at['model', 'brier']:.3f}", b_avg=f"{by.at['baseline_average', 'brier']:.3f}",
-        b_polls=f"{by.at['baseline_polls', 'brier']:.3f}", l_model=f"{by.at['model', 'log_score']:.3f}",
-        l_avg=f"{by.at['baseline_average', 'log_score']:.3f}", l_polls=f"{by.at['baseline_polls', 'log_score']:.3f}",
-        clip=f"{-np.log(backtest.LOG_SCORE_CLIP):.1f}", line=f"{line:g}", cov=f"{100 * coverage:.0f}%",
-        parties=len(t), width=f"{width:.1f}", draws=f"{run.draws:,}", mc=f"{100 * 0.5 / np.sqrt(run.draws):.2f}",
+        "Scored over the threshold calls of the **{n}** polled lists matched with the official lists (lower is "
+        "better, 0 is perfect). By Brier score the model {brier}. By log score it {log}. {note} With {draws} draws "
+        "a probability carries a Monte Carlo error of about {mc} points; a certain call that fails costs {clip} "
+        "in log score.",
+        n=int(t["lists"].iloc[0]), brier=comparison(t, "brier"), log=comparison(t, "log_score"), note=model_note(run),
+        draws=f"{run.draws:,}", mc=f"{100 * 0.5 / np.sqrt(run.draws):.2f}",
+        clip=f"{-np.log(backtest.LOG_SCORE_CLIP):.1f}",
     )
-    names = {"model": "Model", "baseline_average": "Final-week average (0/1 call)",
-             "baseline_polls": "Share of final-week polls giving seats"}
+    shown = pd.DataFrame({
+        "Forecast made": [LEAD_NAMES.get(int(d), f"{int(d)} days before") for d in t["lead_days"]],
+        "Days before": t["lead_days"],
+        "As of": t["as_of"], "Polls pooled": t["polls"], "Lists": t["lists"],
+        "Brier: model": t["brier"], "Brier: final-week average": t["average_call_brier"],
+        "Brier: share of polls": t["share_with_seats_brier"],
+        "Log: model": t["log_score"], "Log: final-week average": t["average_call_log_score"],
+        "Log: share of polls": t["share_with_seats_log_score"],
+        "90% range coverage %": 100 * t["coverage"], "90% range width (seats)": t["width"]})
+    three = {c: ".3f" for c in shown.columns if c.startswith(("Brier", "Log"))}
     return section.table(
-        table.assign(forecast=table["forecast"].map(names), coverage_90=100 * table["coverage_90"]).rename(columns={
-            "forecast": "Forecast", "brier": "Brier", "log_score": "Log score", "coverage_90": "90% range coverage %",
-            "width_90": "90% range width (seats)"}),
-        formats={"Brier": ".3f", "Log score": ".3f", "90% range coverage %": ".0f", "90% range width (seats)": ".1f"},
-        caption=f"Probabilities scored against the official result of {run.election} (lower Brier and log score "
-                "are better)",
+        shown, formats={**three, "90% range coverage %": ".0f", "90% range width (seats)": ".1f"},
+        caption=f"Probabilities scored against the official result of {run.election}, beside the two baselines "
+                "(lower Brier and log score are better)",
     )
+
+
+def _reliability_frame(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Model's probability": [f"{100 * r.lower:.0f}–{100 * r.upper:.0f}%" for r in table.itertuples()],
+        "Lists": table["count"], "Mean forecast %": 100 * table["mean_forecast"],
+        "Cleared %": 100 * table["observed"]})
+
+
+def reliability(run) -> Section:
+    """The model's threshold calls on the earliest-scored lead time (normally the eve) binned by probability:
+    per bin, the lists, the mean probability and the share that cleared
+    (:func:`helpers.models.backtest.reliability_table`). Values: ``reliability``, ``lead_days``, ``middle``
+    (lists given 10-90%), ``sure`` and ``sure_right`` (lists given under 10% or at least 90%, and how many of
+    those went the way the model said)."""
+    if run.lead_rows.empty:
+        return Section(values={"reliability": pd.DataFrame()})
+    lead = int(run.leads["lead_days"].iloc[0])
+    rows = run.lead_rows[run.lead_rows["lead_days"] == lead]
+    p, passed = rows["p_pass"].to_numpy(float), rows["passed"].to_numpy(bool)
+    table = backtest.reliability_table(p, passed)
+    sure = (p < 0.1) | (p >= 0.9)
+    right = int(((p >= 0.9) & passed).sum() + ((p < 0.1) & ~passed).sum())
+    section = Section(values={"reliability": table, "lead_days": lead, "middle": int((~sure).sum()),
+                              "sure": int(sure.sum()), "sure_right": right})
+    section.say(
+        "{when}, the model gave **{sure}** of the {n} lists a probability under 10% or at least 90%, and "
+        "**{right}** of those went the way it said; **{middle}** lists were between. In a reliable forecast the "
+        "share that cleared in each row is close to the mean forecast; with {n} lists a row holds only a few, so "
+        "the track record below pools every election.",
+        when=_at(lead).capitalize(), sure=int(sure.sum()), n=len(p), right=right,
+        middle=int((~sure).sum()),
+    )
+    return section.table(_reliability_frame(table), formats={"Mean forecast %": ".0f", "Cleared %": ".0f"},
+                         caption=f"Reliability of the model's threshold calls, {run.election}, "
+                                 f"{LEAD_NAMES.get(lead, f'{lead} days before')}")
+
+
+def track_record(run) -> Section:
+    """The historical model's leave-one-election-out track record over every election of the history file
+    (:func:`helpers.models.calibration.track_record`, the report's draws and seed): one row per election and
+    lead time, the scores pooled per lead time, the elections where an eve-of-election baseline beat the model,
+    and the reliability of the pooled eve calls. Values: ``track`` (the per-election table), ``pooled`` (per
+    lead time), ``baseline_wins`` (baseline column -> elections where it beat the model on the eve),
+    ``fitted_on_own`` (rows whose model was fitted on the election it forecasts: none by construction)."""
+    t, rows = run.track, run.track_rows
+    own = [r.election for r in t.itertuples() if r.election[:4] in str(r.fitted_on).split()]
+    pooled = pd.DataFrame([{"lead_days": lead, **calibration.score(part)}
+                           for lead, part in rows.groupby("lead_days")]) if len(rows) else pd.DataFrame()
+    eve = t[t["lead_days"] == LEADS[0]]
+    wins = {col: [(r["election"], r[f"{col}_brier"], r["brier"]) for r in eve.to_dict("records")
+                  if r[f"{col}_brier"] < r["brier"] - LEVEL] for col in BASELINES}
+    section = Section(values={"track": t, "pooled": pooled, "fitted_on_own": own,
+                              "baseline_wins": {c: [w[0] for w in v] for c, v in wins.items()}})
+    years = [e.date for e in run.past]
+    section.say(
+        "Each of the **{n}** elections in {history} ({years}) was forecast, at every lead time its polls reach, by "
+        "the historical model fitted on the other elections only: {own} ({draws} draws, seed {seed}; the 'Fitted "
+        "on' column lists the elections each fit used).",
+        n=len(years), history=run.history, years=", ".join(years), draws=f"{run.draws:,}", seed=run.seed,
+        own="no forecast comes from a model fitted on the election it forecasts" if not own
+        else "except " + ", ".join(own) + ", whose model was fitted on it too",
+    )
+    if len(pooled):
+        p = pooled.set_index("lead_days")
+        first = int(p.index[0])
+        section.say(
+            "Pooled over all elections, {when} ({lists} lists): Brier **{b}** against {avg} for the final-week "
+            "average and {polls} for the share of polls; log score **{log}** against {lavg} and {lpolls}; the 90% "
+            "ranges held **{cov}** of the official seat counts, **{width}** seats wide on average.",
+            when=_at(first), lists=int(p.at[first, "lists"]),
+            b=f"{p.at[first, 'brier']:.3f}", avg=f"{p.at[first, 'average_call_brier']:.3f}",
+            polls=f"{p.at[first, 'share_with_seats_brier']:.3f}", log=f"{p.at[first, 'log_score']:.3f}",
+            lavg=f"{p.at[first, 'average_call_log_score']:.3f}",
+            lpolls=f"{p.at[first, 'share_with_seats_log_score']:.3f}",
+            cov=f"{100 * p.at[first, 'coverage']:.0f}%", width=f"{p.at[first, 'width']:.1f}",
+        )
+    if len(eve):
+        def listed(items):
+            return ", ".join(f"{d} ({b:.3f} against the model's {m:.3f})" for d, b, m in items)
+        for col, name in BASELINES.items():
+            beaten = len(eve) - len(wins[col])
+            if wins[col]:
+                section.say("On the eve, {name} scored a better Brier than the model in **{k}** of the {n} "
+                            "elections: {which}; the model did as well or better in the other {rest}.",
+                            name=name, k=len(wins[col]), n=len(eve), which=listed(wins[col]), rest=beaten)
+            else:
+                section.say("On the eve, {name} never scored a better Brier than the model ({n} elections).",
+                            name=name, n=len(eve))
+    shown = pd.DataFrame({
+        "Election": t["election"], "Days before": t["lead_days"], "Fitted on": t["fitted_on"],
+        "Polls pooled": t["polls"], "Lists": t["lists"], "Brier: model": t["brier"],
+        "Brier: final-week average": t["average_call_brier"], "Brier: share of polls": t["share_with_seats_brier"],
+        "Log: model": t["log_score"], "Log: final-week average": t["average_call_log_score"],
+        "Log: share of polls": t["share_with_seats_log_score"], "90% range coverage %": 100 * t["coverage"],
+        "90% range width (seats)": t["width"]})
+    three = {c: ".3f" for c in shown.columns if c.startswith(("Brier", "Log"))}
+    formats = {**three, "90% range coverage %": ".0f", "90% range width (seats)": ".1f"}
+    section.table(shown, formats=formats,
+                  caption="Track record: each election forecast by the model fitted without it (leave one "
+                          "election out)")
+    if len(pooled):
+        section.table(pd.DataFrame({
+            "Days before": pooled["lead_days"], "Lists": pooled["lists"], "Brier: model": pooled["brier"],
+            "Brier: final-week average": pooled["average_call_brier"],
+            "Brier: share of polls": pooled["share_with_seats_brier"], "Log: model": pooled["log_score"],
+            "Log: final-week average": pooled["average_call_log_score"],
+            "Log: share of polls": pooled["share_with_seats_log_score"],
+            "90% range coverage %": 100 * pooled["coverage"], "90% range width (seats)": pooled["width"]}),
+            formats=formats, caption="Track record, all elections pooled per lead time")
+        at_eve = rows[rows["lead_days"] == int(pooled["lead_days"].iloc[0])]
+        table = backtest.reliability_table(at_eve["p_pass"].to_numpy(float), at_eve["passed"].to_numpy(bool))
+        section.values["reliability"] = table
+        section.table(_reliability_frame(table), formats={"Mean forecast %": ".0f", "Cleared %": ".0f"},
+                      caption="Reliability of the held-out threshold calls, all elections pooled, "
+                              f"{LEAD_NAMES.get(int(pooled['lead_days'].iloc[0]), '')}")
+    return section
 
 
 def audit(run) -> Section:
@@ -227,31 +463,58 @@ def audit(run) -> Section:
 def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs."""
     e = errors(run).values
+    sources = ([run.polls, run.results] + ([run.agreements] if run.agreements else [])
+               + [run.elections, "data/parties.csv", run.history]
+               + sorted({str(x.polls.attrs["path"]) for x in run.past if x.polls.attrs.get("path")}))
     return {
         "as_of": run.facts["as_of"],
-        "sources": [run.polls, run.results] + ([run.agreements] if run.agreements else [])
-                   + [run.elections, "data/parties.csv"],
+        "sources": list(dict.fromkeys(sources)),
         "seed": run.seed,
         "outputs": {
-            "election": run.election, "polls_used": run.average.n_polls,
+            "election": run.election, "error_model": run.model.name, "extra_poll_error": float(run.poll_error),
+            "polls_used": run.average.n_polls,
             "final_week_polls": int(run.week["polls"].max()),
             "mae_final_week": round(e["mae_week"], 3), "mae_model": round(e["mae_model"], 3),
             "rms_share_error": round(e["rms_share"], 3),
             "in_range": e["in_range"], "parties": e["parties"],
             "threshold_calls_right": int(run.calls["model_right"].sum()), "threshold_calls": len(run.calls),
             "engine_reproduced": int(run.audit["reproduced"].sum()), "elections": len(run.audit),
-            **score_outputs(scores(run).values["scores"]),
+            **score_outputs(run.leads),
+            "track_record": track_outputs(run),
         },
     }
 
 
-def score_outputs(table) -> dict:
-    """The scores of :func:`scores` as manifest outputs (rounded to 4 decimals): brier_model,
-    brier_baseline_average, brier_baseline_polls, the same for log_score_, then coverage_90 (0..1) and
-    width_90 (seats) of the model's 90% ranges."""
-    by = table.set_index("forecast")
-    out = {f"{score}_{name}": round(float(by.at[name, score]), 4)
-           for score in ("brier", "log_score") for name in by.index}
-    out.update(coverage_90=round(float(by.at["model", "coverage_90"]), 4),
-               width_90=round(float(by.at["model", "width_90"]), 4))
-    return out
+def _scores_of(r) -> dict:
+    out = {"lists": int(r["lists"]), "brier_model": r["brier"], "log_score_model": r["log_score"],
+           "brier_baseline_average": r["average_call_brier"], "brier_baseline_polls": r["share_with_seats_brier"],
+           "log_score_baseline_average": r["average_call_log_score"],
+           "log_score_baseline_polls": r["share_with_seats_log_score"],
+           "coverage_90": r["coverage"], "width_90": r["width"]}
+    return {k: (v if k == "lists" else round(float(v), 4)) for k, v in out.items()}
+
+
+def score_outputs(leads: pd.DataFrame) -> dict:
+    """The scores of :func:`scores` as manifest outputs (rounded to 4 decimals): the earliest-scored lead time's
+    (normally the eve's) brier_model, brier_baseline_average, brier_baseline_polls, the same for log_score_,
+    coverage_90 (0..1) and width_90 (seats) of the model's 90% ranges; and ``scores_by_days_before``: the same
+    keys (and ``as_of``, ``lists``) for every lead time scored, keyed by the days before the election."""
+    if leads.empty:
+        return {"scores_by_days_before": {}}
+    first = _scores_of(leads.iloc[0])
+    first.pop("lists")
+    by = {str(int(r["lead_days"])): {"as_of": r["as_of"], **_scores_of(r)} for r in leads.to_dict("records")}
+    return {**first, "scores_by_days_before": by}
+
+
+def track_outputs(run) -> dict:
+    """The track record as manifest outputs: elections, and per days before the election (pooled over the
+    elections) the keys of :func:`score_outputs`; ``eve_baseline_wins``: the elections where a baseline's
+    eve Brier beat the model's."""
+    rows = run.track_rows
+    pooled = {str(int(lead)): _scores_of({"lead_days": lead, **calibration.score(part)})
+              for lead, part in rows.groupby("lead_days")} if len(rows) else {}
+    wins = track_record(run).values["baseline_wins"]
+    return {"elections": len(run.past), "pooled_by_days_before": pooled,
+            "eve_baseline_wins": {"baseline_average": wins["average_call"],
+                                  "baseline_polls": wins["share_with_seats"]}}
