@@ -272,3 +272,19 @@ def test_track_record_never_forecasts_an_election_with_a_model_fitted_on_it(back
             assert escaped(day).removeprefix("<bdi>").removesuffix("</bdi>") in text
     out = backtest.record(backtest_run)["outputs"]["track_record"]
     assert out["elections"] == len(history) and set(out["pooled_by_days_before"]) >= {"1"}
+
+
+def test_a_lead_time_the_polls_do_not_reach_is_skipped_and_said():
+    with test_sections.at_root():
+        run = backtest.prepare("data/polls/knesset-2013.csv", "data/knesset/results/2013-01-22.csv",
+                               as_of="2013-01-21", threshold=2.0, agreements="data/knesset/agreements/2013-01-22.csv",
+                               election="2013-01-22", draws=test_sections.DRAWS)
+    first = min(r["date"] for r in rows("data/polls/knesset-2013.csv"))
+    day = pd.Timestamp("2013-01-22")
+    reached = [d for d in backtest.LEADS if (day - pd.Timedelta(days=d)).date().isoformat() >= first]
+    section = backtest.scores(run)
+    assert list(section.values["scores"]["lead_days"]) == reached
+    skipped = [lead for lead, _ in section.values["skipped"]]
+    assert skipped == [d for d in backtest.LEADS if d not in reached] and skipped
+    assert escaped(first).removeprefix("<bdi>").removesuffix("</bdi>") in section.of("say")[0]
+    assert set(backtest.record(run)["outputs"]["scores_by_days_before"]) == {str(d) for d in reached}
