@@ -58,9 +58,9 @@ def test_report_probabilities_are_the_share_of_raw_draws(built):
     polls = poll_data.load_polls(ROOT / s.polls, parties=registry)
     base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold,
                                 merges=poll_data.merges_of(registry, polls["party"].unique()))
-    sims = whatif.simulate_variants(whatif.variants(s, base.shares)[:1], base.sample_size,
+    sims = whatif.simulate_variants(whatif.variants(s, base.shares)[:1], base,
                                   draws=m["outputs"]["draws"], seed=m["seed"], seats=s.seats,
-                                  poll_error=m["outputs"]["poll_error"])
+                                  poll_error=m["outputs"]["poll_error"], error_model=m["outputs"]["error_model"])
     sim = sims[0]
     checked = 0
     for kind, groups in (("coalition", s.coalitions), ("bloc", s.blocs)):

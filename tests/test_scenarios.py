@@ -56,8 +56,8 @@ def test_shipped_scenarios_load():
     assert "hadash_taal" not in sum(s.blocs.values(), []) and "balad" not in sum(s.blocs.values(), [])
     names = [w.name for w in s.what_if]
     assert "Labor and Meretz merge" in names and "Jewish Home withdraws" in names
-    assert ("shas", "utj") in s.agreements and s.effective_poll_error() == 1.5
-    assert s.effective_poll_error(0.0) == 0.0 and s.effective_poll_error(-1.0) == 1.5
+    assert ("shas", "utj") in s.agreements and s.effective_poll_error() == 0.0
+    assert s.effective_poll_error(0.5) == 0.5 and s.effective_poll_error(-1.0) == 0.0
     s09 = load_scenario("data/scenarios/knesset-2009.yml")
     assert s09.threshold == 2.0 and s09.as_of == "2009-02-06"
     assert s09.excluded == ["hadash", "balad", "raam_taal"]
@@ -330,7 +330,7 @@ def run_2022():
     base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold,
                                 merges=poll_data.merges_of(registry, polls["party"].unique()))
     variants = whatif.variants(s, base.shares)
-    sims = whatif.simulate_variants(variants, base.sample_size, draws=4000, seed=7, seats=s.seats,
+    sims = whatif.simulate_variants(variants, base, draws=4000, seed=7, seats=s.seats,
                                   poll_error=s.effective_poll_error())
     return s, base, variants, sims
 
@@ -436,7 +436,7 @@ def test_pivots_and_threshold_sensitivity_count_the_draws(run_2022):
 def test_variants_share_the_seed_and_the_comparison_counts_them(run_2022):
     s, base, variants, sims = run_2022
     again = simulate.simulate(base.shares, base.sample_size, draws=4000, seed=7, threshold=3.25,
-                              poll_error=1.5, agreements=variants[0].agreements)
+                              agreements=variants[0].agreements, others=base.others)
     assert np.array_equal(again.seats, sims[0].seats)
     merged = next(i for i, v in enumerate(variants) if v.name == "Labor and Meretz merge")
     v, sim = variants[merged], sims[merged]
@@ -460,7 +460,7 @@ def test_results_base_reproduces_the_official_seats_and_what_ifs_are_exact(tmp_p
     votes = knesset.load_votes(ROOT / "data/knesset/results/2022-11-01.csv")
     base = whatif.base_from_results(votes)
     variants = whatif.variants(s, base.shares)
-    sims = whatif.simulate_variants(variants, base.sample_size, draws=50, seed=0, seats=120,
+    sims = whatif.simulate_variants(variants, base, draws=50, seed=0, seats=120,
                                   poll_error=s.effective_poll_error())
     official = dict(zip(votes["list"], votes["seats"], strict=True))
     assert (sims[0].seats == [official[p] for p in sims[0].parties]).all()
@@ -490,3 +490,18 @@ def test_reader_tables_and_texts(run_2022):
     wide = scen_views.comparison_table(scen.comparison(variants, sims, s.majority), s.majority)
     assert list(wide["Scenario"]) == [v.name for v in variants]
     assert scen.slug("Change + Hadash-Ta'al") == "change_hadash_ta_al"
+
+
+def test_a_what_if_leaves_the_other_lists_random_numbers_alone(run_2022):
+    """Common random numbers: in the merge variant, every list the merge does not touch keeps its own draws,
+    so the ratio of any two untouched lists' shares is the same, draw by draw, as in the base."""
+    s, base, variants, sims = run_2022
+    merged = next(i for i, v in enumerate(variants) if v.name == "Labor and Meretz merge")
+    a, b = sims[0], sims[merged]
+    untouched = [p for p in a.parties if p in b.parties and p not in ("labor", "meretz")]
+    assert len(untouched) >= 8
+    ref = untouched[0]
+    for p in untouched[1:]:
+        ratio_a = a.shares[:, a.parties.index(p)] / a.shares[:, a.parties.index(ref)]
+        ratio_b = b.shares[:, b.parties.index(p)] / b.shares[:, b.parties.index(ref)]
+        np.testing.assert_allclose(ratio_a, ratio_b, rtol=1e-9)

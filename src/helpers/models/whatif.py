@@ -1,6 +1,6 @@
 """What-ifs: the base a scenario starts from (polls as of a date, or an official count), each what-if's steps
 applied to its shares and politics (:func:`apply_what_if`), and one simulation per variant
-(:func:`simulate_variants`, same sample size, draws and seed as the base).
+(:func:`simulate_variants`, same sample size, draws, seed and error model as the base).
 
 Pure model over plain data (no I/O, no plotting); shares are percent of valid votes and sum to 100 after
 every step. The step formats and rules: :mod:`helpers.data.scenarios`.
@@ -174,13 +174,15 @@ def variants(scenario: Scenario, shares: pd.Series) -> list[Variant]:
     return [base] + [apply_what_if(base, w) for w in scenario.what_if]
 
 
-def simulate_variants(items: Sequence[Variant], sample_size: float, *, draws: int, seed: int, seats: int,
-                      poll_error: float, error_model="historical", others: float = 0.0) -> list[sim_model.Simulation]:
-    """One simulation per variant, each with the same sample size, draws, seed, error model and residual
-    `others`. Every list draws from its own random stream (:func:`helpers.models.simulate.list_stream`), so a
-    list a what-if leaves alone gets the same random numbers in every variant: differences come from the
+def simulate_variants(items: Sequence[Variant], base: Base, *, draws: int, seed: int, seats: int,
+                      poll_error: float = 0.0, error_model=None) -> list[sim_model.Simulation]:
+    """One simulation per variant, each with the base's sample size and residual ``others``, the same draws,
+    seed and error model (default: the base's own: 'historical' for a poll of polls, 'sampling' for an
+    official count). Every list draws from its own random stream (:func:`helpers.models.simulate.list_stream`),
+    so a list a what-if leaves alone gets the same random numbers in every variant: differences come from the
     what-if, not from a different stream."""
-    return [sim_model.simulate(v.shares, sample_size, draws=draws, seed=seed, seats=seats,
+    model = base.error_model if error_model is None else error_model
+    return [sim_model.simulate(v.shares, base.sample_size, draws=draws, seed=seed, seats=seats,
                                threshold=v.threshold, poll_error=poll_error, agreements=v.agreements,
-                               error_model=error_model, others=others)
+                               error_model=model, others=base.others)
             for v in items]

@@ -43,9 +43,9 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     run.majority, run.comfortable = sc.majority, sc.majority + coalition_model.COMFORT_MARGIN
     run.variants = whatif.variants(sc, run.base.shares)
     # an official result is the count itself: no election-day error; a poll of polls gets the error model
-    run.error_model = error_model if run.base.kind == "polls" else run.base.error_model
-    run.sims = whatif.simulate_variants(run.variants, run.base.sample_size, draws=draws, seed=seed, seats=sc.seats,
-                                        poll_error=run.error, error_model=run.error_model, others=run.base.others)
+    run.sims = whatif.simulate_variants(run.variants, run.base, draws=draws, seed=seed, seats=sc.seats,
+                                        poll_error=run.error,
+                                        error_model=error_model if run.base.kind == "polls" else None)
     result = run.result = run.sims[0]
     summary = run.summary = result.summary
     run.mean_seats = dict(zip(summary["party"], summary["seats_mean"], strict=True))
