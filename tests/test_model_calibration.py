@@ -525,3 +525,45 @@ def test_calibrate_refuses_a_bad_history_file(tmp_path, text, needles):
     proc = run_cli("calibrate", "--history", bad, "--draws", "100", cwd=ROOT)
     assert_clean_error(proc, *needles)
     assert proc.stdout == ""
+
+
+def synthetic_election(tmp: Path, date: str, censored_votes: list[int], unpolled: int, fit: bool = True):
+    """One seats poll two days before `date` (a 60, b 56, c 4 seats; a 0 without a percentage for each
+    censored list) and official votes: 1,000,000 valid, `unpolled` of them for a list no poll lists."""
+    from helpers.data.knesset import load_votes
+    from helpers.models.calibration import Election
+
+    poll_day = (pd.Timestamp(date) - pd.Timedelta(days=2)).date().isoformat()
+    cens = [f"z{i}" for i in range(len(censored_votes))]
+    rows = [("a", 60), ("b", 56), ("c", 4)] + [(k, 0) for k in cens]
+    polls = write(tmp, "poll_id,date,pollster,sample_size,party,seats\n" + "".join(
+        f"p,{poll_day},P,1000,{k},{s}\n" for k, s in rows), f"polls-{date}.csv")
+    rest = 1_000_000 - sum(censored_votes) - unpolled
+    votes = {"a": rest * 50 // 100, "b": rest * 45 // 100}
+    votes["c"] = rest - votes["a"] - votes["b"]
+    votes.update(zip(cens, censored_votes, strict=True))
+    votes["unpolled"] = unpolled
+    results = write(tmp, "list,votes\n" + "".join(f"{k},{v}\n" for k, v in votes.items()), f"votes-{date}.csv")
+    return Election(date=date, threshold=3.25, seats=120, polls=load_polls(polls), votes=load_votes(results),
+                    fit=fit)
+
+
+def test_fit_takes_others_and_below_fraction_from_the_official_results(tmp_path):
+    """others: the mean official share of the lists no poll listed; below_fraction: the mean official share,
+    over the threshold, of the lists every poll put below it without a percentage (with 3 or more of them;
+    fewer keep the starting value). An election marked 'check' is never fitted on."""
+    from helpers.models import calibration
+
+    one = synthetic_election(tmp_path, "2030-01-10", [10_000, 8_000], unpolled=17_000)
+    two = synthetic_election(tmp_path, "2031-01-10", [5_000], unpolled=30_000)
+    held = synthetic_election(tmp_path, "2032-01-10", [30_000, 30_000], unpolled=90_000, fit=False)
+    start = uncertainty.FITTED
+    got = calibration.fit([one, two, held], start)
+    assert got.fitted_on == ("2030", "2031")
+    assert got.others == pytest.approx((1.7 + 3.0) / 2)
+    assert got.below_fraction == pytest.approx((1.0 + 0.8 + 0.5) / 3 / 3.25)
+    assert got.fit["below_lists"] == 3 and got.fit["lists"] == 5 + 4   # the polled lists of the two fitted elections
+    assert got.scale in calibration.SCALES and got.dof in calibration.DOFS
+    few = calibration.fit([one], start)
+    assert few.below_fraction == start.below_fraction and few.others == pytest.approx(1.7)
+    assert calibration.fit([held], start) is start
