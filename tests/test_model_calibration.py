@@ -347,10 +347,10 @@ FOUR = {"a": 30.0, "b": 20.0, "c": 5.0, "d": 4.0, "e": 41.0}
 
 def raw_variates(key, share, total, sample_size, n, seed, model):
     """List `key`'s unnormalised draw, by hand from its own stream: gamma(alpha), then exp(sd x t)."""
-    rng = sim_model.list_stream(seed, key)
-    g = rng.standard_gamma(share / total * sample_size + 0.5, size=n)
+    sampling, error, _ = sim_model.list_streams(seed, key)
+    g = sampling.standard_gamma(share / total * sample_size + 0.5, size=n)
     sd = float(model.sd([share / total * 100])[0])
-    return g * np.exp(sd * model.standard(rng, n))
+    return g * np.exp(sd * model.standard(error, n))
 
 
 @pytest.mark.parametrize("error_model", ["historical", "sampling"])
@@ -379,9 +379,25 @@ def test_same_inputs_same_draws_and_order_does_not_matter():
         assert np.array_equal(one.seats[:, k], backwards.seats[:, j]), party
     assert not np.array_equal(one.shares, sim_model.simulate(FOUR, 800, **{**kw, "seed": 6}).shares)
     # a list's stream depends on its key and the seed only
-    assert np.array_equal(sim_model.list_stream(5, "a").random(4), sim_model.list_stream(5, "a").random(4))
-    assert not np.array_equal(sim_model.list_stream(5, "a").random(4), sim_model.list_stream(5, "b").random(4))
-    assert not np.array_equal(sim_model.list_stream(5, "ab").random(4), sim_model.list_stream(5, "ba").random(4))
+    def first(seed, key):
+        return np.concatenate([g.random(4) for g in sim_model.list_streams(seed, key)])
+
+    assert np.array_equal(first(5, "a"), first(5, "a"))
+    assert not np.array_equal(first(5, "a"), first(5, "b"))
+    assert not np.array_equal(first(5, "ab"), first(5, "ba"))
+    assert len(set(first(5, "a"))) == 12  # three different streams
+
+
+@pytest.mark.parametrize("poll_error", [0.0, 1.5])
+def test_chunks_do_not_change_the_draws_with_an_election_day_error(poll_error):
+    """Each kind of random number comes from its own stream, in order: the same draws in chunks of 7 or in one,
+    and the first N of M draws are the N draws."""
+    kw = dict(seed=3, seats=120, threshold=3.25, error_model="historical", poll_error=poll_error, others=2.0)
+    whole = sim_model.simulate(FOUR, 800, draws=300, **kw)
+    chunked = sim_model.simulate(FOUR, 800, draws=300, chunk=7, **kw)
+    fewer = sim_model.simulate(FOUR, 800, draws=100, **kw)
+    assert np.array_equal(whole.shares, chunked.shares) and np.array_equal(whole.seats, chunked.seats)
+    assert np.array_equal(whole.shares[:100], fewer.shares)
 
 
 # ---------------------------------------------------------------------------------------------- error model

@@ -319,15 +319,16 @@ def pooled_by_hand(sizes, weights, rho=0.5):
 
 def test_poll_of_polls_weights_by_hand(tmp_path):
     """new: 1000 x 0.5^(0/7) = 1000; old: 500 x 0.5^(7/7) = 250. x = (1000*60 + 250*40) / 1250 = 56. The two
-    houses' errors correlate at 0.5, so the 1,500 respondents are worth fewer: 1/Var of the weighted mean."""
+    houses' errors correlate at 0.5, and information decays with age as the weights do (the old poll counts as
+    500 x 0.5 = 250 respondents), so the two are worth fewer: 1/Var of the weighted mean."""
     pp = model.poll_of_polls(load_polls(write(tmp_path, TWO_POLLS)), threshold=0, half_life_days=7)
     assert pp.shares["x"] == pytest.approx(56.0)
     assert pp.shares["y"] == pytest.approx(44.0)
-    # w = (0.8, 0.2): Var = 0.64/1000 + 0.04/500 + 2 x 0.5 x 0.8 x 0.2 / sqrt(1000 x 500)
-    var = 0.64 / 1000 + 0.04 / 500 + 2 * 0.5 * 0.8 * 0.2 / math.sqrt(1000 * 500)
+    # w = (0.8, 0.2), sizes (1000, 250): Var = 0.64/1000 + 0.04/250 + 2 x 0.5 x 0.8 x 0.2 / sqrt(1000 x 250)
+    var = 0.64 / 1000 + 0.04 / 250 + 2 * 0.5 * 0.8 * 0.2 / math.sqrt(1000 * 250)
     assert pp.effective_sample_size == pytest.approx(1 / var)
-    assert pp.effective_sample_size == pytest.approx(pooled_by_hand([1000, 500], [1000, 250]))
-    assert 1000 < pp.effective_sample_size < 1250    # more than the bigger poll, less than the two summed
+    assert pp.effective_sample_size == pytest.approx(pooled_by_hand([1000, 250], [1000, 250]))
+    assert pp.effective_sample_size < 1000    # an old, correlated poll beside a fresh one adds no information
     w = pp.weights.set_index("poll_id")
     assert w.loc["old", "recency"] == pytest.approx(0.5) and w.loc["old", "weight"] == pytest.approx(250)
     assert w.loc["new", "weight_share"] == pytest.approx(0.8)
@@ -338,7 +339,8 @@ def test_poll_of_polls_as_of_uses_only_published_polls(tmp_path):
     df = load_polls(write(tmp_path, TWO_POLLS))
     pp = model.poll_of_polls(df, "2022-10-25", threshold=0)
     assert pp.n_polls == 1 and pp.shares["y"] == pytest.approx(60.0)
-    assert pp.effective_sample_size == pytest.approx(500)   # one poll is worth its own respondents
+    # one poll is worth its own respondents, less with age: 4 days at a 7-day half-life
+    assert pp.effective_sample_size == pytest.approx(500 * 0.5 ** (4 / 7))
     with pytest.raises(DataError, match="no complete pre-election poll .* was published by 2022-10-01"):
         model.poll_of_polls(df, "2022-10-01", threshold=0)
     with pytest.raises(DataError, match="not a date"):
@@ -350,7 +352,7 @@ def test_default_sample_size(tmp_path):
     pp = model.poll_of_polls(load_polls(write(tmp_path, text)), threshold=0, half_life_days=7)
     assert model.DEFAULT_SAMPLE_SIZE == 600
     assert pp.weights.set_index("poll_id").loc["old", "sample_size"] == 600
-    assert pp.effective_sample_size == pytest.approx(pooled_by_hand([1000, 600], [1000, 600 * 0.5]))
+    assert pp.effective_sample_size == pytest.approx(pooled_by_hand([1000, 600 * 0.5], [1000, 600 * 0.5]))
     assert pp.shares["x"] == pytest.approx((1000 * 60 + 300 * 40) / 1300)
 
 
@@ -394,8 +396,8 @@ lone,2022-10-28,C,600,x,4,yes
 @given(st.lists(st.integers(min_value=1, max_value=500), min_size=2, max_size=9), st.integers(0, 30),
        st.integers(1, 3000))
 def test_one_poll_is_its_own_average(tmp_path_factory, counts, age, n):
-    """One complete share poll: the poll of polls is that poll, worth its own n respondents at any age (the
-    recency weight only matters beside other polls)."""
+    """One complete share poll: the poll of polls is that poll, worth its own n respondents when fresh and
+    n x 0.5 ** (age / half-life) as it ages."""
     total = sum(counts)
     shares = [100 * c / total for c in counts]
     rows = "".join(f"2022-10-01,P,{n},p{i},{s!r}\n" for i, s in enumerate(shares))
@@ -405,7 +407,7 @@ def test_one_poll_is_its_own_average(tmp_path_factory, counts, age, n):
     assert pp.shares.sum() == pytest.approx(100)
     for i, s in enumerate(shares):
         assert pp.shares[f"p{i}"] == pytest.approx(s)
-    assert pp.effective_sample_size == pytest.approx(n)
+    assert pp.effective_sample_size == pytest.approx(n * 0.5 ** (age / 7))
     assert pp.weights["weight"].iloc[0] == pytest.approx(n * 0.5 ** (age / 7))
 
 

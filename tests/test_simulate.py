@@ -173,14 +173,14 @@ def test_one_dirichlet_sampler_for_polls_and_primaries():
 
     alpha = np.array([300.5, 200.5, 50.5])
     keys = ["x", "y", "z"]
-    a = sim_model.draw_shares(alpha, 1000, [sim_model.list_stream(7, k) for k in keys])
-    gammas = np.column_stack([sim_model.list_stream(7, k).standard_gamma(x, 1000)
+    a = sim_model.draw_shares(alpha, 1000, [sim_model.list_streams(7, k) for k in keys])
+    gammas = np.column_stack([sim_model.list_streams(7, k)[0].standard_gamma(x, 1000)
                               for k, x in zip(keys, alpha, strict=True)])
     assert np.allclose(a, gammas / gammas.sum(axis=1, keepdims=True), rtol=1e-14, atol=0)
     assert race.dirichlet is sim_model.dirichlet
     # same distribution: Dirichlet means alpha / alpha0 and variances alpha (alpha0 - alpha) / (alpha0^2 (alpha0 + 1))
     n = 40_000
-    many = sim_model.draw_shares(alpha, n, [sim_model.list_stream(1, k) for k in keys])
+    many = sim_model.draw_shares(alpha, n, [sim_model.list_streams(1, k) for k in keys])
     one = sim_model.dirichlet(np.random.default_rng(1), alpha, n)
     a0 = alpha.sum()
     var = alpha * (a0 - alpha) / (a0 ** 2 * (a0 + 1))
@@ -188,7 +188,7 @@ def test_one_dirichlet_sampler_for_polls_and_primaries():
         assert np.all(np.abs(draws.mean(axis=0) - alpha / a0) < 5 * np.sqrt(var / n))
         assert np.allclose(draws.var(axis=0), var, rtol=0.05)
     with_zero = sim_model.draw_shares(np.array([300.5, 0.0, 200.5, 50.5]), 1000,
-                                      [sim_model.list_stream(7, k) for k in ["x", "w", "y", "z"]])
+                                      [sim_model.list_streams(7, k) for k in ["x", "w", "y", "z"]])
     assert (with_zero[:, 1] == 0).all() and np.allclose(with_zero.sum(axis=1), 1.0)
     assert np.allclose(with_zero[:, [0, 2, 3]], a, rtol=1e-14, atol=0)
     zero = sim_model.dirichlet(np.random.default_rng(7), np.array([300.5, 0.0, 200.5, 50.5]), 1000)

@@ -12,6 +12,8 @@ import argparse
 import importlib
 import sys
 
+from helpers.core import paths
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -150,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _fmt(p)
 
     p = sub.add_parser("calibrate", help="fit the historical error model on past elections and score it")
-    p.add_argument("--history", default="data/model/elections.csv", metavar="ELECTIONS.csv",
+    p.add_argument("--history", default=paths.HISTORY, metavar="ELECTIONS.csv",
                    help="past elections: polls, results, and whether to fit on them (default data/model/elections.csv)")
     _option(p, "--draws", kind=DRAWS, default=20_000, help="simulated elections per forecast (default 20,000)")
     p.add_argument("--write", action="store_true",
@@ -182,8 +184,8 @@ def _absolute_paths(args) -> None:
 
     for name in _PATH_ARGUMENTS.get(args.command, ()):
         value = getattr(args, name, None)
-        if name == "config" and value == "reports.yml":
-            continue  # the default: the project's own batch file, found from any folder inside the project
+        if (name, value) in (("config", "reports.yml"), ("history", paths.HISTORY)):
+            continue  # a default: the project's own file, found from any folder inside the project
         if isinstance(value, str) and not value.strip():
             flag = _PATH_FLAGS.get(name, name.upper())
             raise DataError(f"{flag} '{value}': expected a path, got blank text"

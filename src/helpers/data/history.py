@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from helpers.core import paths
 from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.data._table import fail, read_table
 
-HISTORY_FILE = "data/model/elections.csv"
+HISTORY_FILE = paths.HISTORY
 USES = ("fit", "check")
 
 

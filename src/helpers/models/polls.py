@@ -34,8 +34,9 @@ polls only), and a party with seats in every poll is never put below the thresho
 The **effective sample size** (:func:`pooled_sample_size`) is that of a weighted mean of polls whose errors
 correlate with ``POLLSTER_CORRELATION`` = 0.5 between houses, as the R ``coalitions`` package (Bender & Bauer,
 KOALA) pools polls: ``1 / (sum w_i^2 / n_i (1 - rho) + rho (sum w_i / sqrt(n_i))^2)`` with normalised weights.
-It saturates near ``n / rho`` however many polls there are (7 houses of 600: about 1,050). It is what the
-simulation's Dirichlet posterior uses.
+Each poll enters with ``n_i * 0.5 ** (age_i / half_life_days)`` respondents (information decays with age as
+the weights do). It saturates near ``n / rho`` however many polls there are (7 fresh houses of 600: about
+1,050), and an old poll is worth less than a new one. It is what the simulation's Dirichlet posterior uses.
 
 A poll column that merges several lists (``jewish_home+national_union``, ``arab_joint``) is split between its
 members in proportion to the members' averages in the polls that list them separately (same weights); when no
@@ -331,8 +332,10 @@ def _censored_mean(mean: float, sd: float, line: float) -> float:
 
     lo, hi = (0.0 - mean) / sd, (line - mean) / sd
     mass = cdf(hi) - cdf(lo)
-    if mass < 1e-12:  # the list is far above the line (or far below 0): the nearest end of the interval
-        return line if mean >= line else 0.0
+    if mass < 1e-12:  # far outside the interval: the mean sits about sd / distance inside its nearer end
+        if mean >= line:
+            return float(max(line - sd / max(-hi, 1.0), line / 2))
+        return float(min(sd / max(-lo, 1.0), line / 2))
     return float(min(max(mean + sd * (pdf(lo) - pdf(hi)) / mass, 0.0), line))
 
 
@@ -370,6 +373,24 @@ def _fill_censored(values: pd.DataFrame, line: float, below_fraction: float) -> 
             mu = new
         out.loc[rows, "share"] = filled
     return out
+
+
+def _scale_keeping_the_line(average: pd.Series, total: float, won: set, line: float) -> pd.Series:
+    """`average` scaled to sum to `total`, except that a list in `won` (seats in every poll: it cleared the
+    line in every poll) is never put below `line`: such a list is held at the line and the others share what
+    is left, until no list in `won` is below it."""
+    held: set = set()
+    while True:
+        free = [p for p in average.index if p not in held]
+        room = total - line * len(held)
+        base = float(average[free].sum())
+        shares = average.copy()
+        shares[free] = average[free] * (room / base) if base > 0 and room > 0 else 0.0
+        shares[list(held)] = line
+        under = {p for p in free if p in won and shares[p] < line}
+        if not under or len(held | under) * line >= total:
+            return shares
+        held |= under
 
 
 def pool(polls: pd.DataFrame, as_of=None, *, window_days: int = POOL_WINDOW_DAYS) -> tuple[pd.DataFrame, dict]:
@@ -453,15 +474,14 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
     if not total > 0:
         raise DataError(f"the polls in {path} leave no share for any party (every figure is 0), so there is "
                         "nothing to average; a seats poll needs seats or published percentages.")
-    shares = (average / total * (100.0 - residual)).astype(float)
-    # a list every poll gives seats cleared the line in every poll: scaling must not put it below the line
     won = values.assign(won=values["source"] == "seats").groupby("party")["won"].all()
-    shares[won[won].index] = np.maximum(shares[won[won].index], threshold)
+    shares = _scale_keeping_the_line(average.astype(float), 100.0 - residual, set(won[won].index), threshold)
     shares = shares.iloc[np.lexsort((shares.index.to_numpy(), -shares.to_numpy()))]
     shares.name = "share"
     shares.index.name = "party"
     question = str(polls["question"].iloc[0]) if polls["question"].nunique() == 1 else ""
-    ess = pooled_sample_size(info["sample_size"], info["weight"], correlation)
+    # information decays with age as the weights do: a poll counts as n x 0.5 ** (age / half-life) respondents
+    ess = pooled_sample_size(info["sample_size"] * info["recency"], info["weight"], correlation)
     return PollOfPolls(as_of=when, shares=shares, weights=info.reset_index(drop=True),
                        effective_sample_size=ess, by_poll=values,
                        half_life_days=half_life_days, threshold=threshold, question=question,

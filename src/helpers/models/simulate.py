@@ -19,7 +19,7 @@ election:
    threshold and the surplus agreements apply to every draw, never to average shares. A party *clears the
    threshold* in a draw when its votes reach it, compared exactly as the seat engine does.
 
-Every list draws its random numbers from its own stream (:func:`list_stream`: the seed and the list's key), so
+Every list draws its random numbers from its own stream (:func:`list_streams`: the seed and the list's key), so
 a what-if that merges or drops lists leaves every other list's numbers unchanged (common random numbers).
 Draws run in chunks (``CHUNK`` at a time) so that 100,000 draws of 15 parties need a few tens of MB. Same
 inputs and seed give the same numbers. Every probability divides by
@@ -130,35 +130,37 @@ def dirichlet(rng: np.random.Generator, alpha, size: int) -> np.ndarray:
 OTHERS = "(others)"
 
 
-def list_stream(seed: int, key: str) -> np.random.Generator:
-    """The random stream of one list: a generator seeded from the simulation's seed and the list's key
-    (``SeedSequence([seed, *utf-8 bytes of key])``), so a list's draws do not depend on which other lists run
-    or in what order: a what-if that merges two lists leaves every other list's random numbers unchanged."""
+def list_streams(seed: int, key: str) -> tuple[np.random.Generator, ...]:
+    """The random streams of one list: three generators (sampling, election-day error, extra error) spawned from
+    ``SeedSequence([seed, len, *utf-8 bytes of key])``, so a list's draws depend neither on which other lists
+    run nor in what order (a what-if that merges two lists leaves every other list's numbers unchanged), nor
+    on how the draws are chunked (each kind of number comes from its own stream, in order)."""
     words = list(str(key).encode("utf-8")) or [0]
-    return np.random.default_rng(np.random.SeedSequence([int(seed), len(words), *words]))
+    seq = np.random.SeedSequence([int(seed), len(words), *words])
+    return tuple(np.random.default_rng(s) for s in seq.spawn(3))
 
 
-def draw_shares(alpha: np.ndarray, n: int, streams: Sequence[np.random.Generator], *, sd=None,
+def draw_shares(alpha: np.ndarray, n: int, streams: Sequence[tuple[np.random.Generator, ...]], *, sd=None,
                 extra_sd=None, model=None) -> np.ndarray:
-    """`n` draws of shares (0-1, rows sum to 1), one stream per list (:func:`list_stream`).
+    """`n` draws of shares (0-1, rows sum to 1), from each list's streams (:func:`list_streams`).
 
     Sampling error: list *k*'s gamma variate with shape ``alpha[k]`` (normalised, they are a Dirichlet draw).
-    Election-day error: the variate is multiplied by ``exp(sd[k] * z)`` with z standard normal (``sd``: log
-    scale, :meth:`helpers.models.uncertainty.ErrorModel.sd`) and, for a fixed extra error, by a log-normal
-    factor with mean 1 and log-scale ``extra_sd[k]``. The row is then scaled to 1: shares stay positive and
-    nothing is clipped. Each list draws its numbers from its own stream in a fixed order (gamma, z, extra)."""
+    Election-day error: the variate is multiplied by ``exp(sd[k] * z)`` with z from ``model.standard`` (a
+    standard normal without a model; ``sd``: log scale, :meth:`helpers.models.uncertainty.ErrorModel.sd`) and,
+    for a fixed extra error, by a log-normal factor with mean 1 and log-scale ``extra_sd[k]``. The row is then
+    scaled to 1: shares stay positive and nothing is clipped."""
     alpha = np.asarray(alpha, dtype=float)
     k = alpha.size
     out = np.zeros((n, k))
     for j in range(k):
-        rng = streams[j]
-        g = rng.standard_gamma(alpha[j], size=n) if alpha[j] > 0 else np.zeros(n)
+        sampling, error, extra = streams[j]
+        g = sampling.standard_gamma(alpha[j], size=n) if alpha[j] > 0 else np.zeros(n)
         if sd is not None and sd[j] > 0:
-            z = model.standard(rng, n) if model is not None else rng.standard_normal(n)
+            z = model.standard(error, n) if model is not None else error.standard_normal(n)
             g = g * np.exp(sd[j] * z)
         if extra_sd is not None and extra_sd[j] > 0:
             e = extra_sd[j]
-            g = g * np.exp(e * rng.standard_normal(n) - e * e / 2)
+            g = g * np.exp(e * extra.standard_normal(n) - e * e / 2)
         out[:, j] = g
     s = out.sum(axis=1, keepdims=True)
     s[s == 0] = 1.0
@@ -249,7 +251,7 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     if method is None:
         method = "bader-ofer" if pairs else "dhondt"
 
-    streams = [list_stream(seed, key) for key in keys]
+    streams = [list_streams(seed, key) for key in keys]
     k = len(parties)
     all_shares = np.empty((draws, k), dtype=np.float64)
     all_passed = np.empty((draws, k), dtype=bool)
@@ -269,11 +271,13 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
         all_passed[start:start + n] = ok
         if seats > 0:
             # a draw where nobody clears the line has no seats to give; the seat engine refuses it. The
-            # residual of unlisted lists counted in the threshold's total above; among the lists that cleared,
-            # seats depend only on their own votes, so the lists that did not clear are set to 0 votes.
+            # threshold was applied above, exactly and against all valid votes (the residual of unlisted lists
+            # included); among the lists that cleared, seats depend only on their own votes, so the lists that
+            # did not clear get 0 votes and the allocator needs no threshold of its own (which keeps it on its
+            # fast path for a threshold such as 100/30, whose exact fraction has a large denominator).
             rows = np.flatnonzero(ok.any(axis=1))
             if rows.size:
-                got = allocate_batch(np.where(ok, counts, 0)[rows], seats=seats, threshold=threshold,
+                got = allocate_batch(np.where(ok, counts, 0)[rows], seats=seats, threshold=0,
                                      method=method, agreements=pairs)
                 all_seats[start + rows] = got
         timing["draw_s"] += t1 - t0

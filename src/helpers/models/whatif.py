@@ -178,7 +178,7 @@ def simulate_variants(items: Sequence[Variant], base: Base, *, draws: int, seed:
                       poll_error: float = 0.0, error_model=None) -> list[sim_model.Simulation]:
     """One simulation per variant, each with the base's sample size and residual ``others``, the same draws,
     seed and error model (default: the base's own: 'historical' for a poll of polls, 'sampling' for an
-    official count). Every list draws from its own random stream (:func:`helpers.models.simulate.list_stream`),
+    official count). Every list draws from its own random stream (:func:`helpers.models.simulate.list_streams`),
     so a list a what-if leaves alone gets the same random numbers in every variant: differences come from the
     what-if, not from a different stream."""
     model = base.error_model if error_model is None else error_model
