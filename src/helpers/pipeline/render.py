@@ -35,14 +35,17 @@ def sanitise_outputs(nb) -> None:
 
     tags = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
                                     "h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "div", "br", "hr",
-                                    "code", "pre", "sup", "sub", "figure", "figcaption", "colgroup", "col"}
+                                    "code", "pre", "sup", "sub", "figure", "figcaption", "colgroup", "col",
+                                    "picture", "source"}
     attributes = {"*": {"class", "title", "colspan", "rowspan", "align"}, "img": {"src", "alt", "width",
                                                                                    "height"},
-                  "a": {"href"}}
+                  "source": {"srcset", "media", "width", "height"}, "td": {"data-label"}, "a": {"href"}}
 
     def keep_attr(tag, attr, value):
-        if tag == "img" and attr == "src" and not value.startswith("data:image/"):
-            return None  # nothing in a report may load from a network or a local file
+        if tag in ("img", "source") and attr in ("src", "srcset") and not (
+                value.startswith("data:image/") and " " not in value.strip() if attr == "srcset" else
+                value.startswith("data:image/")):
+            return None  # nothing in a report may load from a network or a local file (one srcset URL only)
         return value
 
     def clean(markup: str) -> str:

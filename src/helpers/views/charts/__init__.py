@@ -85,10 +85,32 @@ def close(fig) -> None:
     plt.close(fig)
 
 
+def describe(fig, text: str) -> None:
+    """Attach a one-sentence description of what `fig` shows, from the chart's own numbers: the chart's alt text
+    on the page (:mod:`helpers.views.charts.output`)."""
+    from helpers.views.charts.output import describe as attach
+
+    attach(fig, text)
+
+
+def narrow(fig, remake) -> None:
+    """Attach `remake`, a function of no arguments drawing `fig`'s chart again laid out for a phone (say, fewer
+    panels a row): the narrow rendering is made from it (:mod:`helpers.views.charts.output`)."""
+    from helpers.views.charts.output import narrow as attach
+
+    attach(fig, remake)
+
+
 def show(fig) -> None:
     """Display a figure in the notebook once, then release it (:func:`close`): the one call a report makes per
-    chart."""
-    from IPython.display import display
+    chart. The page gets it as SVG with real text, a narrow rendering for phones and its description as alt
+    text (:func:`helpers.views.charts.output.figure_html`)."""
+    from IPython.display import HTML, display
 
-    display(fig)
-    close(fig)
+    from helpers.views.charts.output import figure_html
+
+    try:
+        markup = figure_html(fig)
+    finally:
+        close(fig)
+    display(HTML(markup))

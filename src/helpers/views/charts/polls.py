@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 
 from helpers.views.charts import GRID, HIGHLIGHT, INK, PALETTE, colour_for, figure, plain_label, source_note
 from helpers.views.charts.layout import display_name, finish_rows
+from helpers.views.charts.output import describe, narrow
 
 #: Clears / fails colours for probabilities (blue and vermillion stay distinct for colour-blind readers).
 PASS_COLOUR = "#0072B2"
@@ -93,6 +94,15 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
     legend_rows = math.ceil(len(handles) / 5)
     fig.tight_layout(rect=(0, 0.035, 1, 1 - (0.6 + 0.22 * legend_rows) / fig.get_figheight()))
     source_note(fig, source)
+    if ncols > 2:  # on a phone: two panels a row
+        narrow(fig, lambda: poll_of_polls_chart(points, trend, parties=parties, line=line, unit=unit, title=title,
+                                                source=source, names=names, line_label=line_label, notes=notes,
+                                                ncols=2))
+    latest = [f"{display_name(names, p)} {tr['value'].iloc[-1]:.1f}" for p in parties
+              if len(tr := trend[trend["party"] == p].sort_values("date"))]
+    describe(fig, f"{plain_label(title)}: {len(points)} poll figures from {len(pollsters)} pollsters"
+                  f" and the average of each party in {what}; latest average: {', '.join(latest) or 'none'};"
+                  f" the line to clear is {line:g}.")
     return fig
 
 

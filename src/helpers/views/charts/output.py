@@ -1,0 +1,437 @@
+"""How a chart becomes part of a page: a small SVG with real text, a narrow rendering for phones, and alt text
+that says what the chart shows.
+
+:func:`figure_html` is what :func:`helpers.views.charts.show` displays: a ``<picture>`` whose ``<img>`` holds the
+chart as SVG (text stays text, so it is sharp at any zoom and a few KB), with a second, narrower rendering of the
+same figure chosen by the browser on a phone-width screen, and the figure's description as the image's ``alt``
+and ``title``. The SVG travels in a ``data:`` URI (a report is one file and loads nothing), percent-encoded where
+that is smaller than base64. An SVG shown through ``<img>`` can run no script and load nothing, whatever it
+holds.
+
+The description is the one a chart function attached with :func:`describe`, built from its own numbers; a
+figure without one is described from what it draws (:func:`describe_figure`): its title, axis labels, and the
+largest bars or the ends of its lines, with their labels.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from urllib.parse import quote
+
+from helpers.core.text import one_line
+
+#: Attribute of a Figure holding its description (set by :func:`describe`).
+DESCRIPTION = "ballotbook_description"
+#: Attribute of a Figure holding a function that draws it again for a narrow screen (set by :func:`narrow`).
+NARROW = "ballotbook_narrow"
+#: Width (CSS px) a chart is shown at on a 390 px phone (page padding subtracted), and the smallest chart text
+#: (CSS px) that must be readable there.
+PHONE_WIDTH = 350
+MIN_TEXT_PX = 9.0
+#: Width (inches) of the narrow rendering, and the smallest font (points) it may hold so that at
+#: :data:`PHONE_WIDTH` its text is at least :data:`MIN_TEXT_PX`.
+NARROW_INCHES = 4.6
+NARROW_MIN_PT = math.ceil(MIN_TEXT_PX * NARROW_INCHES * 72 / PHONE_WIDTH * 10) / 10
+#: Screens at most this wide (CSS px) get the narrow rendering.
+NARROW_MEDIA = "(max-width: 640px)"
+#: Fonts named in the SVG: the house font first, then common ones with similar metrics, so the text is real
+#: text wherever the page is opened, with nothing downloaded.
+FONT_STACK = "'DejaVu Sans', Verdana, 'Bitstream Vera Sans', Geneva, Tahoma, sans-serif"
+
+
+def describe(fig, text: str) -> None:
+    """Attach `text` (one or two sentences from the chart's own numbers) as `fig`'s description: the alt text
+    of the chart on the page."""
+    setattr(fig, DESCRIPTION, one_line(text).strip())
+
+
+def narrow(fig, remake) -> None:
+    """Attach `remake`, a function of no arguments drawing the same chart laid out for a narrow screen (say,
+    fewer panels a row): the phone rendering is made from it instead of from `fig`."""
+    setattr(fig, NARROW, remake)
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.3g}"
+
+
+def _axes_title(ax) -> str:
+    for loc in ("left", "center", "right"):
+        text = ax.get_title(loc=loc)
+        if text.strip():
+            return one_line(text).strip()
+    return ""
+
+
+def _bars(ax) -> list[tuple[str, float]]:
+    """(label, value) of the bars of `ax`, labelled by the category tick at each bar (horizontal or vertical)."""
+    from matplotlib.container import BarContainer
+
+    bars = [p for c in ax.containers if isinstance(c, BarContainer) for p in c.patches]
+    if not bars:
+        return []
+    horizontal = len({round(b.get_x(), 6) for b in bars}) < len({round(b.get_y(), 6) for b in bars})
+    axis = ax.yaxis if horizontal else ax.xaxis
+    ticks = {round(t, 6): one_line(lbl.get_text()).strip() for t, lbl in zip(axis.get_ticklocs(),
+                                                                             axis.get_ticklabels(), strict=False)}
+    out = []
+    for b in bars:
+        centre = b.get_y() + b.get_height() / 2 if horizontal else b.get_x() + b.get_width() / 2
+        value = b.get_width() if horizontal else b.get_height()
+        label = ticks.get(round(centre, 6)) or (one_line(b.get_label()).strip() if not
+                                                 b.get_label().startswith("_") else "")
+        if label and math.isfinite(value):
+            out.append((label, value))
+    return out
+
+
+def _lines(ax) -> list[tuple[str, float, float]]:
+    out = []
+    for line in ax.get_lines():
+        label = one_line(line.get_label()).strip()
+        if label.startswith("_") or not label:
+            continue
+        ys = [float(y) for y in line.get_ydata() if isinstance(y, (int, float)) and math.isfinite(y)]
+        if len(ys) >= 2:
+            out.append((label, ys[0], ys[-1]))
+    return out
+
+
+def describe_figure(fig) -> str:
+    """A description of `fig` from what it draws: the title, the axis labels, and the key numbers (the largest
+    bars with their labels, or where each labelled line starts and ends)."""
+    given = getattr(fig, DESCRIPTION, "")
+    if given:
+        return given
+    parts = []
+    titles = [t for t in (_axes_title(ax) for ax in fig.axes) if t]
+    supt = getattr(fig, "_suptitle", None)
+    if supt is not None and supt.get_text().strip():
+        titles.insert(0, one_line(supt.get_text()).strip())
+    title = titles[0] if titles else "Chart"
+    parts.append(f"Chart: {title.rstrip('.')}.")
+    for ax in fig.axes:
+        xlabel, ylabel = one_line(ax.get_xlabel()).strip(), one_line(ax.get_ylabel()).strip()
+        bars = _bars(ax)
+        if bars:
+            unit = xlabel if len({b for b, _ in bars}) else ylabel
+            top = sorted(bars, key=lambda b: -abs(b[1]))[:6]
+            listed = ", ".join(f"{label} {_number(v)}" for label, v in top)
+            more = f" (largest {len(top)} of {len(bars)})" if len(bars) > len(top) else ""
+            parts.append(f"{unit or 'Values'}{more}: {listed}.")
+            continue
+        lines = _lines(ax)
+        if lines:
+            listed = "; ".join(f"{label} from {_number(a)} to {_number(b)}" for label, a, b in lines[:6])
+            parts.append(f"{ylabel or 'Lines'}: {listed}.")
+    if len(parts) == 1:
+        axis = [one_line(t).strip() for ax in fig.axes for t in (ax.get_ylabel(), ax.get_xlabel()) if t.strip()]
+        if axis:
+            parts.append("Axes: " + ", ".join(dict.fromkeys(axis)) + ".")
+    return " ".join(parts)
+
+
+_NUMBER = re.compile(r"-?\d+\.\d{2,}")
+_SVG = "http://www.w3.org/2000/svg"
+_XLINK = "http://www.w3.org/1999/xlink"
+_GEOMETRY = {"d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height", "points"}
+_COLOUR = re.compile(r"#([0-9a-fA-F])\1([0-9a-fA-F])\2([0-9a-fA-F])\3\b")
+
+
+def _round(value: str) -> str:
+    return _NUMBER.sub(lambda m: f"{float(m.group()):.1f}".rstrip("0").rstrip("."), value)
+
+
+def _path(d: str) -> str:
+    d = re.sub(r"\s+", " ", _round(d)).strip()
+    return re.sub(r"\s*([MLCQZz])\s*", r"\1", d)
+
+
+def _compact(svg: str) -> str:
+    """The SVG matplotlib wrote, smaller and the same to look at: no group without attributes, one CSS class per
+    distinct style, geometry to 0.1 pt, short colours and ids, no identity rotations, no ids nothing refers to."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", _SVG)
+    ET.register_namespace("xlink", _XLINK)
+    refs = list(dict.fromkeys(re.findall(r'(?:url\(#|href="#)([A-Za-z_][\w.-]*)', svg)))
+    short = {name: f"i{i}" for i, name in enumerate(refs)}
+    svg = re.sub(r'(id="|url\(#|href="#)([A-Za-z_][\w.-]*)',
+                 lambda m: m.group(1) + short.get(m.group(2), m.group(2)), svg)
+    root = ET.fromstring(svg)
+    used = set(short.values())
+    classes: dict[str, str] = {}
+    href = f"{{{_XLINK}}}href"
+    circle_ids = {}
+    for el in root.iter():
+        d = el.get("d", "")
+        if el.get("id") and "C" in d:
+            numbers = [abs(float(n)) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", d)]
+            xs, ys = numbers[0::2], numbers[1::2]
+            if numbers and abs(max(xs) - max(ys)) < 0.05 * max(numbers):  # a circle marker about its centre
+                circle_ids[el.get("id")] = max(numbers)
+    circles = {"#" + k: v for k, v in circle_ids.items()}
+    styles: dict[str, str] = {}
+
+    def tidy(el):
+        for name in list(el.attrib):
+            value = el.attrib[name]
+            if name == "id" and value not in used:
+                del el.attrib[name]
+            elif name == "d":
+                el.attrib[name] = _path(value)
+            elif name == "transform" and re.fullmatch(r"rotate\(-?0 [^)]*\)", value.strip()):
+                del el.attrib[name]
+            elif name in _GEOMETRY:
+                el.attrib[name] = _round(value)
+            elif name == "style":
+                style = ";".join(k.strip() + ":" + _COLOUR.sub(r"#\1\2\3", v.strip()) for k, v in
+                                 (part.split(":", 1) for part in value.split(";") if ":" in part))
+                style = re.sub(r"font-family:[^;]*;?", "", style).rstrip(";")
+                del el.attrib[name]
+                if style:
+                    el.attrib["class"] = classes.setdefault(style, f"s{len(classes)}")
+                    styles[el.attrib["class"]] = style
+        if el.tag not in (f"{{{_SVG}}}text", f"{{{_SVG}}}style", f"{{{_SVG}}}title"):
+            if el.text is not None and not el.text.strip():
+                el.text = None
+        kids = []
+        for child in list(el):
+            tidy(child)
+            if child.tail is not None and not child.tail.strip():
+                child.tail = None
+            if child.tag == f"{{{_SVG}}}g" and not child.attrib:
+                kids.extend(list(child))  # a group with no attributes changes nothing: keep its children only
+            elif (kids and child.tag == f"{{{_SVG}}}g" and kids[-1].tag == child.tag and
+                  kids[-1].attrib == child.attrib and not child.tail):
+                kids[-1].extend(list(child))  # neighbouring groups alike (the same clip): one group
+                kids[-1][:] = _dots(list(kids[-1]))
+            else:
+                kids.append(child)
+        el[:] = _dots(kids)
+
+    def _dots(kids):
+        """Runs of circle markers of one style become one path of round dots (a zero-length stroke each)."""
+        out, run = [], []
+
+        def flush():
+            if len(run) < 3:
+                out.extend(run)
+            else:
+                use = run[0]
+                r, style = circles[use.get(href)], styles[use.get("class")]
+                fill = re.search(r"(?:^|;)fill:([^;]+)", style)
+                opacity = re.search(r"fill-opacity:([^;]+)", style)
+                dot = f"fill:none;stroke:{fill.group(1) if fill else '#000'};stroke-width:{_round(f'{2 * r:.3f}')}"
+                dot += ";stroke-linecap:round" + (f";stroke-opacity:{opacity.group(1)}" if opacity else "")
+                path = ET.Element(f"{{{_SVG}}}path", {
+                    "d": "".join(f"M{u.get('x', '0')} {u.get('y', '0')}h0" for u in run),
+                    "class": classes.setdefault(dot, f"s{len(classes)}")})
+                out.append(path)
+            run.clear()
+
+        for kid in kids:
+            ok = (kid.tag == f"{{{_SVG}}}use" and kid.get(href, "#")[1:] in circle_ids and not kid.tail and
+                  "stroke" not in styles.get(kid.get("class"), "stroke").replace("stroke-width:0", "")
+                  .replace("stroke:none", ""))
+            if ok and run and (run[0].get(href), run[0].get("class")) != (kid.get(href), kid.get("class")):
+                flush()
+            if ok:
+                run.append(kid)
+            else:
+                flush()
+                out.append(kid)
+        flush()
+        return out
+
+    tidy(root)
+    for tag in ("metadata",):
+        for parent in root.iter():
+            for child in [c for c in parent if c.tag == f"{{{_SVG}}}{tag}"]:
+                parent.remove(child)
+    rules = "".join(f".{name}{{{style}}}" for style, name in classes.items())
+    style = ET.Element(f"{{{_SVG}}}style")
+    style.text = ("*{stroke-linejoin:round;stroke-linecap:butt}text{font-family:" + FONT_STACK + "}" + rules)
+    defs = root.find(f"{{{_SVG}}}defs")
+    if defs is not None:
+        for old in defs.findall(f"{{{_SVG}}}style"):
+            defs.remove(old)
+        defs.insert(0, style)
+    else:
+        root.insert(0, style)
+    out = ET.tostring(root, encoding="unicode", short_empty_elements=True).replace(" />", "/>")
+    out = out.replace(" xmlns:xlink=\"" + _XLINK + "\"", "").replace(" version=\"1.1\"", "")
+    return out.replace("xlink:href=", "href=")  # SVG 2: every current browser reads a plain href
+
+
+def svg_text(fig) -> str:
+    """`fig` as a compact SVG string (:func:`_compact`): text as text in :data:`FONT_STACK`, no metadata.
+    Deterministic for the same figure."""
+    import matplotlib as mpl
+
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ballotbook", "svg.image_inline": True}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    svg = buf.getvalue()
+    return _compact(svg[svg.index("<svg"):])
+
+
+def data_uri(svg: str, *, srcset: bool = False) -> str:
+    """A ``data:`` URI for `svg`: percent-encoded (only what must be) or base64, whichever is shorter once in an
+    HTML attribute. For a ``srcset`` (where a space would end the URL) spaces are encoded too."""
+    safe = "'=:/;,()-._!*~@$+?[]" + ("" if srcset else " ")
+    encoded = quote(svg.replace('"', "'"), safe=safe)
+    plain = "data:image/svg+xml," + encoded
+    b64 = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return plain if len(_attr(plain)) <= len(b64) else b64
+
+
+def _attr(value: str) -> str:
+    """`value` for a double-quoted HTML attribute (single quotes need no escape there)."""
+    return html.escape(value, quote=False).replace('"', "&quot;")
+
+
+def _size(svg: str) -> tuple[float, float]:
+    m = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    return (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
+
+
+def _smallest_font(fig) -> float:
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_visible() and str(t.get_text()).strip()]
+    return min(sizes) if sizes else 10.0
+
+
+def _free_band(fig) -> tuple[float, float, float, float]:
+    """The band of `fig` (figure fractions) left to the axes once the figure-level texts and legends (title and
+    legend at the top, source note at the bottom) have their room."""
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    bottom, top = 0.0, 1.0
+    for artist in [*fig.texts, *fig.legends, fig._suptitle]:
+        if artist is None or not artist.get_visible():
+            continue
+        box = artist.get_window_extent(renderer)
+        y0, y1 = box.y0 / height, box.y1 / height
+        if (y0 + y1) / 2 < 0.5:
+            bottom = max(bottom, y1 + 0.01)
+        else:
+            top = min(top, y0 - 0.01)
+    return (0.0, min(bottom, 0.4), 1.0, max(top, 0.6))
+
+
+def _problems(fig) -> int:
+    """How many faults `fig`'s layout has: texts running off the figure, pairs of texts overprinting each other,
+    figure legends over a plot. A narrow layout is used only if it has no more than the wide one."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    whole = fig.bbox
+    boxes = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not str(t.get_text()).strip() or t.figure is None:
+            continue
+        try:
+            box = t.get_window_extent(renderer)
+        except Exception:  # noqa: BLE001 - a text that cannot be measured is not counted
+            continue
+        if box.width > 0 and box.height > 0:
+            boxes.append(box.expanded(0.98, 0.9))
+    count = sum(1 for b in boxes if b.x0 < whole.x0 - 1 or b.x1 > whole.x1 + 1 or b.y0 < whole.y0 - 1 or
+                b.y1 > whole.y1 + 1)
+    for i, a in enumerate(boxes):
+        count += sum(1 for b in boxes[i + 1:] if a.overlaps(b))
+    for legend in fig.legends:
+        box = legend.get_window_extent(renderer)
+        count += sum(1 for ax in fig.axes if ax.get_visible() and ax.bbox.overlaps(box))
+    return count
+
+
+def narrow_svg(fig) -> str | None:
+    """`fig` laid out again :data:`NARROW_INCHES` wide, with no text under :data:`NARROW_MIN_PT`, for phones; None
+    where the figure already reads at phone width (its smallest text at least :data:`MIN_TEXT_PX` there).
+    Changes `fig` (call it last)."""
+    width, height = fig.get_size_inches()
+    if _smallest_font(fig) * PHONE_WIDTH / (width * 72) >= MIN_TEXT_PX:
+        return None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        allowed = _problems(fig)
+    remake = getattr(fig, NARROW, None)
+    if remake is not None:  # the chart knows a better narrow layout (e.g. fewer panels a row)
+        from helpers.views.charts import close
+
+        fig = remake()
+        try:
+            return _narrowed(fig, allowed)
+        finally:
+            close(fig)
+    return _narrowed(fig, allowed)
+
+
+def _narrowed(fig, allowed: int) -> str | None:
+    import warnings
+
+    width, height = fig.get_size_inches()
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        if t.get_fontsize() < NARROW_MIN_PT:
+            t.set_fontsize(NARROW_MIN_PT)
+    free = list(fig.texts) + [fig._suptitle] + [t for ax in fig.axes for t in (
+        ax.title, ax._left_title, ax._right_title, ax.xaxis.label, *ax.texts)]
+    for t in free:  # titles, labels and notes wrap at the figure's edge instead of running off it
+        if t is not None and str(t.get_text()).strip() and t.get_rotation() == 0:
+            t.set_wrap(True)
+    fig.set_size_inches(NARROW_INCHES, min(height, max(height * NARROW_INCHES / width * 2.0, 3.0)), forward=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for legend in fig.legends:  # a figure legend of many columns would run off a phone
+                legend._ncols = min(getattr(legend, "_ncols", 2), 2)
+            fig.canvas.draw()  # wrapped text measures itself with the renderer of a first draw
+            fig.tight_layout(rect=_free_band(fig))
+            fig.canvas.draw()
+            fig.tight_layout(rect=_free_band(fig))
+        except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
+            pass
+        if _problems(fig) > allowed:
+            return None  # the chart does not survive being narrowed: the phone pans the wide one
+    return svg_text(fig)
+
+
+def figure_html(fig) -> str:
+    """The chart as page markup: SVG in a ``<picture>`` with a narrow rendering for phones, alt text from
+    :func:`describe_figure`."""
+    alt = html.escape(describe_figure(fig))
+    wide = svg_text(fig)
+    w, h = _size(wide)
+    smallest = _smallest_font(fig)
+    narrow = narrow_svg(fig)
+    if narrow is None and smallest * PHONE_WIDTH / w < MIN_TEXT_PX:
+        # no narrow layout: on a phone the chart keeps its width for readable text and pans inside its box
+        shown = math.ceil(MIN_TEXT_PX * w / smallest)
+        img = (f'<img src="{_attr(data_uri(wide))}" alt="{alt}" title="{alt}" width="{shown}" '
+               f'height="{math.ceil(shown * h / w)}">')
+        return f'<figure class="bb-chart bb-pan">{img}</figure>'
+    img = (f'<img src="{_attr(data_uri(wide))}" alt="{alt}" title="{alt}" width="{round(w * 4 / 3)}" '
+           f'height="{round(h * 4 / 3)}">')
+    if narrow is None:
+        return f'<figure class="bb-chart">{img}</figure>'
+    nw, nh = _size(narrow)
+    source = (f'<source media="{NARROW_MEDIA}" srcset="{_attr(data_uri(narrow, srcset=True))}" '
+              f'width="{round(nw * 4 / 3)}" height="{round(nh * 4 / 3)}">')
+    return f'<figure class="bb-chart"><picture>{source}{img}</picture></figure>'
