@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -30,7 +31,11 @@ def test_reports_build(shipped_build):
 def test_threshold_reports_record_their_numbers(shipped_build):
     _, out = shipped_build
     m22 = manifest(out, "thresholds")
-    assert m22["as_of"] == "2022-10-28" and m22["outputs"]["polls_used"] == 49
+    # the pool: the newest poll of each house published in the 14 days up to the last poll (from the raw file)
+    with open(ROOT / "data/polls/knesset-2022.csv", newline="", encoding="utf-8") as f:
+        houses = {r["pollster"] for r in csv.DictReader(f) if "2022-10-15" <= r["date"] <= "2022-10-28"}
+    assert m22["as_of"] == "2022-10-28" and m22["outputs"]["polls_used"] == len(houses) == 7
+    assert m22["outputs"]["error_model"] == "historical" and 1 < m22["outputs"]["others"] < 4
     p = m22["outputs"]["p_pass"]
     assert p["likud"] == 1.0 and p["balad"] < 0.5 < p["labor"]
     assert sum(m22["outputs"]["seats_median"].values()) in range(110, 131)
