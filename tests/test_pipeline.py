@@ -105,7 +105,7 @@ def test_run_writes_a_self_contained_report_with_no_code(tmp_path):
     assert "<script" not in page.lower()
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', page), "nothing may load from the network"
     assert "import helpers" not in page and "notebook.start()" not in page
-    assert 'src="data:image/png;base64,' in page
+    assert 'src="data:image/svg+xml' in page  # charts as SVG with real text
     header = re.search(r'<header class="bb-header">(.*?)</header>', page, re.S)
     assert header, "the report has no header"
     assert re.search(r"<h1>\s*Labor leadership timeline", header.group(1)), header.group(1)[:500]

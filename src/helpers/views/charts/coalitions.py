@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 
 from helpers.views.charts import GRID, HIGHLIGHT, INK, MUTED, PALETTE, colour_for, figure, plain_label, source_note
 from helpers.views.charts.layout import display_name, finish_rows
+from helpers.views.charts.output import describe
 
 #: Colour of a party without one in the registry.
 NEUTRAL = "#9E9E9E"
@@ -77,6 +78,9 @@ def seat_projection_chart(summary: pd.DataFrame, *, order: Sequence[str], title:
             label += f"   no seat: {_percent(r['p_zero'])}"
         ax.text(max(r["seats_p95"], r["seats_mean"]) + 0.8, pos, label, va="center", fontsize=9, color=INK)
     top = float(s["seats_p95"].max()) if len(s) else 1.0
+    describe(fig, f"{plain_label(title)}: mean seats of {total_seats} (90% range) per party: " + "; ".join(
+        f"{display_name(names, p)} {s.loc[p, 'seats_mean']:.1f} ({s.loc[p, 'seats_p05']:.0f}–"
+        f"{s.loc[p, 'seats_p95']:.0f})" for p in s.index) + ".")
     return finish_rows(fig, ax, list(y.values()), [display_name(names, p) for p in y], xlim=(-0.5, top * 1.45 + 6),
                        ylim=(-0.7, len(rows) - 0.3), bottom=0.04, title=title, source=source,
                        xlabel=f"seats of {total_seats}: bar = mean of the simulated elections, whisker = 90% "
@@ -159,6 +163,9 @@ def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
     ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     source_note(fig, source)
+    held_text = f" {plain_label(highlight_name)} holds {held} of {total} ({majority} for a majority)." if lead else ""
+    describe(fig, f"{plain_label(title)}: a parliament of {total} seats, one dot each: " + ", ".join(
+        f"{display_name(names, p)} {n}" for p, n in seats.items()) + "." + held_text)
     return fig
 
 
@@ -190,6 +197,13 @@ def bloc_seats_chart(distribution: pd.DataFrame, *, majority: int, title: str, s
     fig.suptitle(plain_label(title), x=0.01, ha="left", fontsize=13, fontweight="bold")
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     source_note(fig, source)
+    said = []
+    for g in groups:
+        d = distribution[distribution["name"] == g]
+        p = (p_majority or {}).get(g, float(d.loc[d["seats"] >= majority, "probability"].sum()))
+        likeliest = int(d.loc[d["probability"].idxmax(), "seats"]) if len(d) else 0
+        said.append(f"{plain_label(g)} wins {majority}+ seats in {_percent(p)}, most often {likeliest}")
+    describe(fig, f"{plain_label(title)}: " + "; ".join(said) + ".")
     return fig
 
 
@@ -233,6 +247,10 @@ def threshold_swing_chart(frame: pd.DataFrame, *, majority: int, title: str, sou
                ncol=3, frameon=False, fontsize=9)
     fig.tight_layout(rect=(0, 0.04, 1, 1 - 0.7 / fig.get_figheight()))
     source_note(fig, source)
+    said = [f"{plain_label(r['bloc'])} with {display_name(names, r['party'])} in {_percent(r['p_bloc_if_pass'])}, "
+            f"without {_percent(r['p_bloc_if_fail'])}" for _, r in frame[frame["bloc"].astype(bool)].iterrows()]
+    describe(fig, f"{plain_label(title)}: chance of {majority}+ seats if the party clears the line and if it "
+                  "misses: " + "; ".join(said) + ".")
     return fig
 
 
@@ -267,4 +285,8 @@ def what_if_chart(frame: pd.DataFrame, *, majority: int, title: str, source: str
     ax.set_title(plain_label(title), loc="left", pad=28)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     source_note(fig, source)
+    said = [f"{plain_label(v)}: " + ", ".join(f"{plain_label(g)} {_percent(r['p_majority'])}" for g, r in
+                                             d[d["variant"] == v].set_index("name").iterrows())
+            for v in variants]
+    describe(fig, f"{plain_label(title)}: chance of {majority}+ seats. " + "; ".join(said) + ".")
     return fig

@@ -73,25 +73,30 @@ def _axes_title(ax) -> str:
     return ""
 
 
-def _bars(ax) -> list[tuple[str, float]]:
-    """(label, value) of the bars of `ax`, labelled by the category tick at each bar (horizontal or vertical)."""
+def _bars(ax) -> list[tuple[str, list[tuple[str, float]]]]:
+    """The bars of `ax` by series: (series label, [(category, value)]), each bar labelled by the category tick
+    at its centre (horizontal or vertical bars)."""
     from matplotlib.container import BarContainer
 
-    bars = [p for c in ax.containers if isinstance(c, BarContainer) for p in c.patches]
-    if not bars:
-        return []
-    horizontal = len({round(b.get_x(), 6) for b in bars}) < len({round(b.get_y(), 6) for b in bars})
-    axis = ax.yaxis if horizontal else ax.xaxis
-    ticks = {round(t, 6): one_line(lbl.get_text()).strip() for t, lbl in zip(axis.get_ticklocs(),
-                                                                             axis.get_ticklabels(), strict=False)}
     out = []
-    for b in bars:
-        centre = b.get_y() + b.get_height() / 2 if horizontal else b.get_x() + b.get_width() / 2
-        value = b.get_width() if horizontal else b.get_height()
-        label = ticks.get(round(centre, 6)) or (one_line(b.get_label()).strip() if not
-                                                 b.get_label().startswith("_") else "")
-        if label and math.isfinite(value):
-            out.append((label, value))
+    for container in ax.containers:
+        if not isinstance(container, BarContainer) or not container.patches:
+            continue
+        bars = container.patches
+        horizontal = getattr(container, "orientation", None) == "horizontal"
+        axis = ax.yaxis if horizontal else ax.xaxis
+        ticks = {round(t, 6): one_line(lbl.get_text()).strip() for t, lbl in zip(
+            axis.get_ticklocs(), axis.get_ticklabels(), strict=False)}
+        values = []
+        for b in bars:
+            centre = b.get_y() + b.get_height() / 2 if horizontal else b.get_x() + b.get_width() / 2
+            value = b.get_width() if horizontal else b.get_height()
+            near = min(ticks, key=lambda t: abs(t - centre), default=None)  # grouped bars sit beside their tick
+            label = ticks[near] if near is not None and ticks[near] else _number(centre)
+            if math.isfinite(value):
+                values.append((label, value))
+        series = one_line(container.get_label() or "").strip()
+        out.append(("" if series.startswith("_") else series, values))
     return out
 
 
@@ -122,18 +127,24 @@ def describe_figure(fig) -> str:
     parts.append(f"Chart: {title.rstrip('.')}.")
     for ax in fig.axes:
         xlabel, ylabel = one_line(ax.get_xlabel()).strip(), one_line(ax.get_ylabel()).strip()
-        bars = _bars(ax)
-        if bars:
-            unit = xlabel if len({b for b, _ in bars}) else ylabel
-            top = sorted(bars, key=lambda b: -abs(b[1]))[:6]
-            listed = ", ".join(f"{label} {_number(v)}" for label, v in top)
-            more = f" (largest {len(top)} of {len(bars)})" if len(bars) > len(top) else ""
-            parts.append(f"{unit or 'Values'}{more}: {listed}.")
+        series = [(name, values) for name, values in _bars(ax) if values]
+        if series:
+            said = []
+            for name, values in series[:4]:
+                top = sorted(values, key=lambda b: -abs(b[1]))[:6]
+                listed = ", ".join(f"{label} {_number(v)}" for label, v in top)
+                more = f" (largest {len(top)} of {len(values)})" if len(values) > len(top) else ""
+                said.append(f"{name + ': ' if name else ''}{listed}{more}")
+            parts.append(f"{xlabel or ylabel or 'Values'}: " + "; ".join(said) + ".")
             continue
         lines = _lines(ax)
         if lines:
             listed = "; ".join(f"{label} from {_number(a)} to {_number(b)}" for label, a, b in lines[:6])
             parts.append(f"{ylabel or 'Lines'}: {listed}.")
+            continue
+        notes = [one_line(t.get_text()).strip() for t in ax.texts if t.get_visible() and t.get_text().strip()]
+        if notes:
+            parts.append("Labels: " + "; ".join(notes[:16]) + ".")
     if len(parts) == 1:
         axis = [one_line(t).strip() for ax in fig.axes for t in (ax.get_ylabel(), ax.get_xlabel()) if t.strip()]
         if axis:
@@ -290,7 +301,9 @@ def data_uri(svg: str, *, srcset: bool = False) -> str:
     """A ``data:`` URI for `svg`: percent-encoded (only what must be) or base64, whichever is shorter once in an
     HTML attribute. For a ``srcset`` (where a space would end the URL) spaces are encoded too."""
     safe = "'=:/;,()-._!*~@$+?[]" + ("" if srcset else " ")
-    encoded = quote(svg.replace('"', "'"), safe=safe)
+    # text between elements (the chart's words, from data) is encoded whole: no data text appears verbatim
+    encoded = "".join(quote(part, safe="-._") if i % 2 else quote(part, safe=safe)
+                      for i, part in enumerate(re.split(r"(?<=>)([^<]+)(?=<)", svg.replace('"', "'"))))
     plain = "data:image/svg+xml," + encoded
     b64 = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return plain if len(_attr(plain)) <= len(b64) else b64

@@ -136,6 +136,10 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
     ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     source_note(fig, source)
+    describe(fig, f"{plain_label(title)}: chance of clearing the {what} of {line:g}% (average share, 90% range): "
+             + "; ".join(f"{display_name(names, r['party'])} {_percent(r['p_pass'])} ({r['share_mean']:.1f}%, "
+                         f"{r['share_p05']:.1f}–{r['share_p95']:.1f}%)" for _, r in rows.iloc[::-1].iterrows())
+             + ".")
     return fig
 
 
@@ -156,6 +160,9 @@ def seat_range_chart(summary: pd.DataFrame, *, title: str, source: str, names: d
             label += f", no seat: {_percent(r['p_zero'])}"
         ax.text(r["seats_p95"] + 0.6, i, label, va="center", fontsize=9, color=INK)
     top = float(rows["seats_p95"].max()) if len(rows) else 1.0
+    describe(fig, f"{plain_label(title)}: median seats of {total_seats} (90% range) per party: " + "; ".join(
+        f"{display_name(names, r['party'])} {r['seats_median']:.0f} ({r['seats_p05']:.0f}–{r['seats_p95']:.0f})"
+        for _, r in rows.iloc[::-1].iterrows()) + ".")
     return finish_rows(fig, ax, range(len(rows)), [display_name(names, p) for p in rows["party"]],
                        xlim=(-0.8, top * 1.32 + 4),  # room for a dot at 0 seats
                        ylim=(-0.6, len(rows) - 0.4), bottom=0.05, title=title, source=source,
@@ -189,4 +196,9 @@ def backtest_chart(errors: pd.DataFrame, *, title: str, source: str, names: dict
     ax.set_title(plain_label(title), loc="left", pad=26)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     source_note(fig, source)
+    describe(fig, f"{plain_label(title)}: seats projected minus seats won, per party ("
+             + " / ".join(plain_label(v) for v in columns.values()) + "): " + "; ".join(
+                 f"{display_name(names, r['party'])} " + " / ".join(f"{float(r[c]):+.0f}".replace("+0", "0")
+                                                                     for c in columns)
+                 for _, r in errors.iterrows()) + ".")
     return fig

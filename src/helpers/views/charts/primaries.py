@@ -16,6 +16,7 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from helpers.views.charts import GRID, INK, MUTED, PALETTE, colour_for, figure, plain_label, source_note
+from helpers.views.charts.output import describe
 
 HOME_COLOUR = "#BBBBBB"
 
@@ -107,6 +108,10 @@ def scenario_bars(table: pd.DataFrame, *, title: str, source: str, colours: Mapp
     ax.set_title(plain_label(title))
     fig.subplots_adjust(bottom=bottom, top=0.9)
     source_note(fig, source)
+    describe(fig, f"{plain_label(title)}: chance of winning (in round one or the runoff) per plan. " + " ".join(
+        f"{plain_label(t)}: " + ", ".join(
+            f"{plain_label(r['candidate'])} {_pct(float(r['p_outright']) + float(r['p_runoff_win']))}"
+            for _, r in table[table["title"] == t].iterrows()) + "." for t in titles))
     return fig
 
 

@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from helpers.views.charts import GRID, INK, MUTED, PALETTE, STYLE, plain_label, source_note
+from helpers.views.charts.output import describe
 
 LABEL_SIZE = 8.5
 LINE = 0.19          # inches between label baselines at the least
@@ -146,6 +147,12 @@ def timeline_chart(events: pd.DataFrame, lane_rows: pd.DataFrame, *, title: str,
     fig.legend(handles=handles, loc="lower left", ncol=min(len(handles), 6), fontsize=8,
                bbox_to_anchor=(0.01, 0.22 / height), frameon=False)
     source_note(fig, source)
+    first, last = events.sort_values(["start", "n"]).iloc[[0, -1]].to_dict("records") if n_events else ({}, {})
+    describe(fig, f"{plain_label(title)}: {n_events} events from {date_text(first) if n_events else '–'} "
+                  f"({plain_label(first.get('label', ''))}) to {date_text(last) if n_events else '–'} "
+                  f"({plain_label(last.get('label', ''))}), one column per actor ("
+                  + ", ".join(plain_label(n) for n in lane_names) + "), coloured by category ("
+                  + ", ".join(plain_label(c) for c in categories) + ").")
     return fig
 
 
