@@ -4,28 +4,68 @@ page, read from the manifests."""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from helpers import __version__
 from helpers.pipeline.publish import atomic_write, now, read_manifest
 
 
+def human_date(value) -> str:
+    """A date as a reader writes it: '28 October 2022', 'May 2007', '2008'; a timestamp with its time in UTC
+    ('30 November 2026, 11:14 UTC'). Anything else is returned as it came (escaped by the caller)."""
+    import datetime as dt
+
+    text = str(value or "").strip()
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return text
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            return dt.date.fromisoformat(text + "-01").strftime("%B %Y")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            d = dt.date.fromisoformat(text)
+            return f"{d.day} {d:%B %Y}"
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    return f"{stamp.day} {stamp:%B %Y, %H:%M} UTC"
+
+
+def subject(notebook) -> str:
+    """The subject a report belongs to, from its notebook's file name: '01_poll_thresholds.ipynb' is 'Poll
+    thresholds'. Reports of one notebook are one subject."""
+    stem = Path(str(notebook or "")).stem
+    words = re.sub(r"^\d+[_-]*", "", stem).replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else "Other reports"
+
+
 def write_index(out: Path, names: list[str]) -> None:
-    """reports/index.html: every report with title, status, last good build and a link; a failed report shows
-    its error while its last good HTML stays linked. Self-contained, escaped."""
-    rows = []
+    """reports/index.html: the reports grouped by subject (their notebook), each with its title and link, the
+    date of its data and of its last good build in words, and its status; a failed report shows its error while
+    its last good HTML stays linked. Self-contained, escaped, one column on a phone."""
+    esc = html.escape
+    groups: dict[str, list[str]] = {}
     for name in names:
         m = read_manifest(out, name) or {}
-        esc = html.escape
-        status = m.get("status", "not built")
+        status = str(m.get("status", "not built"))
         good = m.get("last_good") or {}
-        link = (f'<a href="{esc(good.get("html", name + ".html"))}">{esc(m.get("title") or name)}</a>'
-                if good and (out / good.get("html", "")).exists() else esc(m.get("title") or name))
-        error = f'<div class="err">{esc(m["error"])}</div>' if m.get("status") == "failed" else ""
-        rows.append(
-            f'<tr class="{esc(status)}"><td>{link}{error}</td><td><code>{esc(name)}</code></td>'
-            f'<td><span class="st">{esc(status)}</span></td><td>{esc(str(m.get("as_of") or ""))}</td>'
-            f'<td>{esc(good.get("built", "never"))}</td></tr>')
+        good = good if isinstance(good, dict) else {}
+        title = str(m.get("title") or name)
+        target = str(good.get("html", name + ".html"))
+        link = (f'<a href="{esc(target)}">{esc(title)}</a>' if good and (out / target).exists() and
+                "/" not in target and not target.startswith(".") else esc(title))
+        error = f'<div class="err">{esc(str(m["error"]))}</div>' if status == "failed" and m.get("error") else ""
+        facts = [f'<span class="st">{esc(status)}</span>']
+        if m.get("as_of"):
+            facts.append(f"data as of {esc(human_date(m.get('as_of')))}")
+        facts.append(f"built {esc(human_date(good.get('built')))}" if good.get("built") else "never built")
+        groups.setdefault(subject(m.get("notebook")), []).append(
+            f'<li class="{esc(status)}"><div class="t">{link}</div>{error}'
+            f'<div class="m">{" · ".join(facts)} · <code>{esc(name)}</code></div></li>')
+    sections = "\n".join(f'<section><h2>{esc(g)}</h2><ul>{"".join(items)}</ul></section>'
+                         for g, items in groups.items())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -33,17 +73,17 @@ def write_index(out: Path, names: list[str]) -> None:
 <style>
 body {{ font: 16px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Roboto, sans-serif; color: #222; margin: 0; }}
 main {{ max-width: 1000px; margin: 0 auto; padding: 1.5rem; }}
-table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .45rem .6rem;
-border-bottom: 1px solid #ddd; vertical-align: top; }} th {{ border-bottom: 2px solid #999; }}
-.st {{ font-weight: 600; }} tr.ok .st {{ color: #1b5e20; }} tr.failed .st {{ color: #b71c1c; }}
+h2 {{ font-size: 1.2rem; margin: 1.6rem 0 0.4rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }}
+ul {{ list-style: none; padding: 0; margin: 0; }} li {{ padding: 0.55rem 0; border-bottom: 1px solid #eee; }}
+.t {{ font-weight: 600; overflow-wrap: anywhere; }} .m {{ color: #555; font-size: 0.88rem; overflow-wrap: anywhere; }}
+.st {{ font-weight: 600; }} li.ok .st {{ color: #1b5e20; }} li.failed .st {{ color: #b71c1c; }}
 .err {{ color: #b71c1c; font-size: .85rem; margin-top: .2rem; overflow-wrap: anywhere; }}
+@media (max-width: 640px) {{ main {{ padding: 1rem 0.75rem; }} h1 {{ font-size: 1.5rem; }} }}
 </style></head><body><main>
 <h1>ballotbook reports</h1>
-<p>Updated {html.escape(now())} by ballotbook {html.escape(__version__)}. A failed report keeps its last good
+<p>Updated {esc(human_date(now()))} by ballotbook {esc(__version__)}. A failed report keeps its last good
 version linked; its error is shown under its title.</p>
-<table><thead><tr><th>Report</th><th>Name</th><th>Status</th><th>Data as of</th><th>Last good build</th></tr>
-</thead><tbody>
-{chr(10).join(rows)}
-</tbody></table></main></body></html>
+{sections}
+</main></body></html>
 """
     atomic_write(out / "index.html", page.encode("utf-8"))

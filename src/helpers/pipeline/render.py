@@ -101,7 +101,11 @@ def render_html(nb, meta: dict) -> str:
                                             set(c.metadata.get("tags", [])))]
     nb.metadata["title"] = title
     nb.metadata["ballotbook"] = meta
-    exporter = HTMLExporter(template_name="ballotbook",
+    from traitlets.config import Config
+
+    config = Config()
+    config.CSSHTMLHeaderPreprocessor.enabled = False  # code highlighting CSS: a report shows no code
+    exporter = HTMLExporter(config=config, template_name="ballotbook",
                             extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=False, sanitize_html=False)

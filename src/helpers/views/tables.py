@@ -58,7 +58,8 @@ def to_html(df: pd.DataFrame, *, formats: Mapping[str, str] | None = None, capti
         parts.append("<tr>")
         for c, v in zip(frame.columns, row, strict=True):
             cls = ' class="num"' if c in numeric else ""
-            parts.append(f"<td{cls}>{_cell(v, formats.get(c))}</td>")
+            label = html.escape(one_line(c), quote=True)  # a phone shows each row as a card: the heading first
+            parts.append(f'<td{cls} data-label="{label}">{_cell(v, formats.get(c))}</td>')
         parts.append("</tr>")
     parts.append("</tbody></table>")
     return "".join(parts)
