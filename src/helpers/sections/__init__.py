@@ -20,7 +20,8 @@ from helpers.views import charts, tables
 
 @dataclass
 class Section:
-    """What one section shows, in order: ``items`` holds ``("say", template, values)``,
+    """What one section shows, in order: ``items`` holds ``("say", template, values)``, ``("answer", template,
+    values)`` (the report's bottom line),
     ``("table", frame, options)`` and ``("figure", fig)``; ``values`` holds the numbers behind them."""
 
     items: list = field(default_factory=list)
@@ -28,6 +29,12 @@ class Section:
 
     def say(self, template: str, **values) -> Section:
         self.items.append(("say", template, values))
+        return self
+
+    def answer(self, template: str, **values) -> Section:
+        """The report's bottom line: prose like :meth:`say`, shown in the answer box (``id="answer"``) under the
+        title, before any chart."""
+        self.items.append(("answer", template, values))
         return self
 
     def table(self, frame, **options) -> Section:
@@ -40,8 +47,8 @@ class Section:
 
     def of(self, kind: str) -> list:
         """The items of one kind: figures, (frame, options) pairs, or the Markdown of each prose item."""
-        if kind == "say":
-            return [tables.markdown(i[1], **i[2]) for i in self.items if i[0] == "say"]
+        if kind in ("say", "answer"):
+            return [tables.markdown(i[1], **i[2]) for i in self.items if i[0] == kind]
         if kind == "table":
             return [(i[1], i[2]) for i in self.items if i[0] == "table"]
         return [i[1] for i in self.items if i[0] == kind]
@@ -51,6 +58,8 @@ class Section:
         for item in self.items:
             if item[0] == "say":
                 tables.say(item[1], **item[2])
+            elif item[0] == "answer":
+                tables.answer(item[1], **item[2])
             elif item[0] == "table":
                 tables.show(item[1], **item[2])
             else:

@@ -96,6 +96,19 @@ def say(markdown_template: str, **values) -> None:
     display(Markdown(markdown(markdown_template, **values)))
 
 
+#: The id of the bottom-line box, the first thing under a report's title (render keeps this id and no other).
+ANSWER_ID = "answer"
+
+
+def answer(markdown_template: str, **values) -> None:
+    """Display the report's bottom line: :func:`say`'s escaped Markdown inside ``<div class="bb-answer"
+    id="answer">`` (a raw HTML block, so the Markdown inside still renders)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(f'<div class="bb-answer" id="{ANSWER_ID}">\n\n{markdown(markdown_template, **values)}'
+                     "\n\n</div>"))
+
+
 def markdown(markdown_template: str, **values) -> str:
     """The Markdown :func:`say` displays: the template with every value escaped by :func:`text`."""
     template = _CODE_FIELD.sub(r"<code>\1</code>", markdown_template)

@@ -1,0 +1,46 @@
+"""Numbers in words for readers: percentages, natural frequencies ("about 7 in 10"), lists of names.
+
+The bottom line of every report (:meth:`helpers.sections.Section.answer`) says its probabilities twice, as a
+percentage and as a natural frequency, which readers without statistics judge better.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def percent(p: float) -> str:
+    """A probability (0-1) as a whole percentage, never rounded to a certainty it is not: 0.996 is
+    "more than 99%", 0.004 "less than 1%"."""
+    if p >= 0.995 and p < 1:
+        return "more than 99%"
+    if 0 < p < 0.005:
+        return "less than 1%"
+    return f"{100 * p:.0f}%"
+
+
+def natural_frequency(p: float) -> str:
+    """A probability (0-1) as a natural frequency: "about 7 in 10", "about 1 in 25", "about 97 in 100";
+    "almost certain" above 0.995 and "almost no chance" below 0.005."""
+    if p >= 0.995:
+        return "almost certain"
+    if p < 0.005:
+        return "almost no chance"
+    if 0.1 <= p <= 0.9:
+        return f"about {round(10 * p)} in 10"
+    if p < 0.1:
+        return f"about 1 in {round(1 / p)}"
+    return f"about {min(round(100 * p), 99)} in 100"
+
+
+def chance(p: float) -> str:
+    """Both forms: "74% (about 7 in 10)"."""
+    return f"{percent(p)} ({natural_frequency(p)})"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
