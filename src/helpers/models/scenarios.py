@@ -280,22 +280,6 @@ def p_some_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), requ
     return sim.probability(reach)
 
 
-def seat_picture(summary: pd.DataFrame, total_seats: int) -> pd.Series:
-    """Each party's mean seats over the simulated elections, rounded to whole seats by largest remainder so
-    that they sum to `total_seats`: the 'average parliament' a hemicycle draws. Index party."""
-    mean = summary.set_index("party")["seats_mean"].astype(float)
-    if mean.sum() <= 0:
-        return mean.astype(int)
-    mean = mean * (total_seats / mean.sum())
-    whole = np.floor(mean).astype(int)
-    left = int(total_seats - whole.sum())
-    rest = (mean - whole).to_numpy()
-    order = np.argsort(-rest, kind="stable")[:left]
-    out = whole.to_numpy().copy()
-    out[order] += 1
-    return pd.Series(out, index=mean.index, name="seats")
-
-
 def bloc_order(parties: Sequence[str], blocs: Mapping[str, Sequence[str]], seats: Mapping[str, float],
                first: Sequence[str] = ()) -> list[str]:
     """Parties grouped by bloc (in the scenario's order, then those in no bloc), largest first within each;

@@ -321,6 +321,30 @@ def summarise(parties: list[str], shares: np.ndarray, passed: np.ndarray,
                                        "seats_median", "seats_p05", "seats_p95", "p_pass", "p_zero"])
 
 
+def projection(sim: Simulation) -> pd.Series:
+    """The projected parliament: the seat law applied to each list's median share over the draws (with the
+    residual of unlisted lists counted in the valid votes, as in every draw). Unlike rounded mean seats it is
+    a parliament that can occur: the seats sum to the house, and a list gets seats only when its median share
+    clears the threshold, so never fewer than the smallest number of seats a list that clears it can win.
+    Index party, name ``seats``."""
+    if sim.seats is None:
+        raise ValueError("this simulation allocated no seats (seats=0)")
+    from helpers.models.seats import allocate_batch
+
+    median = np.median(sim.shares, axis=0)
+    rest = max(1.0 - float(np.median(sim.shares.sum(axis=1))), 0.0)  # the unlisted lists' typical share
+    counts = vote_counts(np.append(median, rest)[None, :])
+    ok = clears(counts, sim.threshold)[:, :len(sim.parties)]
+    counts = counts[:, :len(sim.parties)]
+    if not ok.any():
+        return pd.Series(0, index=sim.parties, name="seats")
+    index = {p: i for i, p in enumerate(sim.parties)}
+    pairs = [(index[a], index[b]) for a, b in sim.agreements]
+    got = allocate_batch(np.where(ok, counts, 0), seats=sim.total_seats, threshold=0, method=sim.method,
+                         agreements=pairs)[0]
+    return pd.Series(got.astype(int), index=sim.parties, name="seats")
+
+
 def probability_at_least(sim: Simulation, parties: Sequence[str], seats: int) -> float:
     """P(the `parties` together win at least `seats` seats), over the draws used."""
     if sim.seats is None:

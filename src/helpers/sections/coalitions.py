@@ -13,7 +13,7 @@ from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
 from helpers.models import scenarios as coalition_model
-from helpers.models import whatif
+from helpers.models import simulate, whatif
 from helpers.sections import Section
 from helpers.views import scenarios as scenario_views
 from helpers.views.charts import coalitions as coalition_charts
@@ -49,6 +49,7 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     result = run.result = run.sims[0]
     summary = run.summary = result.summary
     run.mean_seats = dict(zip(summary["party"], summary["seats_mean"], strict=True))
+    run.parliament = simulate.projection(result)
     run.bloc_of = {m: b for b, members in sc.blocs.items() for m in members}
     run.order = [p for p in coalition_model.bloc_order(result.parties, sc.blocs, run.mean_seats)
                  if summary.set_index("party").loc[p, "seats_p95"] > 0]
@@ -104,14 +105,16 @@ def projection_table(run) -> Section:
 
 
 def parliament(run) -> Section:
-    """The average parliament, one dot per seat, with the highlighted coalition first."""
+    """The projected parliament (the seat law on the median shares), one dot per seat, with the highlighted
+    coalition first."""
     sc = run.sc
     name, members = coalition_model.pick_group(sc.coalitions, sc.blocs, run.highlight)
-    picture = coalition_model.seat_picture(run.summary, sc.seats)
+    picture = run.parliament
     return Section(values={"highlight": name}).figure(coalition_charts.hemicycle_chart(
         picture.loc[coalition_model.bloc_order(run.result.parties, sc.blocs, run.mean_seats, first=members)],
         majority=run.majority, names=run.names, colours=run.colours, highlight=members, highlight_name=name,
-        title=f"The average parliament of the simulated elections, with {name or 'no coalition'} highlighted",
+        title=f"The projected parliament (the seat law on the median shares), {name or 'no coalition'} "
+              "highlighted",
         source=run.source))
 
 
@@ -262,7 +265,9 @@ def record(run) -> dict:
     slug = coalition_model.slug
     outputs = {"draws": run.result.draws, "poll_error": run.error, "error_model": run.result.error_model.name,
                "others": round(run.base.others, 3), "majority": run.majority,
-               "paths": run.paths.total, "p_some_majority": run.paths.p_any}
+               "paths": run.paths.total, "p_some_majority": run.paths.p_any,
+               "p_pass": {r.party: round(r.p_pass, 4) for r in run.summary.itertuples()},
+               "parliament": {p: int(n) for p, n in run.parliament.items() if n > 0}}
     outputs.update({f"p_bloc_{slug(r.name)}": r.p_majority for r in run.blocs.itertuples()})
     outputs.update({f"p_coalition_{slug(r.name)}": r.p_majority for r in run.named.itertuples()})
     if run.compared is not None:

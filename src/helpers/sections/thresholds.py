@@ -12,16 +12,18 @@ from types import SimpleNamespace
 
 from helpers.data import knesset
 from helpers.data import polls as poll_data
+from helpers.models import backtest, simulate
 from helpers.models import polls as poll_model
-from helpers.models import simulate
 from helpers.sections import Section, agreements_left_out
 from helpers.views import polls as poll_views
+from helpers.views import words
 from helpers.views.charts import polls as poll_charts
 
 
 def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, draws: int = 20000, seed: int = 0,
             error_model: str = "historical", poll_error: float = 0.0, half_life_days: float = 7.0,
-            agreements: str = "", question: str = "", adjust_house_effects: bool = False) -> SimpleNamespace:
+            agreements: str = "", question: str = "", adjust_house_effects: bool = False,
+            results: str = "") -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters; the polls of the chosen question
     (``chosen``, ``asked``); the contest ``kind`` and its ``line`` (``parliament`` is True for seats, and
     ``line_word`` names the line); the overview ``facts``; the house effects (``house``), the poll of polls
@@ -46,7 +48,62 @@ def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, 
                                    seats=seats if run.parliament else 0, threshold=run.line, poll_error=poll_error,
                                    agreements=run.kept_pairs, error_model=error_model, others=run.average.others)
     run.summary = run.result.summary
+    run.outcome = None
+    if results and run.parliament:  # the election has happened: what the official count gave
+        run.outcome = backtest.official_outcome(knesset.load_votes(results), threshold=run.line, seats=seats,
+                                                agreements=pairs)
     return run
+
+
+def _name(run, key: str) -> str:
+    return run.names.get(key, key)
+
+
+def answer(run) -> Section:
+    """The bottom line: who is in, who is in doubt, who is out, the largest list; and for a past election what
+    the official count gave beside it."""
+    summary, as_of = run.summary, run.facts["as_of"]
+    if not run.parliament:
+        return Section().answer("As of **{as_of}**, the polls put no candidate safely over the {line}% line.",
+                                as_of=as_of, line=f"{run.line:g}")
+    p = summary.set_index("party")["p_pass"]
+    safe, likely = p[p >= 0.98], p[(p >= 0.8) & (p < 0.98)]
+    doubt, unlikely, out = p[(p >= 0.2) & (p < 0.8)], p[(p >= 0.02) & (p < 0.2)], p[p < 0.02]
+    top = summary.sort_values("seats_median", ascending=False, kind="stable").iloc[0]
+
+    def listed(group, how=words.chance):
+        return "; ".join(f"{_name(run, k)} {how(v)}" for k, v in group.items()) or "none"
+
+    section = Section(values={"safe": len(safe), "likely": len(likely), "doubt": len(doubt),
+                              "unlikely": len(unlikely), "out": len(out)})
+    section.answer(
+        "As of **{as_of}**, the polls put **{n_safe}** lists safely over the {line}% threshold{safe_names}. "
+        "**Likely in:** {likely}. **Toss-ups:** {doubt}. **Likely out:** {unlikely}{out}. The largest list is "
+        "**{top}**, with {top_seats} seats (90% range {low}–{high}).",
+        as_of=as_of, n_safe=len(safe), line=f"{run.line:g}",
+        safe_names=f" ({words.and_list([_name(run, k) for k in safe.index])})" if len(safe) <= 8 else "",
+        likely=listed(likely), doubt=listed(doubt), unlikely=listed(unlikely, words.percent),
+        out=f"; almost no chance: {words.and_list([_name(run, k) for k in out.index])}" if len(out) else "",
+        top=_name(run, top["party"]), top_seats=int(top["seats_median"]), low=int(top["seats_p05"]),
+        high=int(top["seats_p95"]))
+    if run.outcome is not None:
+        o = run.outcome.set_index("list")
+        polled = [k for k in summary["party"] if k in o.index]
+        missed = [k for k in polled if not o.loc[k, "passed"]]
+        surprise = [k for k in polled if bool(o.loc[k, "passed"]) != (float(p[k]) >= 0.5)]
+        seats_col = "official_seats" if "official_seats" in o else "engine_seats"
+        biggest = o[seats_col].astype(int).idxmax()
+        section.answer(
+            "**What happened:** {n_in} of the {n_polled} polled lists won seats; {missed} missed the "
+            "threshold. The largest list was **{biggest}**, with {biggest_seats} seats. {calls}",
+            n_in=len(polled) - len(missed), n_polled=len(polled), biggest=_name(run, biggest),
+            biggest_seats=int(o.loc[biggest, seats_col]),
+            missed=words.and_list([_name(run, k) for k in missed]) or "none",
+            calls=("The model's better-than-even call was wrong for " + words.and_list(
+                [f"{_name(run, k)} (given {words.percent(float(p[k]))}, "
+                 + ("won seats" if o.loc[k, "passed"] else "missed") + ")" for k in surprise]) + ".") if surprise
+            else "Every list the model gave better than even odds won seats, and every other list missed.")
+    return section
 
 
 def overview(run) -> Section:
@@ -190,11 +247,11 @@ def method(run) -> Section:
     """How the numbers were made, from this run's own settings and the fitted model."""
     left = run.average.left_out
     dropped = []
-    for key, words in (("exit", "exit polls (they measure election day itself)"), ("partial", "partial polls"),
+    for key, what in (("exit", "exit polls (they measure election day itself)"), ("partial", "partial polls"),
                        ("superseded", "older polls of a house with a newer one in the window"),
                        ("older", "polls published before the 14-day window")):
         if left.get(key):
-            dropped.append(f"{len(left[key])} {words}")
+            dropped.append(f"{len(left[key])} {what}")
     section = Section().say(
         "**Poll of polls.** The newest complete poll of each polling house published in the last 14 days of "
         "polling up to the as-of date: **{n}** polls. Left out: {dropped}. Each poll weighs its sample size "
@@ -244,7 +301,8 @@ def record(run) -> dict:
             "draws": run.result.draws, "poll_error": run.poll_error, "error_model": run.result.error_model.name,
             "others": round(run.average.others, 3),
             "p_pass": {r.party: round(r.p_pass, 4) for r in summary.itertuples()},
-            **({"seats_median": {r.party: int(r.seats_median) for r in summary.itertuples()}}
+            **({"seats_median": {r.party: int(r.seats_median) for r in summary.itertuples()},
+                "parliament": {p: int(n) for p, n in simulate.projection(run.result).items() if n > 0}}
                if run.parliament else {}),
         },
     }
