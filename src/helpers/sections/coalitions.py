@@ -12,16 +12,17 @@ from types import SimpleNamespace
 from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
+from helpers.models import backtest, simulate, whatif
 from helpers.models import scenarios as coalition_model
-from helpers.models import simulate, whatif
 from helpers.sections import Section
 from helpers.views import scenarios as scenario_views
+from helpers.views import words
 from helpers.views.charts import coalitions as coalition_charts
 
 
 def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 20000, seed: int = 0,
             error_model: str = "historical", poll_error: float = -1.0, highlight: str = "",
-            paths_shown: int = 15) -> SimpleNamespace:
+            paths_shown: int = 15, results: str = "") -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters; the scenario (``sc``) and its ``base``
     (a poll of polls or an official result, from ``base_file``); names, colours, the election-day ``error``,
     ``majority`` and ``comfortable``; the variants and their simulations (``sims``; the base's is ``result``);
@@ -62,7 +63,38 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
                                                   excluded=sc.excluded)
     run.named = coalition_model.group_table(result, sc.coalitions, run.majority)
     run.compared = coalition_model.comparison(run.variants, run.sims, run.majority) if sc.what_if else None
+    run.outcome = None
+    if results:  # the election has happened: the official seats
+        out = backtest.official_outcome(knesset.load_votes(results), threshold=sc.threshold, seats=sc.seats,
+                                        agreements=sc.agreements)
+        column = "official_seats" if "official_seats" in out else "engine_seats"
+        run.outcome = dict(zip(out["list"], out[column].astype(int), strict=True))
     return run
+
+
+def answer(run) -> Section:
+    """The bottom line: the chance that some allowed coalition has a majority, each bloc's chance, the likeliest
+    path; and for a past election the blocs' official seats."""
+    names, majority = run.names, run.majority
+    section = Section(values={"p_any": run.paths.p_any})
+    blocs = "; ".join(f"{r.name} {words.chance(r.p_majority)} (median {r.seats_median:.0f} seats)"
+                      for r in run.blocs.itertuples()) or "the scenario names no blocs"
+    best = run.paths.table.head(1)
+    section.answer(
+        "As of **{as_of}**, the chance that some coalition the stated vetoes allow reaches **{majority}** of "
+        "{seats} seats is **{p_any}**. **Blocs reaching {majority}:** {blocs}. {path}",
+        as_of=run.base.as_of or "the official count", majority=majority, seats=run.sc.seats,
+        p_any=words.chance(run.paths.p_any), blocs=blocs,
+        path=(f"The likeliest path is {' + '.join(names.get(m, m) for m in best['members'].iloc[0])} "
+              f"({words.percent(float(best['p_majority'].iloc[0]))})." if len(best) else
+              "No allowed coalition reaches a majority in the simulated elections."))
+    if run.outcome is not None:
+        seats = {name: sum(run.outcome.get(m, 0) for m in members) for name, members in run.sc.blocs.items()}
+        section.answer(
+            "**What happened:** {blocs}.",
+            blocs="; ".join(f"{name} won {n} seats" + (f", a majority of {majority}" if n >= majority else "")
+                            for name, n in seats.items()) or "the official count is shown in the tables")
+    return section
 
 
 def scenario(run) -> Section:
