@@ -32,6 +32,7 @@ def sanitise_outputs(nb) -> None:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     from helpers.notebook import INPUTS_MIME, RECORD_MIME
+    from helpers.views.tables import ANSWER_ID
 
     tags = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
                                     "h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "div", "br", "hr",
@@ -39,9 +40,12 @@ def sanitise_outputs(nb) -> None:
                                     "picture", "source"}
     attributes = {"*": {"class", "title", "colspan", "rowspan", "align"}, "img": {"src", "alt", "width",
                                                                                    "height"},
-                  "source": {"srcset", "media", "width", "height"}, "td": {"data-label"}, "a": {"href"}}
+                  "source": {"srcset", "media", "width", "height"}, "td": {"data-label"}, "a": {"href"},
+                  "div": {"id"}}
 
     def keep_attr(tag, attr, value):
+        if attr == "id":  # one id only: the bottom-line box (helpers.views.tables.answer); data never names one
+            return value if tag == "div" and value == ANSWER_ID else None
         if tag in ("img", "source") and attr in ("src", "srcset") and not (
                 value.startswith("data:image/") and " " not in value.strip() if attr == "srcset" else
                 value.startswith("data:image/")):

@@ -55,11 +55,14 @@ class Section:
 
     def show(self) -> None:
         """Display every item in order (prose and tables escaped; each figure shown once, then released)."""
+        answered = False
         for item in self.items:
             if item[0] == "say":
                 tables.say(item[1], **item[2])
             elif item[0] == "answer":
-                tables.answer(item[1], **item[2])
+                if not answered:  # every answer item of the section in one box, where the first one stands
+                    tables.answer(self.of("answer"))
+                    answered = True
             elif item[0] == "table":
                 tables.show(item[1], **item[2])
             else:
