@@ -100,13 +100,14 @@ def say(markdown_template: str, **values) -> None:
 ANSWER_ID = "answer"
 
 
-def answer(markdown_template: str, **values) -> None:
-    """Display the report's bottom line: :func:`say`'s escaped Markdown inside ``<div class="bb-answer"
-    id="answer">`` (a raw HTML block, so the Markdown inside still renders)."""
+def answer(parts: Sequence[str]) -> None:
+    """Display the report's bottom line: Markdown `parts` (each from :func:`markdown`, so every value is
+    escaped), one paragraph each, inside one ``<div class="bb-answer" id="answer">`` (a raw HTML block, so the
+    Markdown inside still renders)."""
     from IPython.display import Markdown, display
 
-    display(Markdown(f'<div class="bb-answer" id="{ANSWER_ID}">\n\n{markdown(markdown_template, **values)}'
-                     "\n\n</div>"))
+    body = "\n\n".join(parts)
+    display(Markdown(f'<div class="bb-answer" id="{ANSWER_ID}">\n\n{body}\n\n</div>'))
 
 
 def markdown(markdown_template: str, **values) -> str:
