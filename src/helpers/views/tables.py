@@ -17,28 +17,40 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from helpers.core.text import one_line
 
+#: How a yes-or-no cell reads in a report.
+YES, NO = "yes", "no"
+_URL = re.compile(r"https?://[^\s<>\"';,]+[^\s<>\"';,.)]")
+_NEGATIVE_ZERO = re.compile(r"-(?=0*(?:\.0*)?%?$)")
 
-def _cell(value, fmt: str | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+
+def _cell(value, fmt: str | None, link: bool = False) -> str:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if value is pd.NaT:
-        return ""
-    if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return html.escape(format(value, fmt))
+    if isinstance(value, (bool, np.bool_)):
+        return YES if value else NO
+    if fmt and isinstance(value, (int, float, np.integer, np.floating)):
+        # a value that rounds to zero is shown without a sign ("0.0", not "-0.0")
+        return html.escape(_NEGATIVE_ZERO.sub("", format(value, fmt)))
+    if link and isinstance(value, str):
+        return linked(value)
     if hasattr(value, "strftime") and not isinstance(value, str):
         return html.escape(value.strftime("%Y-%m-%d"))
     return html.escape(one_line(value))
 
 
 def to_html(df: pd.DataFrame, *, formats: Mapping[str, str] | None = None, caption: str | None = None,
-            numeric: Sequence[str] | None = None, index: bool = False, max_rows: int | None = None) -> str:
+            numeric: Sequence[str] | None = None, index: bool = False, max_rows: int | None = None,
+            links: Sequence[str] = ()) -> str:
     """An escaped HTML table. `formats` maps a column to a format spec ('.1f', ',d', '.0%').
 
-    Numeric columns are right-aligned. The caption, headers and every cell are escaped."""
+    Numeric columns are right-aligned. The caption, headers and every cell are escaped; a missing value is an
+    empty cell, True/False read yes/no, a number that rounds to zero has no sign. In the `links` columns every
+    http(s) address becomes a link named by its site (:func:`linked`)."""
     formats = dict(formats or {})
     frame = df.reset_index() if index else df
     if max_rows is not None:
@@ -59,10 +71,24 @@ def to_html(df: pd.DataFrame, *, formats: Mapping[str, str] | None = None, capti
         for c, v in zip(frame.columns, row, strict=True):
             cls = ' class="num"' if c in numeric else ""
             label = html.escape(one_line(c), quote=True)  # a phone shows each row as a card: the heading first
-            parts.append(f'<td{cls} data-label="{label}">{_cell(v, formats.get(c))}</td>')
+            parts.append(f'<td{cls} data-label="{label}">{_cell(v, formats.get(c), c in links)}</td>')
         parts.append("</tr>")
     parts.append("</tbody></table>")
     return "".join(parts)
+
+
+def linked(value) -> str:
+    """A data string as escaped HTML in which every http(s) address is a link (``<a href>``) named by its site
+    ("haaretz.com"); the rest of the text is kept, escaped."""
+    line, out, at = one_line(value), [], 0
+    for m in _URL.finditer(line):
+        url = m.group(0)
+        site = re.sub(r"^www\.", "", url.split("/")[2])
+        out.append(html.escape(line[at:m.start()]))
+        out.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(site)}</a>')
+        at = m.end()
+    out.append(html.escape(line[at:]))
+    return "".join(out)
 
 
 def show(df: pd.DataFrame, **kwargs) -> None:
