@@ -222,12 +222,12 @@ def test_leadership_sections_show_what_the_report_shows(leadership_run):
         assert kinds(getattr(leadership, name)(run)) == ["figure"], name
     assert kinds(leadership.flows(run, 2007)) == kinds(leadership.flows(run, 2011)) == ["figure"]
     assert kinds(leadership.endorsed_2007(run)) == ["table", "table"]
-    assert kinds(leadership.endorsements_2011(run)) == ["table", "table", "say"]
+    assert kinds(leadership.endorsements_2011(run)) == ["say", "table", "table", "say"]
     plans = {r["scenario"] for r in rows("data/primaries/scenarios-2008.csv")}
     frame, _ = leadership.plan_table(run).of("table")[0]
-    assert frame["title"].nunique() == len(plans)
+    assert frame["Plan"].nunique() == len(plans)
     # in every plan the chances of winning add up to one
-    assert np.allclose(frame.groupby("title")["p_win"].sum(), 1.0)
+    assert np.allclose(frame.groupby("Plan")["Wins"].sum(), 1.0)
     assert all(kinds(leadership.why(run))) and set(kinds(leadership.sweep_summary(run))) == {"say"}
     assert leadership.record(run)["outputs"]["effective_sample_size"] == run.effective
 

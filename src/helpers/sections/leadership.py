@@ -24,6 +24,7 @@ from helpers.models import primaries
 from helpers.sections import Section
 from helpers.views import primaries as primary_views
 from helpers.views.charts import primaries as primary_charts
+from helpers.views.words import and_list, chance, percent
 
 #: The candidates' colours in every chart of the report.
 COLOURS = {"Ehud Barak": "#0072B2", "Ami Ayalon": "#D55E00", "Amir Peretz": "#009E73",
@@ -173,42 +174,205 @@ def _replay(run):
             rows.append({"model": model, "transfers": plan.title, **{c: res.p_win[c] for c in run.shares},
                          "p_runoff": res.p_runoff, "brier": score["brier"], "log": score["log"]})
     table = pd.DataFrame(rows)
-    happened = {"model": "what happened", "transfers": f"{winner} won ({contest})",
+    happened = {"model": "what happened", "transfers": f"{winner} won ({_contest_label(contest)})",
                 **{c: float(c == winner) for c in run.shares}, "p_runoff": float(bool(real["runoff"])),
                 "brier": 0.0, "log": 0.0}
     return {"real": real, "winner": winner, "table": pd.concat([table, pd.DataFrame([happened])],
                                                                 ignore_index=True)}
 
 
+def _contest_label(key) -> str:
+    """A contest's key as readers name it: "labor-2007" -> "Labor 2007"."""
+    return " ".join(w.capitalize() if w.isalpha() else w for w in str(key).split("-"))
+
+
+def _day(date) -> str:
+    """A date (YYYY-MM-DD, YYYY-MM, YYYY or a timestamp) in words: "28 May 2007", "May 2007", "2008"."""
+    text = str(date)[:10]
+    parts = text.split("-")
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError:
+        return text
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        return f"{stamp:%B %Y}"
+    return f"{stamp.day} {stamp:%B %Y}"
+
+
+def _assumption_source(src) -> str:
+    """Where an assumed figure comes from, without the ASSUMPTION marker: "derived from the 2007 runoff
+    counts (contests.csv)"."""
+    text = str(src)
+    for marker in ("ASSUMPTION, not data:", "ASSUMPTION:", "ASSUMPTION"):
+        text = text.replace(marker, "")
+    return text.strip(" ,;:") or "the candidates file"
+
+
+def _publisher(src) -> str:
+    """A source's name without its web address: "Dahaf (Mina Tzemach) for Yedioth Ahronoth (first round poll)"."""
+    return str(src).split("; http")[0].split(": http")[0].split(" http")[0].strip(" ,;:") or str(src)
+
+
+def _real_rounds(run):
+    """The real contest the candidates file polled: (round one, runoff or None) as {candidate: (votes,
+    percent)}, in the order of the count; None when there is no real contest."""
+    if run.contest is None:
+        return None
+    past, key = run.past, run.contest["contest"]
+    out = []
+    for n in (1, 2):
+        rows = past[(past["contest"] == key) & (past["round"] == n) & (past["kind"] == "candidate")]
+        rows = rows.sort_values("votes", ascending=False, kind="stable")
+        out.append({str(c): (int(v), float(pc)) for c, v, pc in zip(rows["candidate"], rows["votes"],
+                                                                      rows["percent"], strict=True)} or None)
+    return out[0], out[1]
+
+
+def _plan_chances(run) -> list[tuple[str, float]]:
+    return [(r.plan.title or r.plan.name, float(r.p_win[run.follow_name])) for r in run.results]
+
+
+def _short(title: str) -> str:
+    """A plan's short name: its leading "(a)" when the title has one, else the title."""
+    head = str(title).split(" ", 1)[0]
+    return f"plan {head}" if head.startswith("(") and head.endswith(")") and len(head) <= 4 else str(title)
+
+
+def answer(run) -> Section:
+    """The report's bottom line, from the run's own numbers: for a scenario (figures marked as assumptions)
+    "if these assumptions hold", naming the assumptions' source; for a poll of a real contest, what happened
+    beside what the model gave; else the chances on the figures as they are. Probabilities also as natural
+    frequencies; the figures' date."""
+    follow, plans = run.follow_name, _plan_chances(run)
+    as_of = primary_data.as_of(run.field)
+    dated = f" The figures are dated {_day(as_of)}." if as_of else ""
+    per_plan = and_list([f"{chance(p)} under {_short(title)}" for title, p in plans])
+    section = Section(values={"plans": dict(plans), "as_of": as_of})
+    if _is_scenario(run):
+        assumed = run.field[run.field["candidate"].isin(run.assumed)]
+        sources = list(dict.fromkeys(_assumption_source(s) for s in assumed["source"]))
+        others = run.field[~run.field["candidate"].isin(run.assumed)]
+        table = _sensitivity(run)
+        values = table[[c for c in table.columns if c != "assumption"]].to_numpy(float)
+        section.values.update(low=float(values.min()), high=float(values.max()))
+        section.answer(
+            "**A scenario, not a forecast.** If these assumptions hold, {follow} wins {per_plan}. The first-round "
+            "figures for {assumed} are assumptions ({sources}){others}.{dated} Changing one assumption at a time "
+            "moves {follow}'s chance from {lo} to {hi}: the assumptions, not the simulation, decide.",
+            follow=follow, per_plan=per_plan, assumed=and_list(run.assumed), sources="; ".join(sources),
+            others="" if others.empty else "; " + "; ".join(
+                f"{c}'s {v:g}% comes from {_publisher(src)}" for c, v, src in
+                zip(others["candidate"], others["share"], others["source"], strict=True)),
+            dated=dated, lo=percent(float(values.min())), hi=percent(float(values.max())))
+        return section
+    rounds = _real_rounds(run)
+    poll = _publisher(run.field["source"].iloc[0]) if len(run.field) else "the candidates file"
+    poll += f", {_day(as_of)}" if as_of else ""
+    if rounds is None or run.replay is None:
+        section.answer("On the figures of {poll}, {follow} wins {per_plan}. No contest in the data matches "
+                       "these figures, so there is no outcome to check them against.",
+                       poll=poll, follow=follow, per_plan=per_plan)
+        return section
+    first, second = rounds
+    real, winner = run.contest, run.replay["winner"]
+    top = list(first.items())
+    lead = and_list([f"{c} {pc:g}%" for c, (_, pc) in top])
+    table = run.replay["table"]
+    out = table[table["model"].str.startswith("sampling")]
+    p_lo, p_hi = float(out[winner].min()), float(out[winner].max())
+    section.values.update(winner=winner, p_low=p_lo, p_high=p_hi)
+    if second:
+        (w, (wv, wp)), (o, (ov, op)) = list(second.items())[:2]
+        day = run.past.loc[(run.past["contest"] == real["contest"]) & (run.past["round"] == 2), "date"].iloc[0]
+        happened = (f"in the runoff on {_day(day)} {w} beat {o}, {wv:,} votes to {ov:,} ({wp:g}% to {op:g}%)")
+    else:
+        happened = f"{winner} won outright"
+    polled = and_list([f"{c} {v:g}%" for c, v in sorted(run.shares.items(), key=lambda kv: -kv[1])[:2]])
+    section.answer(
+        "**What happened:** in the {contest} first round on {date} the count was {lead}; {happened}. "
+        "**What the model gave:** the poll ({poll}) had {polled}. Run through the model it gave {winner}, the "
+        "real winner, {lo} to {hi} (sampling error only, under the runoff flows the real counts allow); under "
+        "the report's plans {follow} wins {per_plan}.",
+        contest=_contest_label(real["contest"]), date=_day(real["date"]), lead=lead, happened=happened,
+        poll=poll, polled=polled, winner=winner, lo=chance(p_lo), hi=chance(p_hi), follow=follow,
+        per_plan=per_plan)
+    return section
+
+
+def intro(run) -> Section:
+    """What the first-round figures are: assumptions (a scenario), a poll of a real contest, or a poll."""
+    as_of = primary_data.as_of(run.field)
+    if _is_scenario(run):
+        return Section().say(
+            "The figures for {assumed} are assumptions, not a poll, so every number below is a share of simulated "
+            "contests *if these assumptions hold*: a scenario, not a forecast.", assumed=and_list(run.assumed))
+    poll = _publisher(run.field["source"].iloc[0]) if len(run.field) else "the candidates file"
+    if run.contest is not None:
+        return Section().say(
+            "The figures are a poll ({poll}, {date}) of a contest that took place: {contest}, first round on "
+            "{day}. The report runs the plans on the poll as the kit could have on the day, then sets its "
+            "numbers beside what happened.", poll=poll, date=_day(as_of), contest=_contest_label(
+                run.contest["contest"]), day=_day(run.contest["date"]))
+    return Section().say("The figures are a poll ({poll}, {date}); no contest in the data matches it.",
+                         poll=poll, date=_day(as_of) or "undated")
+
+
 def first_round_figures(run) -> Section:
-    """The candidates file: each candidate's first-round figure and where it comes from."""
-    return Section().table(run.field[["candidate", "share", "sample_size", "date", "source", "notes"]],
-                           formats={"share": ".2f"}, caption="First-round figures (percent)")
+    """The candidates file: each candidate's first-round figure and where it comes from (with a sentence on
+    what the figures are)."""
+    field = run.field
+    frame = pd.DataFrame({
+        "Candidate": field["candidate"], "First-round figure (%)": field["share"],
+        "Respondents": [f"{int(v):,}" if pd.notna(v) else "not published" for v in field["sample_size"]],
+        "Date": [_day(d) if d else "" for d in field["date"]], "Source": field["source"], "Notes": field["notes"]})
+    section = Section().table(frame, formats={"First-round figure (%)": "g"}, links=["Source", "Notes"],
+                              caption="First-round figures (percent)")
+    if run.assumed:
+        section.say("The rows for {assumed} are marked ASSUMPTION: no published figure for them is in the kit's "
+                    "data for this date.", assumed=and_list(run.assumed))
+    return section
 
 
 def rule_check(run) -> Section:
     """Every past round under the first-round rule, against the published outcome."""
     replayed = run.replayed
+    frame = pd.DataFrame({
+        "Contest": [_contest_label(c) for c in replayed["contest"]], "Round": replayed["round"],
+        "Date": [_day(d) for d in replayed["date"]], "Leader": replayed["leader"],
+        "Leader's share of candidate votes (%)": replayed["leader_share"],
+        "Leader's share of all ballots (%)": replayed["leader_share_ballots"],
+        "The rule says": replayed["model"], "Published": replayed["published"], "Same": replayed["agrees"]})
+    years = pd.to_datetime(replayed["date"]).dt.year
     return Section(values={"agree": int(replayed["agrees"].sum()), "rounds": len(replayed)}).table(
-        replayed, formats={"leader_share": ".2f", "leader_share_ballots": ".2f"},
-        caption="Each round: the rule's outcome and the published outcome",
-    ).say("The rule ({rule} {t}%) names the published outcome in **{ok} of {n}** rounds.",
+        frame, formats={"Leader's share of candidate votes (%)": ".2f", "Leader's share of all ballots (%)": ".2f"},
+        caption="Each round: the rule's outcome and the published outcome (share of all ballots where the "
+                "number of ballots cast was published)",
+    ).say("The rule ({rule} {t}%) names the published outcome in **{ok} of {n}** rounds ({first}-{last}).",
           rule="at least" if run.inclusive else "over", t=f"{run.threshold:g}", ok=int(replayed["agrees"].sum()),
-          n=len(replayed))
+          n=len(replayed), first=int(years.min()), last=int(years.max()))
 
 
 def boundary(run) -> Section:
     """What `inclusive` changes for a count exactly at the threshold."""
-    return Section().table(primaries.boundary({"A": 40, "B": 35, "C": 25}, threshold=run.threshold),
-                           formats={"leader_share": ".2f"}, caption="Exactly at the threshold, both ways")
+    frame = primaries.boundary({"A": 40, "B": 35, "C": 25}, threshold=run.threshold).rename(
+        columns={"rule": "Rule", "leader_share": "Leader's share (%)", "outcome": "Outcome"})
+    return Section().table(frame, formats={"Leader's share (%)": ".2f"},
+                           caption="A count of 40, 35 and 25 votes, exactly at the threshold, both ways")
 
 
 def poll_misses(run) -> Section:
     """The final member polls against the count, and the bias (mean miss and its uncertainty) they measure."""
     misses, bias = run.misses, run.bias_all
+    frame = pd.DataFrame({
+        "Poll": misses["poll"], "Date": [_day(d) for d in misses["date"]],
+        "Round polled": [_contest_label(r.split(" round ")[0]) + ", round " + r.split(" round ")[-1]
+                         for r in misses["round"]],
+        "Margin": [str(p).replace(" - ", " minus ") for p in misses["pair"]],
+        "Poll margin": misses["poll_margin"], "Count margin": misses["result_margin"], "Miss": misses["miss"]})
     section = Section(values={"effective": run.effective, "bias": bias, "bias_out_of_sample": run.bias}).table(
-        misses[["poll", "date", "round", "pair", "poll_margin", "result_margin", "miss"]],
-        formats={"poll_margin": "+.1f", "result_margin": "+.1f", "miss": "+.1f"},
+        frame, formats={"Poll margin": "+.1f", "Count margin": "+.1f", "Miss": "+.1f"},
         caption="Final polls of Labor members against the count (margin in points; miss = count minus poll)")
     if bias is None:
         return section.say("No member poll to measure a bias on: the simulation uses sampling error only.")
@@ -241,8 +405,36 @@ def poll_misses(run) -> Section:
 
 def _range_table(bounds):
     table = bounds.table()
-    formats = {"votes": ",d", **{c: ".1f" for c in table.columns if c.endswith((" low", " high"))}}
+    names = {"group": "Voters of", "votes": "Round-one votes"}
+    for c in table.columns:
+        if c.endswith((" low", " high")):
+            target, end = c.rsplit(" ", 1)
+            where = "stayed home" if target == primaries.STAY_HOME else f"to {target}"
+            names[c] = f"{where[0].upper()}{where[1:]}, {'least' if end == 'low' else 'most'} (%)"
+    table = table.rename(columns=names)
+    formats = {"Round-one votes": ",d", **{c: ".1f" for c in table.columns if c.endswith("(%)")}}
     return table, formats
+
+
+def _endorsements(past, contest: str) -> str:
+    """Who endorsed whom for the runoff, from the contests file: "Amir Peretz (22.4% in round one) endorsed Ami
+    Ayalon; Ophir Pines-Paz (8.0%) and Danny Yatom (2.7%) endorsed Ehud Barak."."""
+    rows = past[(past["contest"] == contest) & (past["round"] == 1) & (past["kind"] == "candidate")
+                & (past["endorsed"] != "")]
+    by: dict[str, list[str]] = {}
+    for name, pc, endorsed in zip(rows["candidate"], rows["percent"], rows["endorsed"], strict=True):
+        by.setdefault(str(endorsed), []).append(f"{name} ({float(pc):g}% in round one)")
+    said = [f"{and_list(names)} stayed neutral"
+            if "neutral" in target.casefold() else f"{and_list(names)} endorsed {target}"
+            for target, names in by.items()]
+    return ("; ".join(said) + ".") if said else "Nobody endorsed a finalist."
+
+
+def _runoff_story(contest: str, r2) -> str:
+    """One sentence of a real runoff from its count: "In the Labor 2007 runoff Ehud Barak beat Ami Ayalon,
+    34,542 votes to 32,117."."""
+    (w, wv), (o, ov) = sorted(r2.items(), key=lambda kv: -kv[1])[:2]
+    return f"In the {_contest_label(contest)} runoff {w} beat {o}, {wv:,} votes to {ov:,}."
 
 
 def pooled_2007(run) -> Section:
@@ -251,7 +443,9 @@ def pooled_2007(run) -> Section:
     table, formats = _range_table(bounds)
     lo, hi = bounds.range(list(bounds.groups), "Ami Ayalon")
     p_lo, p_hi = bounds.range("Amir Peretz", "Ami Ayalon") if "Amir Peretz" in bounds.groups else (lo, hi)
-    return Section(values={"pooled_to_ayalon": (lo, hi), "peretz_to_ayalon": (p_lo, p_hi)}).table(
+    return Section(values={"pooled_to_ayalon": (lo, hi), "peretz_to_ayalon": (p_lo, p_hi)}).say(
+        "{runoff} {endorsed}", runoff=_runoff_story("labor-2007", run.round2_2007),
+        endorsed=_endorsements(run.past, "labor-2007")).table(
         table, formats=formats,
         caption="2007: the range of each group's runoff choice that the two counts allow (percent of its "
                 "round-one voters; finalists' voters may stay home, newcomers at most the net rise in votes)",
@@ -283,14 +477,20 @@ def endorsed_2007(run) -> Section:
     sens = primaries.bounds_sensitivity(run.round1_2007, run.round2_2007, run.groups_2007, "Amir Peretz",
                                         "Ami Ayalon", TURNOUT_SETTINGS)
     endorsed = run.endorsed_2007
+    frame = sens.rename(columns={"retention_floor": "Finalists' voters who came back, at least (%)",
+                                 "newcomers": "Newcomers, at most (% of runoff votes)",
+                                 "newcomer_votes": "Newcomers, at most (votes)", "low": "Least to Ayalon (%)",
+                                 "high": "Most to Ayalon (%)"})
+    point = endorsed.table().rename(columns={"group": "Voters of", "votes": "Round-one votes",
+                                             "Ehud Barak": "To Ehud Barak (%)", "Ami Ayalon": "To Ami Ayalon (%)",
+                                             primaries.STAY_HOME: "Stayed home (%; negative: net newcomers)"})
     return Section(values={"sensitivity": sens}).table(
-        sens, formats={"retention_floor": ".0f", "newcomers": ".1f", "newcomer_votes": ",.0f", "low": ".1f",
-                       "high": ".1f"},
+        frame, formats={frame.columns[0]: ".0f", frame.columns[1]: ".1f", frame.columns[2]: ",.0f",
+                        "Least to Ayalon (%)": ".1f", "Most to Ayalon (%)": ".1f"},
         caption="2007: the range of Peretz's voters who went to Ayalon (percent) under each turnout assumption "
                 "(retention floor: least share of a finalist's voters who came back; newcomers: most runoff "
                 "voters, percent, who had not voted in round one)",
-    ).table(endorsed.table(), formats={"votes": ",d", "Ehud Barak": ".1f", "Ami Ayalon": ".1f",
-                                       "(stayed home)": ".1f"},
+    ).table(point, formats={"Round-one votes": ",d", **{c: ".1f" for c in point.columns if "(%" in c}},
             caption="One point of that range, picked by an assumption (Pines-Paz's and Yatom's voters went "
                     f"{run.others_to_barak:g}% to Barak): two equations, two unknowns, so it gives back the "
                     "counts by construction and is no test of anything (percent of each group's voters)")
@@ -329,9 +529,14 @@ def endorsements_2011(run) -> Section:
     home = bounds.range(list(bounds.groups), primaries.STAY_HOME)
     mitzna = [g for g in bounds.groups if "Amram Mitzna" in bounds.groups[g]]
     m_lo, m_hi = bounds.range(mitzna[0], "Amir Peretz") if mitzna else (float("nan"), float("nan"))
-    return Section(values={"gained": gained, "home": home, "mitzna_to_peretz": (m_lo, m_hi)}).table(
-        past[(past["contest"] == "labor-2011") & (past["endorsed"] != "")][
-            ["candidate", "votes", "endorsed", "endorsement_source"]], formats={"votes": ",d"},
+    rows = past[(past["contest"] == "labor-2011") & (past["endorsed"] != "")]
+    frame = pd.DataFrame({"Candidate": rows["candidate"], "Round-one votes": rows["votes"],
+                          "Endorsed for the runoff": [str(e).strip("()") for e in rows["endorsed"]],
+                          "Source": rows["endorsement_source"]})
+    return Section(values={"gained": gained, "home": home, "mitzna_to_peretz": (m_lo, m_hi)}).say(
+        "{story} {endorsed}", story=_runoff_story("labor-2011", run.round2_2011),
+        endorsed=_endorsements(past, "labor-2011")).table(
+        frame, formats={"Round-one votes": ",d"}, links=["Source"],
         caption="2011: endorsements for the runoff",
     ).table(table, formats=formats,
             caption="2011: the range of each group's runoff choice that the two counts allow (percent of its "
@@ -371,8 +576,12 @@ def mitzna_2011(run) -> Section:
 
 def plans(run) -> Section:
     """The plans: who moves where."""
-    return Section().table(run.moves[["title", "step", "source", "target", "percent", "notes"]],
-                           formats={"percent": ".0f"},
+    moves = run.moves
+    frame = pd.DataFrame({"Plan": moves["title"],
+                          "When": ["before round one" if s == "withdraw" else "in the runoff" for s in moves["step"]],
+                          "Voters of": moves["source"], "To": moves["target"], "Percent": moves["percent"],
+                          "Notes": moves["notes"]})
+    return Section().table(frame, formats={"Percent": ".0f"}, links=["Notes"],
                            caption="The plans: who moves where (percent of the candidate's voters; the rest stay "
                                    "home)")
 
@@ -400,14 +609,21 @@ def plan_chances(run) -> Section:
 def plan_table(run) -> Section:
     """Shares and probabilities per plan, and the runoff pairs when there are any."""
     what = "share of simulated contests, if the assumptions hold" if _is_scenario(run) else "probabilities"
+    names = {"title": "Plan", "candidate": "Candidate", "first_round": "Mean first-round share (%)",
+             "p_win": "Wins", "p_outright": "Wins in round one", "p_runoff_win": "Wins a runoff",
+             "p_runoff": "A runoff is held"}
+    frame = run.summary[list(names)].rename(columns=names)
     section = Section().table(
-        run.summary[["title", "candidate", "first_round", "p_win", "p_outright", "p_runoff_win", "p_runoff"]],
-        formats={"first_round": ".1f", "p_win": ".1%", "p_outright": ".1%", "p_runoff_win": ".1%",
-                 "p_runoff": ".1%"},
+        frame, formats={"Mean first-round share (%)": ".1f", **{c: ".1%" for c in list(names.values())[3:]}},
         caption=f"Mean first-round share (percent) and {what}, per plan")
     pairs = primaries.matchups(run.results)
     if len(pairs):
-        section.table(pairs, formats={"probability": ".1%"}, caption="Runoff pairs")
+        # one pair, whatever the order of its names
+        pairs = pairs.assign(runoff=[" vs ".join(sorted(p.split(" vs "))) for p in pairs["runoff"]])
+        pairs = pairs.groupby(["title", "runoff"], sort=False, as_index=False)["probability"].sum()
+        section.table(pairs.rename(columns={"title": "Plan", "runoff": "Runoff pair",
+                                            "probability": "Share of simulated contests"}),
+                      formats={"Share of simulated contests": ".1%"}, caption="Runoff pairs")
     return section
 
 
@@ -488,7 +704,7 @@ def scenario(run) -> Section:
         table, follow=follow, title=f"{follow}'s chance under each plan, across the assumptions",
         source=f"Source: ballotbook simulation ({min(run.draws, 4000):,} contests per assumption; "
                f"{_model_note(run)}); the assumptions are the rows of the table below."))
-    section.table(table, formats={c: ".1%" for c in plans},
+    section.table(table.rename(columns={"assumption": "Assumption changed"}), formats={c: ".1%" for c in plans},
                   caption=f"{follow}'s share of simulated contests under each plan, as one assumption changes "
                           f"({min(run.draws, 4000):,} contests each)")
     section.say("Across these assumptions {follow}'s chance runs from **{lo}** to **{hi}**: the assumptions, "
@@ -517,10 +733,14 @@ def replay(run) -> Section:
     section.say("**What happened:** {winner} won the {contest} contest " + how + ". Replayed through the model, "
                 "the poll gave {winner} **{lo} to {hi}** (sampling error only, under the flows of the real "
                 "runoff worst and best for {winner}): {word} probability for the real winner.",
-                winner=winner, contest=real["contest"], opp=against[0] if against else "", lo=f"{p_lo:.0%}",
+                winner=winner, contest=_contest_label(real["contest"]), opp=against[0] if against else "",
+                lo=f"{p_lo:.0%}",
                 hi=f"{p_hi:.0%}", word=word)
-    section.table(table[["model", "transfers", *cands, "p_runoff", "brier", "log"]],
-                  formats={**{c: ".1%" for c in cands}, "p_runoff": ".1%", "brier": ".3f", "log": ".2f"},
+    frame = table[["model", "transfers", *cands, "p_runoff", "brier", "log"]].rename(
+        columns={"model": "Model", "transfers": "Runoff flows", "p_runoff": "A runoff is held",
+                 "brier": "Brier score", "log": "Log score"})
+    section.table(frame, formats={**{c: ".1%" for c in cands}, "A runoff is held": ".1%", "Brier score": ".3f",
+                                  "Log score": ".2f"},
                   caption="The model's chances on this poll beside what happened (brier: 0 perfect, 2 worst; "
                           "log: -ln of the real winner's chance, 0 perfect; a fair coin between two candidates "
                           "scores brier 0.500, log 0.69)")
@@ -561,19 +781,86 @@ def _sweep(run):
 
 def sweep_chart(run) -> Section:
     """The followed candidate's chance under each plan as the swept candidate's share grows."""
-    follow, swept, threshold = run.follow_name, run.swept_name, run.threshold
-    floor = primaries.runoff_floor(threshold)
-    return Section().figure(primary_charts.sweep_chart(
-        _sweep(run), follow=follow, swept=swept, floor=floor,
-        floor_label=f"{swept} under {floor:g}% of the count:\nthe leader always clears {threshold:g}%, no runoff",
-        marks={"candidates file": run.shares[swept], "2007 result": primaries.share_in(run.round1_2007, swept)},
+    follow, swept = run.follow_name, run.swept_name
+    sweep = _sweep(run)
+    floor = no_runoff_below(sweep)
+    marks = _marks(sweep, {"these figures": run.shares[swept],
+                           "2007 count": primaries.share_in(run.round1_2007, swept)})
+    return Section(values={"floor": floor}).figure(primary_charts.sweep_chart(
+        sweep, follow=follow, swept=swept, floor=floor,
+        floor_label=(f"{swept} at most {floor:g}%:\na runoff in under 1 in 100\nsimulated contests"
+                     if floor is not None else ""),
+        marks=marks,
         title=f"{follow}'s chance as {swept}'s share grows",
         source=f"Source: ballotbook simulation (4,000 contests per point; {_model_note(run)}); plans as above."))
+
+
+#: Below this share of simulated contests with a runoff, the sensitivity chart shades a share as "no runoff".
+RUNOFF_RARE = 0.01
+
+
+def no_runoff_below(sweep) -> float | None:
+    """The largest swept share (percent) up to which every plan of the sweep has a runoff in fewer than
+    :data:`RUNOFF_RARE` of its simulated contests (at that share and every smaller one); None when even the
+    smallest share has runoffs. Read from the simulated contests, not from a formula: where the lines of plans
+    that differ only in a runoff part, the band ends."""
+    floor = None
+    for share, p in sweep.groupby("share")["p_runoff"].max().sort_index().items():
+        if p >= RUNOFF_RARE:
+            break
+        floor = float(share)
+    return floor
+
+
+def _marks(sweep, marks: dict) -> dict:
+    """The chart's marked shares, labelled with their values; two marks closer than a twelfth of the axis
+    share one label (at the left one) so that their labels do not overprint."""
+    lo, hi = float(sweep["share"].min()), float(sweep["share"].max())
+    points = sorted(((v, k) for k, v in marks.items() if v is not None and lo <= v <= hi))
+    out: dict = {}
+    for v, k in points:
+        label = f"{k} ({v:.3g}%)"
+        near = [key for key, x in out.items() if abs(v - x) < (hi - lo) / 12 and key.strip()]
+        if near:
+            out[near[0] + "; " + label] = out.pop(near[0])
+            out[" " * (len(out) + 1)] = v  # the line without a second label
+        else:
+            out[label] = v
+    return out
 
 
 def sweep_summary(run) -> Section:
     """What the sweep says, one bullet per finding."""
     return _bullets(primary_views.sweep_summary(_sweep(run), run.follow_name, run.swept_name))
+
+
+def caveats(run) -> Section:
+    """What the numbers cannot say, one bullet each, from the run's own inputs."""
+    said = []
+    field = run.field
+    if run.assumed:
+        assumed = field[field["candidate"].isin(run.assumed)]
+        said.append(f"The figures for {and_list(run.assumed)} are an assumption "
+                    f"({'; '.join(dict.fromkeys(_assumption_source(x) for x in assumed['source']))}), not a poll.")
+        for c, src, note in zip(field["candidate"], field["source"], field["notes"], strict=True):
+            if c not in run.assumed:
+                said.append(f"{c}'s figure comes from {_publisher(src)}" + (f": {note}" if note else "."))
+    elif field["sample_size"].isna().all() and field["votes"].isna().any():
+        said.append(f"The poll did not publish its sample size; the simulation assumes {run.effective:,.0f} "
+                    "respondents.")
+    if run.replay is not None:
+        said.append(f"The poll is of the contest it is checked against ({_contest_label(run.contest['contest'])}); "
+                    "a member-poll bias measured on that contest's own count would be hindsight, so the plans do "
+                    "not use it.")
+    lo, hi = run.bounds_2007.range(run.swept_name, next(iter(run.bounds_2007.finalists))) \
+        if run.swept_name in run.bounds_2007.groups else (0.0, 1.0)
+    said.append(f"Transfer rates are known only as ranges the counts allow (for {run.swept_name}'s 2007 voters, "
+                f"{100 * (hi - lo):.0f} points wide), so each plan's rate is one assumed point of its range.")
+    bias = run.bias_all
+    if bias is not None:
+        said.append(f"The member-poll bias rests on {bias.polls} poll(s) of {bias.contests} contest(s)"
+                    + (", so how much it varies between contests is not measured." if bias.contests == 1 else "."))
+    return _bullets(said)
 
 
 def record(run) -> dict:
