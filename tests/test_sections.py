@@ -294,7 +294,7 @@ def test_timeline_sections():
     assert kinds(timeline.whole_period(run)) == ["figure"]
     in_focus = sum(r["date"][:4] in ("2007", "2008") for r in raw)
     closer = timeline.closer_look(run)
-    assert kinds(closer) == ["figure"] and closer.values["events"] >= in_focus
+    assert kinds(closer) == ["say", "figure"] and closer.values["events"] >= in_focus
     frame, options = timeline.event_table(run).of("table")[0]
     assert len(frame) == len(raw) and options["caption"] == f"{len(raw)} events"
     assert timeline.record(run)["outputs"]["events_shown"] == len(raw)

@@ -48,15 +48,23 @@ def date_text(row) -> str:
     return f"{approx}{start.day} {start:%b %Y}"
 
 
+def category_colours(categories) -> dict[str, str]:
+    """One colour per category, the same in every chart that is given this mapping: the sorted categories take
+    the palette in turn (the 20-colour one when there are more categories than the house palette holds)."""
+    categories = sorted(set(categories))
+    palette = PALETTE if len(categories) <= len(PALETTE) else CATEGORY_PALETTE
+    return {c: palette[i % len(palette)] for i, c in enumerate(categories)}
+
+
 def timeline_chart(events: pd.DataFrame, lane_rows: pd.DataFrame, *, title: str, source: str,
-                   width: float = 12.0):
+                   width: float = 12.0, colours: dict[str, str] | None = None):
     """Draw `events` (from :func:`helpers.models.timeline.select`) in the lanes of `lane_rows`
-    (:func:`helpers.models.timeline.lanes`). Returns the Figure; ``fig.bb_labels`` holds the label Text artists
-    (tests check that none overlap)."""
+    (:func:`helpers.models.timeline.lanes`). `colours`: category -> colour, to keep a category's colour across
+    charts (:func:`category_colours`; default: from this chart's own categories). Returns the Figure;
+    ``fig.bb_labels`` holds the label Text artists (tests check that none overlap)."""
     lane_names = lane_rows.drop_duplicates("lane_index").sort_values("lane_index")["lane"].tolist()
     categories = sorted(events["category"].unique())
-    palette = PALETTE if len(categories) <= len(PALETTE) else CATEGORY_PALETTE
-    colour = {c: palette[i % len(palette)] for i, c in enumerate(categories)}
+    colour = {**category_colours(categories), **(colours or {})}
     ev = events.set_index("n")
     n_events = len(events)
 
