@@ -126,7 +126,9 @@ def test_the_answer_names_the_real_round_one_leader_and_says_there_was_a_runoff(
     total = sum(r1.values())
     leader, second = sorted(r1, key=r1.get, reverse=True)[:2]
     assert 100 * r1[leader] / total < 40  # the file's own count: nobody reached the line
-    text = first_round.answer(run).of("answer")[0]
+    parts = first_round.answer(run).of("answer")
+    assert len(parts) == 2 and parts[1].startswith("What happened")  # the model's call, then the count
+    text = " ".join(parts)
     assert escaped(leader) in text and escaped(f"{100 * r1[leader] / total:.1f}%") in text
     assert escaped(second) in text and "there was a runoff" in text
     winner = max(r2, key=r2.get)
@@ -140,7 +142,9 @@ def test_the_answer_names_the_real_round_one_leader_and_says_there_was_a_runoff(
 
 
 def test_without_round_files_the_answer_is_the_model_only(ahead):
-    text = first_round.answer(ahead).of("answer")[0]
+    parts = first_round.answer(ahead).of("answer")
+    assert len(parts) == 1
+    text = parts[0]
     assert "What happened" not in text and "runoff" in text
     assert first_round.happened(ahead).of("table") == []
     assert "official_round1" not in first_round.record(ahead)["outputs"]
@@ -238,3 +242,17 @@ def test_labor_first_round_builds_as_its_own_report(tmp_path):
     assert sum(p["probability"] for p in out["runoff_pairs"]) == pytest.approx(out["p_runoff"], abs=1e-3)
     assert max(out["p_pass"].values()) < 0.5  # the 2007 polls pointed to a runoff, as it was
     assert set(manifest["parameters"]) >= {"round1", "round2", "line"}
+
+
+def test_the_chance_chart_marks_the_official_round_one_share(run, ahead):
+    from helpers.views.charts.output import describe_figure
+
+    r1 = counts(ROUND1)
+    total = sum(r1.values())
+    section = first_round.chances(run)
+    assert section.values["marked"] == pytest.approx({c: 100 * v / total for c, v in r1.items()})
+    words = describe_figure(section.of("figure")[0])
+    leader = max(r1, key=r1.get)
+    assert f"Official round one: {leader} {100 * r1[leader] / total:.1f}%" in words
+    assert first_round.chances(ahead).values["marked"] == {}
+    assert "Official" not in describe_figure(first_round.chances(ahead).of("figure")[0])

@@ -139,6 +139,7 @@ def answer(run) -> Section:
     if outright["p_pass"] < 0.5:
         parts.append("**{first}** is likeliest to come first in round one: {p_first}.")
         values.update(first=name(run, first), p_first=words.chance(places.loc[first, "p_first"]))
+    happened_from = len(parts)
     if run.official is not None:
         ranked = _official_ranked(run)
         leader, second = ranked[0], ranked[1] if len(ranked) > 1 else None
@@ -173,7 +174,10 @@ def answer(run) -> Section:
                               (pair["first"], pair["second"], float(pair["probability"])),
                               "first": first, "official_leader": _official_ranked(run)[0]["candidate"]
                               if run.official is not None else None})
-    return section.answer(" ".join(parts), **values)
+    section.answer(" ".join(parts[:happened_from]), **values)  # the model's call, then what happened
+    if len(parts) > happened_from:
+        section.answer(" ".join(parts[happened_from:]), **values)
+    return section
 
 
 def overview(run) -> Section:
@@ -237,14 +241,26 @@ def poll_of_polls(run) -> Section:
     ))
 
 
+def official_shares(run) -> dict:
+    """{poll key: official round-one share (percent)} for the candidates both in the polls and in the official
+    count; {} without one."""
+    if run.official is None:
+        return {}
+    return {key: c["share"] for c in run.official["candidates"] if (key := _key(run, c["candidate"]))}
+
+
 def chances(run) -> Section:
-    """Each candidate's simulated share and chance of reaching the line."""
-    return Section(values={"shown": list(run.summary["party"])}).figure(poll_charts.near_line_chart(
-        run.summary, line=run.line, names=run.names, what="first-round line",
-        title=f"Chance of reaching the {run.line:g}% first-round line",
-        source=f"Source: {run.polls}; {run.result.draws:,} simulated first rounds (seed {run.seed}), "
-               f"{error_words(run)}.",
-    ))
+    """Each candidate's simulated share and chance of reaching the line, with the official share marked when
+    the contest has happened."""
+    actual = official_shares(run)
+    return Section(values={"shown": list(run.summary["party"]), "marked": actual}).figure(
+        poll_charts.near_line_chart(
+            run.summary, line=run.line, names=run.names, what="first-round line", actual=actual,
+            actual_label="official round one",
+            title=f"Chance of reaching the {run.line:g}% first-round line",
+            source=f"Source: {run.polls}; {run.result.draws:,} simulated first rounds (seed {run.seed}), "
+                   f"{error_words(run)}" + (f"; official count: {run.round1}" if actual else "") + ".",
+        ))
 
 
 def runoff_pairs(run) -> Section:

@@ -107,10 +107,11 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
 
 
 def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str, names: dict | None = None,
-                    what: str = "threshold"):
+                    what: str = "threshold", actual: dict | None = None, actual_label: str = "official result"):
     """Parties near the line: for each row (party, share_mean, share_p05, share_p95, p_pass), the simulated
     share's 90% range (bar) and mean (dot) against the line, with the probability of clearing it on the
-    right. Blue when clearing is more likely than not, vermillion otherwise."""
+    right. Blue when clearing is more likely than not, vermillion otherwise. `actual` ({party: share in
+    percent}) marks what actually happened with a black diamond, named `actual_label` in a legend."""
     rows = rows.sort_values("share_mean", ascending=True).reset_index(drop=True)
     height = 1.4 + 0.48 * max(len(rows), 1)
     fig, ax = figure(9.5, height)
@@ -119,9 +120,15 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
         ax.plot([r["share_p05"], r["share_p95"]], [i, i], color=colour, linewidth=6, alpha=0.35,
                 solid_capstyle="butt")
         ax.plot([r["share_mean"]], [i], "o", color=colour, markersize=7)
+    marked = [(i, float(actual[p])) for i, p in enumerate(rows["party"]) if actual and p in actual]
+    if marked:
+        ax.plot([x for _, x in marked], [i for i, _ in marked], "D", color=INK, markersize=6, linestyle="",
+                label=actual_label, zorder=4)
+        ax.legend(loc="lower right", fontsize=9, frameon=False)
     ax.axvline(line, color=HIGHLIGHT, linestyle="--", linewidth=1.3)
     ax.set_yticks(range(len(rows)), [display_name(names, p) for p in rows["party"]], fontsize=10)
-    xmax = max(float(rows["share_p95"].max()) if len(rows) else line, line) * 1.08
+    xmax = max(float(rows["share_p95"].max()) if len(rows) else line, line,
+               max((x for _, x in marked), default=0.0)) * 1.08
     ax.set_xlim(0, xmax)
     ax.set_ylim(-0.6, len(rows) + 0.2)
     ax.grid(axis="y", visible=False)
@@ -139,7 +146,9 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
     describe(fig, f"{plain_label(title)}: chance of clearing the {what} of {line:g}% (average share, 90% range): "
              + "; ".join(f"{display_name(names, r['party'])} {_percent(r['p_pass'])} ({r['share_mean']:.1f}%, "
                          f"{r['share_p05']:.1f}–{r['share_p95']:.1f}%)" for _, r in rows.iloc[::-1].iterrows())
-             + ".")
+             + "." + (f" {actual_label[:1].upper() + actual_label[1:]}: " + "; ".join(
+                 f"{display_name(names, p)} {x:.1f}%" for p, x in actual.items() if p in set(rows["party"])) + "."
+                 if marked else ""))
     return fig
 
 
