@@ -163,8 +163,43 @@ def _round(value: str) -> str:
     return _NUMBER.sub(lambda m: f"{float(m.group()):.1f}".rstrip("0").rstrip("."), value)
 
 
+def _simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
+    """`points` of a polyline without the ones that lie within `tolerance` (points) of the line through their
+    neighbours kept (Ramer-Douglas-Peucker): the same line to the eye, a fraction of the size."""
+    if len(points) < 3:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        a, b = stack.pop()
+        (x1, y1), (x2, y2) = points[a], points[b]
+        dx, dy = x2 - x1, y2 - y1
+        length = math.hypot(dx, dy)
+        far, at = 0.0, None
+        for i in range(a + 1, b):
+            x, y = points[i]
+            dist = abs(dy * (x - x1) - dx * (y - y1)) / length if length else math.hypot(x - x1, y - y1)
+            if dist > far:
+                far, at = dist, i
+        if at is not None and far > tolerance:
+            keep[at] = True
+            stack += [(a, at), (at, b)]
+    return [p for p, k in zip(points, keep, strict=True) if k]
+
+
 def _path(d: str) -> str:
-    d = re.sub(r"\s+", " ", _round(d)).strip()
+    d = re.sub(r"\s+", " ", d).strip()
+    if re.fullmatch(r"[MLz\d\s.eE+-]+", d) and d.count("L") > 8:  # a polyline: drop the points the eye cannot see
+        parts = []
+        for sub in re.findall(r"M[^M]*", d):
+            closed = "z" in sub
+            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", sub)]
+            points = _simplify(list(zip(numbers[0::2], numbers[1::2], strict=False)), 0.2)
+            parts.append("M" + "L".join(f"{_round(f'{x:.3f}')} {_round(f'{y:.3f}')}" for x, y in points)
+                         + ("z" if closed else ""))
+        return "".join(parts)
+    d = _round(d)
     return re.sub(r"\s*([MLCQZz])\s*", r"\1", d)
 
 
@@ -200,7 +235,7 @@ def _compact(svg: str) -> str:
             if name == "id" and value not in used:
                 del el.attrib[name]
             elif name == "d":
-                el.attrib[name] = _path(value)
+                el.attrib[name] = _path(value).replace(" ", ",")  # a comma separates as well, and needs no escape
             elif name == "transform" and re.fullmatch(r"rotate\(-?0 [^)]*\)", value.strip()):
                 del el.attrib[name]
             elif name in _GEOMETRY:
@@ -216,7 +251,7 @@ def _compact(svg: str) -> str:
         if el.tag not in (f"{{{_SVG}}}text", f"{{{_SVG}}}style", f"{{{_SVG}}}title"):
             if el.text is not None and not el.text.strip():
                 el.text = None
-        kids = []
+        kids, merged = [], set()
         for child in list(el):
             tidy(child)
             if child.tail is not None and not child.tail.strip():
@@ -226,43 +261,53 @@ def _compact(svg: str) -> str:
             elif (kids and child.tag == f"{{{_SVG}}}g" and kids[-1].tag == child.tag and
                   kids[-1].attrib == child.attrib and not child.tail):
                 kids[-1].extend(list(child))  # neighbouring groups alike (the same clip): one group
-                kids[-1][:] = _dots(list(kids[-1]))
+                merged.add(id(kids[-1]))
             else:
                 kids.append(child)
+        for kid in kids:
+            if id(kid) in merged:
+                kid[:] = _dots(list(kid))
         el[:] = _dots(kids)
 
     def _dots(kids):
-        """Runs of circle markers of one style become one path of round dots (a zero-length stroke each)."""
-        out, run = [], []
+        """The circle markers among `kids` (say, a scatter's dots) become one path of round dots per style (a
+        zero-length stroke each), drawn where the first of them was."""
+        def mergeable(kid):
+            return (kid.tag == f"{{{_SVG}}}use" and kid.get(href, "#")[1:] in circle_ids and not kid.tail and
+                    "stroke" not in styles.get(kid.get("class"), "stroke").replace("stroke-width:0", "")
+                    .replace("stroke:none", ""))
 
-        def flush():
-            if len(run) < 3:
-                out.extend(run)
-            else:
-                use = run[0]
-                r, style = circles[use.get(href)], styles[use.get("class")]
+        groups: dict[tuple, list] = {}
+        for kid in kids:
+            if mergeable(kid):
+                groups.setdefault((kid.get(href), kid.get("class")), []).append(kid)
+        groups = {k: v for k, v in groups.items() if len(v) >= 3}  # a lone marker may yet join its neighbours
+        def line(kid):  # a stroked path alone: neighbours alike join into one path (grid lines, ticks)
+            return (kid.tag == f"{{{_SVG}}}path" and not kid.get("id") and not len(kid) and not kid.tail and
+                    "fill:none" in styles.get(kid.get("class"), ""))
+
+        out, done = [], set()
+        for kid in kids:
+            key = (kid.get(href), kid.get("class"))
+            if not mergeable(kid) or key not in groups:
+                last = out[-1] if out else None
+                if (last is not None and line(kid) and line(last) and
+                        {k: v for k, v in last.attrib.items() if k != "d"} ==
+                        {k: v for k, v in kid.attrib.items() if k != "d"}):
+                    last.set("d", last.get("d", "") + kid.get("d", ""))
+                else:
+                    out.append(kid)
+            elif key not in done:
+                done.add(key)
+                run = groups[key]
+                r, style = circles[key[0]], styles[key[1]]
                 fill = re.search(r"(?:^|;)fill:([^;]+)", style)
                 opacity = re.search(r"fill-opacity:([^;]+)", style)
                 dot = f"fill:none;stroke:{fill.group(1) if fill else '#000'};stroke-width:{_round(f'{2 * r:.3f}')}"
                 dot += ";stroke-linecap:round" + (f";stroke-opacity:{opacity.group(1)}" if opacity else "")
-                path = ET.Element(f"{{{_SVG}}}path", {
-                    "d": "".join(f"M{u.get('x', '0')} {u.get('y', '0')}h0" for u in run),
-                    "class": classes.setdefault(dot, f"s{len(classes)}")})
-                out.append(path)
-            run.clear()
-
-        for kid in kids:
-            ok = (kid.tag == f"{{{_SVG}}}use" and kid.get(href, "#")[1:] in circle_ids and not kid.tail and
-                  "stroke" not in styles.get(kid.get("class"), "stroke").replace("stroke-width:0", "")
-                  .replace("stroke:none", ""))
-            if ok and run and (run[0].get(href), run[0].get("class")) != (kid.get(href), kid.get("class")):
-                flush()
-            if ok:
-                run.append(kid)
-            else:
-                flush()
-                out.append(kid)
-        flush()
+                out.append(ET.Element(f"{{{_SVG}}}path", {
+                    "d": "".join(f"M{u.get('x', '0')},{u.get('y', '0')}h0" for u in run),
+                    "class": classes.setdefault(dot, f"s{len(classes)}")}))
         return out
 
     tidy(root)
@@ -285,14 +330,16 @@ def _compact(svg: str) -> str:
     return out.replace("xlink:href=", "href=")  # SVG 2: every current browser reads a plain href
 
 
-def svg_text(fig) -> str:
+def svg_text(fig, *, tight: bool = False) -> str:
     """`fig` as a compact SVG string (:func:`_compact`): text as text in :data:`FONT_STACK`, no metadata.
-    Deterministic for the same figure."""
+    Deterministic for the same figure. `tight`: the picture is cut to what is drawn (nothing left off it)."""
     import matplotlib as mpl
 
     buf = io.StringIO()
+    extra = {"bbox_inches": "tight", "pad_inches": 0.06} if tight else {}
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ballotbook", "svg.image_inline": True}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+                    **extra)
     svg = buf.getvalue()
     return _compact(svg[svg.index("<svg"):])
 
@@ -325,6 +372,72 @@ def _smallest_font(fig) -> float:
     return min(sizes) if sizes else 10.0
 
 
+def _columns(legend, most: int) -> None:
+    """Draw `legend` again in at most `most` columns (long entries wrapped), at the same place, with the same
+    entries, title and fonts."""
+    labels = [t.get_text() for t in legend.texts]
+    if getattr(legend, "_ncols", 1) <= most and all(len(x) <= 36 for x in labels):
+        return
+    owner = legend.parent
+    title = legend.get_title()
+    from matplotlib.transforms import IdentityTransform
+
+    options = {"loc": legend._loc, "bbox_to_anchor": legend.get_bbox_to_anchor(), "ncols": most,
+               "bbox_transform": IdentityTransform(),  # the anchor box already follows its axes or figure
+               "fontsize": legend.prop.get_size(), "frameon": legend.get_frame_on(),
+               "handletextpad": legend.handletextpad, "columnspacing": legend.columnspacing}
+    if title.get_visible() and title.get_text():
+        options.update(title=title.get_text(), title_fontsize=title.get_fontsize())
+    handles, labels = list(legend.legend_handles), [_wrap(x, 36) for x in labels]
+    try:
+        if legend in getattr(owner, "legends", []):  # a figure legend
+            owner.legends.remove(legend)
+            owner.legend(handles, labels, **options)
+        else:
+            owner.legend(handles, labels, **options)
+    except Exception:  # noqa: BLE001 - a legend that cannot be drawn again keeps its columns
+        pass
+
+
+def _clear_titles(fig) -> None:
+    """Keep wrapped titles clear of the legends above the plots: a figure legend at the top goes just under the
+    figure's title, and an axes' title rises above a legend drawn on top of its axes."""
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    supt = fig._suptitle
+    if supt is not None and supt.get_text().strip():
+        under = supt.get_window_extent(renderer).y0 / height
+        for legend in fig.legends:
+            if legend.get_window_extent(renderer).y1 / height > 0.5:
+                legend._loc = 2  # upper left
+                legend.set_bbox_to_anchor((0.01, under - 0.004), transform=fig.transFigure)
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        box = legend.get_window_extent(renderer)
+        if box.y1 <= ax.bbox.y0 + 2:  # a legend under the plot goes under the tick labels and the axis label
+            legend.set_visible(False)
+            under = ax.get_tightbbox(renderer).y0
+            legend.set_visible(True)
+            legend._loc = 9  # upper center, in the axes' own coordinates (a saved, cropped figure keeps it there)
+            legend.set_bbox_to_anchor((0.5, (under - 4 - ax.bbox.y0) / max(ax.bbox.height, 1)),
+                                      transform=ax.transAxes)
+            continue
+        if box.y0 < ax.bbox.y1 - 2:
+            continue
+        rise = legend.get_window_extent(renderer).height * 72 / fig.dpi + 6
+        for loc, title in (("left", ax._left_title), ("center", ax.title)):
+            if title.get_text().strip():
+                ax.set_title(title.get_text(), loc=loc, pad=rise)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join("\n".join(textwrap.wrap(line, width) or [""]) for line in text.split("\n"))
+
+
 def _free_band(fig) -> tuple[float, float, float, float]:
     """The band of `fig` (figure fractions) left to the axes once the figure-level texts and legends (title and
     legend at the top, source note at the bottom) have their room."""
@@ -343,32 +456,48 @@ def _free_band(fig) -> tuple[float, float, float, float]:
     return (0.0, min(bottom, 0.4), 1.0, max(top, 0.6))
 
 
-def _problems(fig) -> int:
+def _problems(fig, listed: bool = False):
     """How many faults `fig`'s layout has: texts running off the figure, pairs of texts overprinting each other,
-    figure legends over a plot. A narrow layout is used only if it has no more than the wide one."""
+    figure legends over a plot (the list of them if `listed`). A narrow layout is used only if it has no more
+    than the wide one."""
     from matplotlib.text import Text
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     whole = fig.bbox
+    drawn, ticks = set(), set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update({id(tick.label1), id(tick.label2)})
+            if not ax.axison:
+                continue  # an axes drawn without axes shows no tick labels
+            try:
+                for tick in axis._update_ticks():  # the ticks inside the view: the only ones drawn
+                    drawn.update({id(tick.label1), id(tick.label2)})
+            except Exception:  # noqa: BLE001 - then every tick label counts
+                drawn = ticks
     boxes = []
     for t in fig.findobj(Text):
         if not t.get_visible() or not str(t.get_text()).strip() or t.figure is None:
+            continue
+        if id(t) in ticks and id(t) not in drawn:
             continue
         try:
             box = t.get_window_extent(renderer)
         except Exception:  # noqa: BLE001 - a text that cannot be measured is not counted
             continue
         if box.width > 0 and box.height > 0:
-            boxes.append(box.expanded(0.98, 0.9))
-    count = sum(1 for b in boxes if b.x0 < whole.x0 - 1 or b.x1 > whole.x1 + 1 or b.y0 < whole.y0 - 1 or
-                b.y1 > whole.y1 + 1)
-    for i, a in enumerate(boxes):
-        count += sum(1 for b in boxes[i + 1:] if a.overlaps(b))
+            boxes.append((t.get_text(), box.expanded(0.98, 0.9)))
+    found = [("off the figure", w) for w, b in boxes
+             if b.x0 < whole.x0 - 1 or b.x1 > whole.x1 + 1 or b.y0 < whole.y0 - 1 or b.y1 > whole.y1 + 1]
+    for i, (w, a) in enumerate(boxes):
+        found += [("overprints", w, v) for v, b in boxes[i + 1:] if a.overlaps(b)]
     for legend in fig.legends:
         box = legend.get_window_extent(renderer)
-        count += sum(1 for ax in fig.axes if ax.get_visible() and ax.bbox.overlaps(box))
-    return count
+        found += [("legend over a plot", ax.get_title()) for ax in fig.axes
+                  if ax.get_visible() and ax.bbox.overlaps(box)]
+    return found if listed else len(found)
 
 
 def narrow_svg(fig) -> str | None:
@@ -382,7 +511,7 @@ def narrow_svg(fig) -> str | None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        allowed = _problems(fig)
+        allowed = len([p for p in _problems(fig, True) if p[0] == "overprints"])
     remake = getattr(fig, NARROW, None)
     if remake is not None:  # the chart knows a better narrow layout (e.g. fewer panels a row)
         from helpers.views.charts import close
@@ -409,21 +538,56 @@ def _narrowed(fig, allowed: int) -> str | None:
     for t in free:  # titles, labels and notes wrap at the figure's edge instead of running off it
         if t is not None and str(t.get_text()).strip() and t.get_rotation() == 0:
             t.set_wrap(True)
-    fig.set_size_inches(NARROW_INCHES, min(height, max(height * NARROW_INCHES / width * 2.0, 3.0)), forward=False)
+    fig.canvas.draw()
+    lines = 1
+    for ax in fig.axes:  # long category names wrap instead of pushing the plot off a narrow figure
+        for axis, room in ((ax.yaxis, 20), (ax.xaxis, 14)):
+            labels = [t.get_text() for t in axis.get_ticklabels()]
+            if any(len(x) > room for x in labels):
+                wrapped = [_wrap(x, room) for x in labels]
+                axis.set_ticks(axis.get_ticklocs(), wrapped)
+                if axis is ax.yaxis:
+                    lines = max(lines, *(w.count("\n") + 1 for w in wrapped))
+        legend = ax.get_legend()
+        if legend is not None:
+            names = sorted((len(t.get_text()) for t in legend.get_texts()), reverse=True)
+            _columns(legend, 1 if sum(names[:2]) > 34 else 2)
+    for ax in fig.axes:  # axis labels and titles wrap to their own plot's width
+        for t in (ax.xaxis.label, ax.title, ax._left_title):
+            chars = max(int(ax.get_position().width * NARROW_INCHES * 72 / (0.6 * t.get_fontsize())), 12)
+            if len(t.get_text()) > chars and len(fig.axes) > 1:
+                t.set_text(_wrap(t.get_text(), chars))
+    tall = max(height * (1 + 0.45 * (lines - 1)), 3.0)
+    wide = NARROW_INCHES
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            for legend in fig.legends:  # a figure legend of many columns would run off a phone
-                legend._ncols = min(getattr(legend, "_ncols", 2), 2)
-            fig.canvas.draw()  # wrapped text measures itself with the renderer of a first draw
-            fig.tight_layout(rect=_free_band(fig))
-            fig.canvas.draw()
-            fig.tight_layout(rect=_free_band(fig))
-        except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
-            pass
-        if _problems(fig) > allowed:
+        for legend in list(fig.legends):  # a figure legend of many columns would run off a phone
+            names = sorted((len(t.get_text()) for t in legend.get_texts()), reverse=True)
+            _columns(legend, 1 if sum(names[:2]) > 40 else 2)
+        for _ in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
+            fig.set_size_inches(wide, tall, forward=False)
+            try:
+                fig.canvas.draw()  # wrapped text measures itself with the renderer of a first draw
+                _clear_titles(fig)
+                fig.tight_layout(rect=_free_band(fig))
+                fig.canvas.draw()
+                _clear_titles(fig)
+                fig.tight_layout(rect=_free_band(fig))
+                fig.canvas.draw()
+                _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
+                fig.canvas.draw()
+            except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
+                pass
+            drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12  # inches, with the saved margin
+            if drawn <= NARROW_INCHES * 1.01 or wide - (drawn - NARROW_INCHES) < 0.75 * NARROW_INCHES:
+                break
+            wide -= drawn - NARROW_INCHES
+        drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12
+        if drawn > NARROW_INCHES * 1.01 or _smallest_font(fig) * PHONE_WIDTH / (drawn * 72) < MIN_TEXT_PX:
+            return None
+        if len([p for p in _problems(fig, True) if p[0] == "overprints"]) > allowed:
             return None  # the chart does not survive being narrowed: the phone pans the wide one
-    return svg_text(fig)
+    return svg_text(fig, tight=True)
 
 
 def figure_html(fig) -> str:

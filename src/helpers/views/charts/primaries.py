@@ -318,4 +318,10 @@ def range_chart(table: pd.DataFrame, *, follow: str, title: str, source: str, ba
     ax.set_title(plain_label(title))
     fig.subplots_adjust(left=0.3, bottom=0.3, top=0.88)
     source_note(fig, source)
+    base_row = table[table["assumption"] == base]
+    describe(fig, f"{plain_label(title)}: the chance that {plain_label(follow)} wins, lowest to highest over "
+                  f"{len(table)} assumptions" + (f" ({plain_label(base)} in brackets)" if len(base_row) else "")
+             + ": " + "; ".join(
+                 f"{plain_label(p)} {_pct(float(table[p].min()))}–{_pct(float(table[p].max()))}"
+                 + (f" ({_pct(float(base_row[p].iloc[0]))})" if len(base_row) else "") for p in plans) + ".")
     return fig
