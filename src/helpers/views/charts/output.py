@@ -100,15 +100,26 @@ def _bars(ax) -> list[tuple[str, list[tuple[str, float]]]]:
     return out
 
 
-def _lines(ax) -> list[tuple[str, float, float]]:
+def _lines(ax) -> list[tuple[str, float, float, float, float]]:
+    """(label, x, y, x, y) of the first and last points of each labelled line of `ax` inside the plot's limits
+    (a line drawn past the limits is described as far as it is shown)."""
+    import matplotlib.dates as mdates
+
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
     out = []
     for line in ax.get_lines():
         label = one_line(line.get_label()).strip()
         if label.startswith("_") or not label:
             continue
-        ys = [float(y) for y in line.get_ydata() if isinstance(y, (int, float)) and math.isfinite(y)]
-        if len(ys) >= 2:
-            out.append((label, ys[0], ys[-1]))
+        try:
+            xs = mdates.date2num(line.get_xdata()) if not isinstance(line.get_xdata()[0], (int, float)) else \
+                line.get_xdata()
+            points = [(float(x), float(y)) for x, y in zip(xs, line.get_ydata(), strict=False)
+                      if math.isfinite(float(x)) and math.isfinite(float(y)) and x0 <= x <= x1 and y0 <= y <= y1]
+        except (TypeError, ValueError, IndexError):
+            continue
+        if len(points) >= 2:
+            out.append((label, *points[0], *points[-1]))
     return out
 
 
@@ -139,8 +150,9 @@ def describe_figure(fig) -> str:
             continue
         lines = _lines(ax)
         if lines:
-            listed = "; ".join(f"{label} from {_number(a)} to {_number(b)}" for label, a, b in lines[:6])
-            parts.append(f"{ylabel or 'Lines'}: {listed}.")
+            listed = "; ".join(f"{label} from {_number(ya)} (at {_number(xa)}) to {_number(yb)} (at {_number(xb)})"
+                               for label, xa, ya, xb, yb in lines[:6])
+            parts.append(f"{ylabel or 'Lines'}{' against ' + xlabel if xlabel else ''}: {listed}.")
             continue
         notes = [one_line(t.get_text()).strip() for t in ax.texts if t.get_visible() and t.get_text().strip()]
         if notes:

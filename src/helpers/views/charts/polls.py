@@ -207,7 +207,8 @@ def backtest_chart(errors: pd.DataFrame, *, title: str, source: str, names: dict
     source_note(fig, source)
     describe(fig, f"{plain_label(title)}: seats projected minus seats won, per party ("
              + " / ".join(plain_label(v) for v in columns.values()) + "): " + "; ".join(
-                 f"{display_name(names, r['party'])} " + " / ".join(f"{float(r[c]):+.0f}".replace("+0", "0")
-                                                                     for c in columns)
+                 f"{display_name(names, r['party'])} " + " / ".join(
+                     "0" if round(float(r[c]), 1) == 0 else f"{float(r[c]):+.1f}".rstrip("0").rstrip(".")
+                     for c in columns)
                  for _, r in errors.iterrows()) + ".")
     return fig
