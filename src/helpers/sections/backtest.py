@@ -27,6 +27,7 @@ from helpers.models import backtest, calibration, simulate, uncertainty
 from helpers.models import polls as poll_model
 from helpers.sections import Section, agreements_left_out
 from helpers.views.charts import polls as poll_charts
+from helpers.views.words import chance, percent
 
 #: Lead times scored, in days before the election, and how the report names them.
 LEADS = calibration.LEAD_DAYS
@@ -56,6 +57,9 @@ def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreement
     merges = poll_data.merges_of(run.registry, all_polls["party"].unique())
     run.pairs = knesset.load_pairs(agreements) if agreements else []
     votes = knesset.load_votes(results)
+    # the official file's names for lists the registry does not hold (e.g. a small list in an agreement)
+    run.list_names = {**{str(k): str(n) for k, n in zip(votes["list"], votes["name"], strict=True) if n},
+                      **run.names}
     run.official = backtest.official_outcome(votes, threshold=threshold, seats=seats, agreements=run.pairs)
     run.facts = poll_model.overview(all_polls, as_of)
     run.week = poll_model.final_week(all_polls, as_of, days=final_week_days, merges=merges)
@@ -162,6 +166,58 @@ def comparison(table: pd.DataFrame, score: str) -> str:
     return "; it ".join(clauses)
 
 
+def _day(date) -> str:
+    """A date in words: "1 November 2022"."""
+    stamp = pd.Timestamp(str(date)[:10])
+    return f"{stamp.day} {stamp:%B %Y}"
+
+
+def answer(run) -> Section:
+    """The report's bottom line, from the run's own scores: how the model's threshold probabilities scored on
+    the eve (the earliest-scored lead time) beside the two baselines, how many calls it got right, how often
+    its 90% seat ranges held the official seats, and the seat error beside the final-week average's; the polls'
+    as-of date. Probabilities also as natural frequencies."""
+    e = errors(run).values
+    calls = run.calls
+    right, n_calls = int(calls["model_right"].sum()), len(calls)
+    wrong = calls[~calls["model_right"]]
+    section = Section(values={"right": right, "calls": n_calls, "mae_model": e["mae_model"],
+                              "mae_week": e["mae_week"]})
+    template = "**Knesset election of {election}**, polls published up to {as_of}."
+    values = dict(election=_day(run.election), as_of=_day(run.facts["as_of"]))
+    if len(run.leads):
+        r = run.leads.iloc[0]
+        verdicts = []
+        for col, name in BASELINES.items():
+            gap = float(r[f"{col}_brier"]) - float(r["brier"])
+            verdicts.append(("better than " if gap > LEVEL else "worse than " if gap < -LEVEL else "level with ")
+                            + name + f" ({float(r[f'{col}_brier']):.3f})")
+        section.values.update(brier=float(r["brier"]), log_score=float(r["log_score"]),
+                              coverage=float(r["coverage"]))
+        template += (" {when}, the model's threshold probabilities for {lists} lists scored a Brier score of "
+                     "**{brier}** (0 is perfect; log score {log}): {verdicts}. Its 90% seat ranges held the "
+                     "official seats of {held} of the {lists} lists ({coverage}), {width} seats wide on average.")
+        values.update(when=_at(int(r["lead_days"])).capitalize(), lists=int(r["lists"]), brier=f"{r['brier']:.3f}",
+                      log=f"{r['log_score']:.3f}", verdicts=" and ".join(verdicts),
+                      held=round(float(r["coverage"]) * int(r["lists"])), coverage=percent(float(r["coverage"])),
+                      width=f"{r['width']:.1f}")
+    template += " It called **{right} of {n}** threshold outcomes right{wrong}."
+    values.update(right=right, n=n_calls, wrong=("; wrong: " + "; ".join(
+        f"{run.names.get(w.party, w.party)}, given {chance(float(w.p_pass))} to clear, {w.result}"
+        for w in wrong.itertuples())) if len(wrong) else "")
+    template += (" Mean seat error per party: **{mae_model}** seats for the model, {mae_week} for the final-week "
+                 "average of the published seats.")
+    values.update(mae_model=f"{e['mae_model']:.2f}", mae_week=f"{e['mae_week']:.2f}")
+    if run.model.scale and run.election in {x.date for x in run.past if x.fit and x.year in run.model.fitted_on}:
+        template += " The error model was fitted on this election too, so these scores flatter it"
+        held = run.track[(run.track["election"] == run.election) & (run.track["lead_days"] == LEADS[0])]
+        if len(held):
+            template += "; fitted without it, the model's eve Brier score was {held_out}"
+            values.update(held_out=f"{held['brier'].iloc[0]:.3f}")
+        template += "."
+    return section.answer(template, **values)
+
+
 def official(run) -> Section:
     """The official result: how many lists cleared, and whether the seat engine gives the official seats."""
     o = run.official
@@ -169,7 +225,7 @@ def official(run) -> Section:
     return Section(values={"passed": int(o["passed"].sum()), "lists": len(o), "exact": exact}).say(
         "On **{election}**, **{n_passed}** of **{n_lists}** lists cleared the {threshold}% threshold. The seat engine, "
         "run on the official votes with the threshold and {n_pairs} surplus agreements, gives **{verdict}**.",
-        election=run.election, n_passed=int(o["passed"].sum()), n_lists=len(o), threshold=f"{run.threshold:g}",
+        election=_day(run.election), n_passed=int(o["passed"].sum()), n_lists=len(o), threshold=f"{run.threshold:g}",
         n_pairs=len(run.pairs),
         verdict="exactly the official seats of every list" if exact
         else "seats that differ from the official count (see the audit below)",
@@ -182,7 +238,7 @@ def projections(run) -> Section:
     return Section(values={"final_week_polls": week_polls}).figure(poll_charts.backtest_chart(
         run.table, names=run.names,
         columns={"final_week_error": f"final-week average ({week_polls} polls)", "model_error": "model (mean seats)"},
-        title=f"Seat error per party, {run.election}: projection minus official seats",
+        title=f"Seat error per party, {_day(run.election)}: projection minus official seats",
         source=f"Source: {run.polls} (polls up to {run.facts['as_of']}); official result {run.results}; "
                f"ballotbook model, seed {run.seed}.",
     ))
@@ -223,8 +279,8 @@ def errors(run) -> Section:
         formats={"Official seats": ".0f", "Final week": ".1f", "Error": "+.1f", "Model": ".1f", "Model error": "+.1f",
                  "Model 5%": ".0f", "Model 95%": ".0f", "Official %": ".2f", "Poll of polls %": ".2f",
                  "Share error (points)": "+.2f"},
-        caption=f"Seats and vote shares, projections as of {run.facts['as_of']} against the official result of "
-                f"{run.election}",
+        caption=f"Seats and vote shares, projections as of {_day(run.facts['as_of'])} against the official result "
+                f"of {_day(run.election)}",
     )
 
 
@@ -238,7 +294,7 @@ def blocs(run) -> Section:
                                    "model_error": "Model error"}),
         formats={"Official seats": ".0f", "Final week": ".1f", "Model": ".1f", "Final-week error": "+.1f",
                  "Model error": "+.1f"},
-        caption=f"Seats by bloc, {run.election}",
+        caption=f"Seats by bloc, {_day(run.election)}",
     )
 
 
@@ -257,12 +313,14 @@ def calls(run) -> Section:
     section.table(
         calls.assign(party=[names.get(p, p) for p in calls["party"]], p_pass=100 * calls["p_pass"])
         .rename(columns={"party": "Party", "p_pass": "P(clears) %", "model_call": "Model",
-                         "final_week_call": "Final week", "result": "Result", "model_right": "Model right",
-                         "final_week_right": "Final week right"}),
+                         "final_week_call": "Final week", "result": "Result", "model_right": "Model right?",
+                         "final_week_right": "Final week right?"}),
         formats={"P(clears) %": ".0f"},
         caption="Threshold calls against the official result",
     )
-    return agreements_left_out(section, run.dropped_pairs, "left out of the model")
+    names = run.list_names
+    return agreements_left_out(section, [(names.get(a, a), names.get(b, b)) for a, b in run.dropped_pairs],
+                               "left out of the model")
 
 
 def model_note(run) -> str:
@@ -313,7 +371,7 @@ def scores(run) -> Section:
     shown = pd.DataFrame({
         "Forecast made": [LEAD_NAMES.get(int(d), f"{int(d)} days before") for d in t["lead_days"]],
         "Days before": t["lead_days"],
-        "As of": t["as_of"], "Polls pooled": t["polls"], "Lists": t["lists"],
+        "As of": [_day(d) for d in t["as_of"]], "Polls pooled": t["polls"], "Lists": t["lists"],
         "Brier: model": t["brier"], "Brier: final-week average": t["average_call_brier"],
         "Brier: share of polls": t["share_with_seats_brier"],
         "Log: model": t["log_score"], "Log: final-week average": t["average_call_log_score"],
@@ -322,7 +380,7 @@ def scores(run) -> Section:
     three = {c: ".3f" for c in shown.columns if c.startswith(("Brier", "Log"))}
     return section.table(
         shown, formats={**three, "90% range coverage %": ".0f", "90% range width (seats)": ".1f"},
-        caption=f"Probabilities scored against the official result of {run.election}, beside the two baselines "
+        caption=f"Probabilities scored against the official result of {_day(run.election)}, beside the two baselines "
                 "(lower Brier and log score are better)",
     )
 
@@ -359,7 +417,7 @@ def reliability(run) -> Section:
         middle=int((~sure).sum()),
     )
     return section.table(_reliability_frame(table), formats={"Mean forecast %": ".0f", "Cleared %": ".0f"},
-                         caption=f"Reliability of the model's threshold calls, {run.election}, "
+                         caption=f"Reliability of the model's threshold calls, {_day(run.election)}, "
                                  f"{LEAD_NAMES.get(lead, f'{lead} days before')}")
 
 
@@ -415,7 +473,7 @@ def track_record(run) -> Section:
                 section.say("On the eve, {name} never scored a better Brier than the model ({n} elections).",
                             name=name, n=len(eve))
     shown = pd.DataFrame({
-        "Election": t["election"], "Days before": t["lead_days"], "Fitted on": t["fitted_on"],
+        "Election": [_day(d) for d in t["election"]], "Days before": t["lead_days"], "Fitted on": t["fitted_on"],
         "Polls pooled": t["polls"], "Lists": t["lists"], "Brier: model": t["brier"],
         "Brier: final-week average": t["average_call_brier"], "Brier: share of polls": t["share_with_seats_brier"],
         "Log: model": t["log_score"], "Log: final-week average": t["average_call_log_score"],
@@ -451,10 +509,11 @@ def audit(run) -> Section:
         "The engine reproduces the official seats of **{ok}** of **{n}** elections, list by list.",
         ok=int(a["reproduced"].sum()), n=len(a),
     ).table(
-        a.rename(columns={"election": "Election", "knesset": "Knesset", "threshold": "Threshold %", "lists": "Lists",
+        a.assign(election=[_day(d) for d in a["election"]]).rename(columns={
+            "election": "Election", "knesset": "Knesset", "threshold": "Threshold %", "lists": "Lists",
                           "passed": "Passed", "agreements": "Agreements", "seats": "Seats",
-                          "matching": "Lists matching", "differences": "Differences", "tie": "Tie",
-                          "reproduced": "Reproduced"}),
+                          "matching": "Lists matching", "differences": "Differences", "tie": "Tie for a seat?",
+                          "reproduced": "Reproduced?"}),
         formats={"Threshold %": "g"},
         caption="Official seats recomputed from the official votes",
     )
