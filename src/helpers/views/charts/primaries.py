@@ -254,6 +254,11 @@ def calibration_chart(family: pd.DataFrame, lines: Mapping[str, str], *, title: 
     return fig
 
 
+#: The plans' colours (Paul Tol's muted scheme): no plan takes a colour of the house palette, which the candidates
+#: and parties use, so a plan is never read as a candidate.
+PLAN_PALETTE = ["#332288", "#882255", "#44AA99", "#999933", "#661100", "#888888"]
+
+
 def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, source: str,
                 floor: float | None = None, floor_label: str = "", marks: Mapping[str, float] | None = None,
                 width: float = 10.0, height: float = 5.2):
@@ -265,7 +270,7 @@ def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, sou
     styles = ["-", "--", "-."]
     for i, t in enumerate(titles):
         sub = frame[frame["title"] == t]
-        ax.plot(sub["share"], 100 * sub["p_win"], color=PALETTE[i % len(PALETTE)], linewidth=2.2,
+        ax.plot(sub["share"], 100 * sub["p_win"], color=PLAN_PALETTE[i % len(PLAN_PALETTE)], linewidth=2.2,
                 linestyle=styles[i % len(styles)], label=_wrap(t, 40))
     lo, hi = float(frame["share"].min()), float(frame["share"].max())
     if floor is not None and floor > lo:
@@ -298,7 +303,7 @@ def range_chart(table: pd.DataFrame, *, follow: str, title: str, source: str, ba
     plans = [c for c in table.columns if c != "assumption"]
     fig, ax = figure(width, height)
     y = np.arange(len(plans))[::-1]
-    for yi, plan, colour in zip(y, plans, PALETTE, strict=False):
+    for yi, plan, colour in zip(y, plans, PLAN_PALETTE, strict=False):
         values = 100 * table[plan].to_numpy(float)
         ax.plot([values.min(), values.max()], [yi, yi], color=colour, linewidth=6, alpha=0.35,
                 solid_capstyle="round")
