@@ -256,3 +256,14 @@ def test_the_chance_chart_marks_the_official_round_one_share(run, ahead):
     assert f"Official round one: {leader} {100 * r1[leader] / total:.1f}%" in words
     assert first_round.chances(ahead).values["marked"] == {}
     assert "Official" not in describe_figure(first_round.chances(ahead).of("figure")[0])
+
+
+def test_the_polls_table_links_each_poll_to_its_source(run):
+    from helpers.views.tables import to_html
+
+    frame, options = first_round.overview(run).of("table")[0]
+    with open(ROOT / POLLS, encoding="utf-8", newline="") as f:
+        urls = {r["source_url"] for r in csv.DictReader(f) if r["question"] == run.asked and r["source_url"]}
+    assert set(frame["Source"]) == urls and options["links"] == ["Source"]
+    page = to_html(frame, **options)
+    assert all(f'href="{html.escape(u, quote=True)}"' in page for u in urls)

@@ -198,12 +198,14 @@ def overview(run) -> Section:
     notes = [n for n in poll_views.flag_notes(facts) if "seat" not in n and "exit" not in n]
     if notes:
         section.say("Flags, kept rather than dropped: {notes}.", notes="; ".join(notes))
-    return section.table(polls_table(run), caption=f"Polls up to {facts['as_of']}, newest first")
+    table = polls_table(run)
+    return section.table(table, caption=f"Polls up to {facts['as_of']}, newest first",
+                         links=[c for c in ("Source",) if c in table.columns])
 
 
 def polls_table(run) -> pd.DataFrame:
-    """One row per poll up to the as-of date: date, pollster, media, respondents, each candidate's share, and
-    whether it is in the average (with its weight) or why not."""
+    """One row per poll up to the as-of date: date, pollster, media, respondents, each candidate's share,
+    whether it is in the average (with its weight) or why not, and its source address when the file has one."""
     when = run.average.as_of
     use = run.chosen[run.chosen["date"] <= when]
     weights = dict(zip(run.average.weights["poll_id"], run.average.weights["weight_share"], strict=True))
@@ -221,6 +223,8 @@ def polls_table(run) -> pd.DataFrame:
             v = shares.get(key)
             row[name(run, key) + " %"] = "–" if v is None or pd.isna(v) else f"{v:g}"
         row["In the average"] = f"yes, weight {100 * weights[pid]:.0f}%" if pid in weights else why.get(pid, "no")
+        if "source_url" in g.columns:
+            row["Source"] = str(r["source_url"] or "")
         rows.append(row)
     return pd.DataFrame(rows).sort_values("Date", ascending=False, kind="stable").reset_index(drop=True)
 
