@@ -267,3 +267,16 @@ def test_the_polls_table_links_each_poll_to_its_source(run):
     assert set(frame["Source"]) == urls and options["links"] == ["Source"]
     page = to_html(frame, **options)
     assert all(f'href="{html.escape(u, quote=True)}"' in page for u in urls)
+
+
+@pytest.mark.parametrize("line", [40.0, 36.0, 30.0])
+def test_the_answer_says_when_the_model_did_not_expect_the_runoff_that_happened(line):
+    with at_root():
+        run = first_round.prepare(POLLS, line=line, draws=2000, round1=ROUND1)
+    r1 = counts(ROUND1)
+    top = max(r1.values()) / sum(r1.values()) * 100
+    text = " ".join(first_round.answer(run).of("answer"))
+    expected_runoff = (~run.result.passed.any(axis=1)).mean()  # our own count over the draws
+    assert ("gave a runoff only" in text) == (top < line and expected_runoff < 0.5)
+    assert ("there was a runoff" in text) == (top < line)
+    assert ("won round one outright" in text) == (top >= line)

@@ -158,14 +158,16 @@ def answer(run) -> Section:
                          "{r1_second_share}, nobody reached {line}, and **there was a runoff** between {r1_a} and "
                          "{r1_b}: {call}.")
             values.update(r1_second=second["candidate"], r1_second_share=f"{second['share']:.1f}%",
-                          r1_a=a, r1_b=b, call=("the model's likeliest pair" if called else
-                                                f"a pair the model gave {words.chance(p_real)}") + f"; {model_leader}")
+                          r1_a=a, r1_b=b, call="; ".join(
+                              ([f"the model gave a runoff only {words.chance(run.p_runoff)}"]
+                               if run.p_runoff < 0.5 else [])
+                              + ["the model's likeliest pair" if called else
+                                 f"a pair the model gave {words.chance(p_real)}", model_leader]))
         else:
-            winner_key = _key(run, leader["candidate"])
-            p_win = float(places.loc[winner_key, "p_pass"]) if winner_key else 0.0
             parts.append("What happened: **{r1_leader}** won round one outright with **{r1_share}**, reaching "
-                         "{line}; the model gave that {p_real_win}.")
-            values["p_real_win"] = words.chance(p_win)
+                         "{line}; {model_win}.")
+            values["model_win"] = (f"the model gave that {words.chance(float(places.loc[leader_key, 'p_pass']))}"
+                                   if leader_key else f"{leader['candidate']} was not in the model's polls")
     if run.runoff is not None:
         top = run.runoff.iloc[0]
         parts.append("**{r2_winner}** won the runoff with **{r2_share}** of the votes.")
