@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, run_cli_process
+from conftest import ROOT, assert_clean_error, run_cli, run_cli_process
+from helpers.core.errors import DataError
 from helpers.models import runoffs, simulate
 from helpers.sections import first_round
 from helpers.views.tables import text as escaped
@@ -280,3 +281,16 @@ def test_the_answer_says_when_the_model_did_not_expect_the_runoff_that_happened(
     assert ("gave a runoff only" in text) == (top < line and expected_runoff < 0.5)
     assert ("there was a runoff" in text) == (top < line)
     assert ("won round one outright" in text) == (top >= line)
+
+
+@pytest.mark.parametrize("name, value, needle", [("line", "100", "parameter 'line'"), ("line", "0", "parameter 'line'"),
+                                                 ("round1", "data/nope.csv", "does not exist")])
+def test_bad_parameters_stop_before_any_kernel(name, value, needle, tmp_path, kernel_starts):
+    proc = run_cli("run", "notebooks/06_first_round.ipynb", "-p", name, value, "-o", tmp_path / "x.html")
+    assert_clean_error(proc, needle)
+    assert kernel_starts == []
+
+
+def test_a_runoff_of_another_contest_is_refused():
+    with at_root(), pytest.raises(DataError, match="did not stand in round one"):
+        first_round.prepare(POLLS, draws=100, round1=ROUND1, round2="data/primaries/labor-2011-round2.csv")

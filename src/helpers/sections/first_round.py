@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from helpers.core.errors import DataError
 from helpers.data import polls as poll_data
 from helpers.data import primaries as primary_data
 from helpers.models import polls as poll_model
@@ -63,6 +64,12 @@ def prepare(polls: str, *, line: float = 40.0, as_of: str = "", draws: int = 200
         total = int(frame["votes"].sum())
         run.runoff = frame.assign(share=100 * frame["votes"] / total).sort_values(
             "votes", ascending=False, kind="stable").reset_index(drop=True)
+        if run.official is not None:
+            known = {c["candidate"].casefold() for c in run.official["candidates"]}
+            strangers = [c for c in run.runoff["candidate"] if c.casefold() not in known]
+            if strangers:
+                raise DataError(f"{round2}: {', '.join(strangers)} did not stand in round one ({round1}); give the "
+                                "two rounds of the same contest.")
     return run
 
 
