@@ -4,7 +4,8 @@ A layer above the views: a section function takes the report's parameters (or th
 function returned), calls the data loaders, models and views, and returns a :class:`Section`: the prose, tables
 and figures the section shows, in the order a reader sees them, plus the numbers behind them (``values``).
 The notebook only displays it (``section.show()``). One module per report: :mod:`.thresholds`,
-:mod:`.coalitions`, :mod:`.leadership`, :mod:`.timeline`, :mod:`.backtest`. Nothing below imports this package.
+:mod:`.coalitions`, :mod:`.leadership`, :mod:`.timeline`, :mod:`.backtest`, :mod:`.first_round`. Nothing below
+imports this package.
 
 Data text stays text: prose is a Markdown template with its values apart (shown by
 :func:`helpers.views.tables.say`, which escapes every value), tables are DataFrames shown by
