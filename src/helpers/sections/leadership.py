@@ -14,6 +14,7 @@ with the assumptions listed and varied (:func:`scenario`).
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -39,7 +40,6 @@ ASSUMPTIONS = np.linspace(0, 1, 41)
 TURNOUT_SETTINGS = [(0.0, 0.0), (0.9, 0.0), (0.0, 0.02), (0.0, 0.05), (0.9, 0.05)]
 #: Points added to the followed candidate's first-round margin over the rival in the scenario sensitivity.
 MARGIN_SHIFTS = (-10.0, -5.0, 5.0, 10.0)
-HAARETZ_2008 = "https://www.haaretz.com/peretz-wants-ayalon-to-join-him-in-labor-party-challenge-to-barak-1.240903"
 #: The flow charts: the calibration drawn, the two rounds' labels, title and source.
 FLOW_CHARTS = {
     2007: ("endorsed_2007", ("Round 1, 28 May 2007", "Runoff, 12 June 2007"),
@@ -210,9 +210,23 @@ def _assumption_source(src) -> str:
     return text.strip(" ,;:") or "the candidates file"
 
 
+def _addresses(texts) -> list[str]:
+    """The web addresses in the candidates file's sources, in order, once each."""
+    return list(dict.fromkeys(re.findall(r"https?://[^\s;,)]+", " ".join(str(t) for t in texts))))
+
+
 def _publisher(src) -> str:
     """A source's name without its web address: "Dahaf (Mina Tzemach) for Yedioth Ahronoth (first round poll)"."""
     return str(src).split("; http")[0].split(": http")[0].split(" http")[0].strip(" ,;:") or str(src)
+
+
+def _pollster(run) -> str:
+    """Who made the poll in the candidates file, as a reader names it: "Dahaf (Mina Tzemach) for Yedioth
+    Ahronoth" (the source without its address or a closing remark in brackets)."""
+    if not len(run.field):
+        return "the candidates file"
+    name = _publisher(run.field["source"].iloc[0])
+    return re.sub(r"\s*\([^()]*\)$", "", name) or name
 
 
 def _real_rounds(run):
@@ -268,10 +282,10 @@ def answer(run) -> Section:
             dated=dated, lo=percent(float(values.min())), hi=percent(float(values.max())))
         return section
     rounds = _real_rounds(run)
-    poll = _publisher(run.field["source"].iloc[0]) if len(run.field) else "the candidates file"
-    poll += f", {_day(as_of)}" if as_of else ""
+    poll = _pollster(run)
+    poll += f" of {_day(as_of)}" if as_of else ""
     if rounds is None or run.replay is None:
-        section.answer("On the figures of {poll}, {follow} wins {per_plan}. No contest in the data matches "
+        section.answer("On the figures of the poll by {poll}, {follow} wins {per_plan}. No contest in the data matches "
                        "these figures, so there is no outcome to check them against.",
                        poll=poll, follow=follow, per_plan=per_plan)
         return section
@@ -292,7 +306,7 @@ def answer(run) -> Section:
     polled = and_list([f"{c} {v:g}%" for c, v in sorted(run.shares.items(), key=lambda kv: -kv[1])[:2]])
     section.answer(
         "**What happened:** in the {contest} first round on {date} the count was {lead}; {happened}. "
-        "**What the model gave:** the poll ({poll}) had {polled}. Run through the model it gave {winner}, the "
+        "**What the model gave:** the poll by {poll} had {polled}. Run through the model it gave {winner}, the "
         "real winner, {lo} to {hi} (sampling error only, under the runoff flows the real counts allow); under "
         "the report's plans {follow} wins {per_plan}.",
         contest=_contest_label(real["contest"]), date=_day(real["date"]), lead=lead, happened=happened,
@@ -510,14 +524,16 @@ def peretz_2007(run) -> Section:
     report's assumption picks."""
     rates = run.endorsed_2007.rates["Amir Peretz"]
     lo, hi = run.bounds_2007.range("Amir Peretz", "Ami Ayalon")
+    r1, r2 = run.round1_2007, run.round2_2007
+    won, lost = sorted(r2, key=lambda c: -r2[c])[:2]
     return Section(values={"to_ayalon": rates["Ami Ayalon"], "to_barak": rates["Ehud Barak"],
                            "range": (lo, hi)}).say(
         "The counts allow anything from **{lo}** to **{hi}** of Peretz's voters to have followed him to Ayalon. "
         "If {others}% of Pines-Paz's and Yatom's voters followed their endorsement of Barak (an assumption), it "
         "was **{p_a}** (and **{p_b}** to Barak). Either way, Peretz's endorsement moved his voters but far from "
-        "all of them, and Barak, five points ahead in round one, still won.",
+        "all of them, and {won}, {lead} points ahead in round one, still won.",
         lo=f"{lo:.0%}", hi=f"{hi:.0%}", others=f"{run.others_to_barak:g}", p_a=f"{rates['Ami Ayalon']:.0%}",
-        p_b=f"{rates['Ehud Barak']:.0%}")
+        p_b=f"{rates['Ehud Barak']:.0%}", won=won, lead=f"{100 * (r1[won] - r1[lost]) / sum(r1.values()):.1f}")
 
 
 def endorsements_2011(run) -> Section:
@@ -881,7 +897,8 @@ def record(run) -> dict:
                        replay_log_worst=round(float(out["log"].max()), 4))
     return {
         "as_of": primary_data.as_of(run.field) or str(run.past["date"].max().date()),
-        "sources": [run.candidates, run.transfers, run.contests, run.rounds, *run.calibration_polls, HAARETZ_2008],
+        "sources": list(dict.fromkeys([run.candidates, run.transfers, run.contests, run.rounds,
+                                       *run.calibration_polls, *_addresses(run.field["source"])])),
         "seed": run.seed,
         "outputs": outputs,
     }
