@@ -349,6 +349,14 @@ def first_round_figures(run) -> Section:
     return section
 
 
+def _round_source(past, contest: str, n: int) -> str:
+    """The contests file's source addresses for one round, once each ("" when it has none)."""
+    if "source_url" not in past.columns:
+        return ""
+    urls = past.loc[(past["contest"] == contest) & (past["round"] == n), "source_url"]
+    return " ".join(dict.fromkeys(str(u) for u in urls if str(u).startswith("http")))
+
+
 def rule_check(run) -> Section:
     """Every past round under the first-round rule, against the published outcome."""
     replayed = run.replayed
@@ -357,10 +365,13 @@ def rule_check(run) -> Section:
         "Date": [_day(d) for d in replayed["date"]], "Leader": replayed["leader"],
         "Leader's share of candidate votes (%)": replayed["leader_share"],
         "Leader's share of all ballots (%)": replayed["leader_share_ballots"],
-        "The rule says": replayed["model"], "Published": replayed["published"], "Same": replayed["agrees"]})
+        "The rule says": replayed["model"], "Published": replayed["published"], "Same": replayed["agrees"],
+        "Source": [_round_source(run.past, c, r) for c, r in zip(replayed["contest"], replayed["round"],
+                                                                  strict=True)]})
     years = pd.to_datetime(replayed["date"]).dt.year
     return Section(values={"agree": int(replayed["agrees"].sum()), "rounds": len(replayed)}).table(
         frame, formats={"Leader's share of candidate votes (%)": ".2f", "Leader's share of all ballots (%)": ".2f"},
+        links=["Source"],
         caption="Each round: the rule's outcome and the published outcome (share of all ballots where the "
                 "number of ballots cast was published)",
     ).say("The rule ({rule} {t}%) names the published outcome in **{ok} of {n}** rounds ({first}-{last}).",
