@@ -18,6 +18,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from conftest import ROOT
+from helpers.core.errors import ParameterError
 from helpers.models.scenarios import slug
 from helpers.sections import Section, backtest, coalitions, leadership, thresholds, timeline
 from helpers.views.tables import text as escaped
@@ -140,12 +141,6 @@ def parliament_run():
         return thresholds.prepare("data/polls/knesset-2022.csv", threshold=3.25, draws=DRAWS)
 
 
-@pytest.fixture(scope="module")
-def first_round_run():
-    with at_root():
-        return thresholds.prepare("data/polls/labor-leadership.csv", threshold=40.0, draws=DRAWS)
-
-
 def test_thresholds_overview_counts_the_polls(parliament_run):
     raw = rows("data/polls/knesset-2022.csv")
     section = thresholds.overview(parliament_run)
@@ -171,19 +166,11 @@ def test_thresholds_parliament_sections(parliament_run):
     assert out["p_pass"] == {p: round(float(v), 4) for p, v in zip(run.result.parties, p_pass, strict=True)}
 
 
-def test_thresholds_first_round_has_no_seats_and_a_runoff(first_round_run):
-    run = first_round_run
-    assert not run.parliament and run.line == 40.0
-    seats = thresholds.seats(run)
-    assert kinds(seats) == ["say"] and "allocates no seats" in seats.of("say")[0]
-    someone = run.result.passed.any(axis=1).mean()  # share of contests decided in round one
-    verdict = thresholds.verdict(run)
-    assert verdict.values["p_runoff"] == pytest.approx(1 - someone)
-    assert "runoff" in verdict.of("say")[0]
-    assert len(thresholds.near_line(run).of("figure")) == 1  # every candidate is shown
-    assert "seats_median" not in thresholds.record(run)["outputs"]
-    frame, _ = thresholds.numbers(run).of("table")[0]
-    assert "P(clears the first-round line) %" in frame.columns
+def test_thresholds_refuses_a_first_round_file_and_names_its_report():
+    """A leadership contest's first round is its own report (notebooks/06): the threshold report says so
+    before simulating anything."""
+    with at_root(), pytest.raises(ParameterError, match="06_first_round"):
+        thresholds.prepare("data/polls/labor-leadership.csv", threshold=40.0, draws=DRAWS)
 
 
 # ---------------------------------------------------------------------------------------------- leadership

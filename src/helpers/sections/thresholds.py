@@ -1,15 +1,16 @@
-"""The threshold report (notebooks/01_poll_thresholds.ipynb): who clears the line, parliament or leadership.
+"""The threshold report (notebooks/01_poll_thresholds.ipynb): who clears a parliament's electoral threshold.
 
-:func:`prepare` decides what kind of contest the polls are (a parliament with seats, or a leadership first
-round against its line) and computes every model result once; each other function returns one section
-(:class:`helpers.sections.Section`) with the content that kind of contest shows, so that the notebook never
-branches on it; :func:`record` gives the facts the report records for the pipeline.
+:func:`prepare` computes every model result once; each other function returns one section of the report
+(:class:`helpers.sections.Section`); :func:`record` gives the facts the report records for the pipeline. A
+leadership contest's first round is its own report (:mod:`helpers.sections.first_round`); a polls file of one
+is refused here with a pointer to it.
 """
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+from helpers.core.errors import ParameterError
 from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.models import backtest, simulate
@@ -25,18 +26,18 @@ def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, 
             agreements: str = "", question: str = "", adjust_house_effects: bool = False,
             results: str = "") -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters; the polls of the chosen question
-    (``chosen``, ``asked``); the contest ``kind`` and its ``line`` (``parliament`` is True for seats, and
-    ``line_word`` names the line); the overview ``facts``; the house effects (``house``), the poll of polls
-    (``average``) and the simulated elections (``result``, ``summary``)."""
+    (``chosen``, ``asked``); the ``line`` (the threshold); the overview ``facts``; the house effects
+    (``house``), the poll of polls (``average``), the simulated elections (``result``, ``summary``) and, for a
+    past election, the official ``outcome``."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
     run.registry = poll_data.default_parties()
     run.names = poll_data.display_names(run.registry)
     all_polls = poll_data.load_polls(polls, parties=run.registry)
     run.chosen, run.asked = poll_model.select_question(all_polls, question)
-    run.kind = poll_model.contest_kind(run.chosen, threshold)
-    run.line = poll_model.contest_line(run.kind, threshold)
-    run.parliament = run.kind == "parliament"
-    run.line_word = "threshold" if run.parliament else "first-round line"
+    if poll_model.contest_kind(run.chosen, threshold) != "parliament":
+        raise ParameterError(f"the polls in {polls} are a leadership contest's first round (no seats): its report "
+                             "is notebooks/06_first_round.ipynb.")
+    run.line = float(threshold)
     run.facts = poll_model.overview(run.chosen, as_of)
     merges = poll_data.merges_of(run.registry, run.chosen["party"].unique())
     run.house = poll_model.house_effects(run.chosen, threshold=run.line, half_life_days=half_life_days, as_of=as_of)
@@ -45,11 +46,11 @@ def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, 
     pairs = knesset.load_pairs(agreements) if agreements else []
     run.kept_pairs, run.dropped_pairs = simulate.usable_agreements(pairs, run.average.parties)
     run.result = simulate.simulate(run.average.shares, run.average.effective_sample_size, draws=draws, seed=seed,
-                                   seats=seats if run.parliament else 0, threshold=run.line, poll_error=poll_error,
+                                   seats=seats, threshold=run.line, poll_error=poll_error,
                                    agreements=run.kept_pairs, error_model=error_model, others=run.average.others)
     run.summary = run.result.summary
     run.outcome = None
-    if results and run.parliament:  # the election has happened: what the official count gave
+    if results:  # the election has happened: what the official count gave
         run.outcome = backtest.official_outcome(knesset.load_votes(results), threshold=run.line, seats=seats,
                                                 agreements=pairs)
     return run
@@ -63,9 +64,6 @@ def answer(run) -> Section:
     """The bottom line: who is in, who is in doubt, who is out, the largest list; and for a past election what
     the official count gave beside it."""
     summary, as_of = run.summary, run.facts["as_of"]
-    if not run.parliament:
-        return Section().answer("As of **{as_of}**, the polls put no candidate safely over the {line}% line.",
-                                as_of=as_of, line=f"{run.line:g}")
     p = summary.set_index("party")["p_pass"]
     safe, likely = p[p >= 0.98], p[(p >= 0.8) & (p < 0.98)]
     doubt, unlikely, out = p[(p >= 0.2) & (p < 0.8)], p[(p >= 0.02) & (p < 0.2)], p[p < 0.02]
@@ -112,12 +110,11 @@ def overview(run) -> Section:
     section = Section(values={"polls": facts["polls"], "pollsters": facts["pollsters"], "line": run.line}).say(
         "**{polls}** polls by **{pollsters}** pollsters were published from **{first}** to **{last}** (data as "
         "of **{as_of}**, file `{file}`){question}; the poll of polls uses the newest of each house, **{used}**. "
-        "The line to clear: **{line}%** of valid votes{what}.",
+        "The line to clear: **{line}%** of valid votes.",
         polls=facts["polls"], pollsters=facts["pollsters"], first=facts["first"], last=facts["last"],
         used=run.average.n_polls,
         as_of=facts["as_of"], file=run.polls, line=f"{run.line:g}",
         question=f", question: {run.asked}" if run.asked else "",
-        what="" if run.parliament else " (the first-round line of a leadership contest: no seats are allocated)",
     )
     notes = poll_views.flag_notes(facts)
     if notes:
@@ -136,7 +133,7 @@ def poll_of_polls(run) -> Section:
                       f"({line:g}% of {seats} is {line * seats / 100:.1f})")
     else:
         line_in_unit = line
-        line_label = f"{run.line_word}: {line:g}%"
+        line_label = f"threshold: {line:g}%"
     notes = {
         r.party: f"0 seats in all {r.polls} polls" + (f";\npublished {r.low:g}–{r.high:g}%" if r.published else "")
         for r in poll_model.always_below(run.chosen, run.as_of).itertuples()
@@ -151,19 +148,14 @@ def poll_of_polls(run) -> Section:
     ))
 
 
-def _doubt(run):
-    return simulate.near_the_line(run.summary) if run.parliament else run.summary
-
-
 def near_line(run) -> Section:
-    """The chance of clearing the line: the parties in doubt (parliament) or every candidate (leadership)."""
-    doubt = _doubt(run)
+    """The chance of clearing the threshold of the parties in doubt."""
+    doubt = simulate.near_the_line(run.summary)
     section = Section(values={"shown": list(doubt["party"])})
     if len(doubt):
         section.figure(poll_charts.near_line_chart(
-            doubt, line=run.line, names=run.names, what=run.line_word,
-            title=(f"Parties in doubt: chance of clearing the {run.line:g}% threshold" if run.parliament
-                   else f"Chance of reaching the {run.line:g}% first-round line"),
+            doubt, line=run.line, names=run.names, what="threshold",
+            title=f"Parties in doubt: chance of clearing the {run.line:g}% threshold",
             source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), "
                     f"{error_words(run)}."),
         ))
@@ -171,41 +163,23 @@ def near_line(run) -> Section:
 
 
 def verdict(run) -> Section:
-    """In words: who is in doubt (parliament), or how likely a runoff is and between whom (leadership)."""
+    """In words: who is in doubt, who is almost sure to clear the threshold and who to miss it."""
     summary, names, section = run.summary, run.names, Section()
-    if run.parliament:
-        doubt = _doubt(run)
-        section.values.update(doubt=len(doubt), safe=int((summary["p_pass"] > 0.98).sum()),
-                              out=int((summary["p_pass"] < 0.02).sum()))
-        section.say(
-            "**{n_doubt}** parties have between a 2% and a 98% chance of clearing the threshold: {doubtful}. "
-            "**{n_safe}** are almost sure to clear it and **{n_out}** almost sure to miss it.",
-            n_doubt=len(doubt), n_safe=section.values["safe"], n_out=section.values["out"],
-            doubtful="; ".join(f"{names.get(r.party, r.party)} {100 * r.p_pass:.0f}%" for r in doubt.itertuples())
-            or "none",
-        )
-    else:
-        runoffs = simulate.runoff_pairs(run.result)
-        outright = summary.sort_values("p_pass", ascending=False).iloc[0]
-        top = runoffs[runoffs["first"] != "nobody"].head(1)
-        p_runoff = 1 - runoffs.loc[runoffs["first"] == "nobody", "probability"].sum()
-        section.values.update(p_runoff=p_runoff, leader=outright["party"])
-        section.say(
-            "A runoff happens in **{p_runoff}** of the simulated contests. The likeliest outright winner is "
-            "**{leader}**, reaching {line}% in {p_lead} of them. The likeliest runoff: **{pair}** ({p_pair}).",
-            p_runoff=f"{100 * p_runoff:.0f}%",
-            leader=outright["party"], line=f"{run.line:g}", p_lead=f"{100 * outright['p_pass']:.0f}%",
-            pair=f"{top['first'].iloc[0]} against {top['second'].iloc[0]}" if len(top) else "none",
-            p_pair=f"{100 * top['probability'].iloc[0]:.0f}%" if len(top) else "-",
-        )
+    doubt = simulate.near_the_line(summary)
+    section.values.update(doubt=len(doubt), safe=int((summary["p_pass"] > 0.98).sum()),
+                          out=int((summary["p_pass"] < 0.02).sum()))
+    section.say(
+        "**{n_doubt}** parties have between a 2% and a 98% chance of clearing the threshold: {doubtful}. "
+        "**{n_safe}** are almost sure to clear it and **{n_out}** almost sure to miss it.",
+        n_doubt=len(doubt), n_safe=section.values["safe"], n_out=section.values["out"],
+        doubtful="; ".join(f"{names.get(r.party, r.party)} {words.percent(r.p_pass)}" for r in doubt.itertuples())
+        or "none",
+    )
     return agreements_left_out(section, run.dropped_pairs)
 
 
 def seats(run) -> Section:
-    """The seat ranges of a parliament; a leadership first round allocates none and says so."""
-    if not run.parliament:
-        return Section().say("A leadership first round allocates no seats; see the table below for each "
-                             "candidate's share.")
+    """The seat ranges of every list."""
     result, seats = run.result, run.seats
     return Section().figure(poll_charts.seat_range_chart(
         run.summary, names=run.names, colours=poll_data.colours(run.registry), total_seats=seats,
@@ -217,9 +191,9 @@ def seats(run) -> Section:
 
 def numbers(run) -> Section:
     """The table of shares, seats and probabilities."""
-    word = run.line_word
+    word = "threshold"
     return Section().table(
-        simulate.summary_table(run.summary, run.names, seats=run.parliament, line_word=word),
+        simulate.summary_table(run.summary, run.names, seats=True, line_word=word),
         formats={"Share %": ".1f", "Mean seats": ".1f", f"P(clears the {word}) %": ".0f", "P(no seat) %": ".0f"},
         caption=f"{run.result.draws:,} simulated elections from {run.average.n_polls} polls as of "
                 f"{run.facts['as_of']}",
@@ -267,9 +241,6 @@ def method(run) -> Section:
             "published percentage means \"below the line\": it is estimated below the line, never at half of it.",
             others=f"{run.average.others:.1f}")
     section.say("**Election-day error.** The model is {model}.", model=run.result.error_model.describe())
-    if not run.parliament and run.result.error_model.scale > 0:
-        section.say("That error was fitted on Knesset elections; polls of a party's members are a different "
-                    "population, so read these probabilities as the Knesset polls' track record applied to them.")
     if run.poll_error > 0:
         section.say("A fixed extra error of **{p}** points is added on top (a log-normal factor whose standard "
                     "deviation is {p} points for every list).", p=f"{run.poll_error:g}")
@@ -289,7 +260,7 @@ def this_run(run) -> Section:
 
 def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs
-    (median seats only for a parliament)."""
+    and the projected parliament."""
     summary = run.summary
     return {
         "as_of": run.facts["as_of"],
@@ -301,8 +272,7 @@ def record(run) -> dict:
             "draws": run.result.draws, "poll_error": run.poll_error, "error_model": run.result.error_model.name,
             "others": round(run.average.others, 3),
             "p_pass": {r.party: round(r.p_pass, 4) for r in summary.itertuples()},
-            **({"seats_median": {r.party: int(r.seats_median) for r in summary.itertuples()},
-                "parliament": {p: int(n) for p, n in simulate.projection(run.result).items() if n > 0}}
-               if run.parliament else {}),
+            "seats_median": {r.party: int(r.seats_median) for r in summary.itertuples()},
+            "parliament": {p: int(n) for p, n in simulate.projection(run.result).items() if n > 0},
         },
     }
