@@ -166,16 +166,24 @@ def _reports(out):
 
 
 @pytest.mark.slow
-def test_every_shipped_report_is_under_250_kb(shipped_build):
+def test_every_shipped_report_is_under_250_kb_with_no_image_twice_and_no_dead_css(shipped_build):
     proc, out = shipped_build
     assert proc.returncode == 0, proc.stderr
     sizes = {p.name: p.stat().st_size for p in _reports(out)}
     assert all(n < MAX_BYTES for n in sizes.values()), sizes
+    used, styled = set(), set()
     for page in _reports(out):
         text = page.read_text(encoding="utf-8")
         uris = re.findall(r'(?:src|srcset)="(data:image/[^"]*)"', text)
         assert len(uris) == len(set(uris)), f"{page.name}: an image embedded twice"
-        assert "highlight" not in re.sub(r"<body.*", "", text, flags=re.S), f"{page.name}: code-highlighting CSS"
+        head, _, body = text.partition("<body")
+        assert "highlight" not in head, f"{page.name}: code-highlighting CSS"
+        for css in re.findall(r"<style[^>]*>(.*?)</style>", head, flags=re.S):
+            styled |= set(re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"\{[^{}]*\}", "{}", css)))
+        for classes in re.findall(r'class="([^"]*)"', body):
+            used |= set(classes.split())
+    # every class the stylesheet styles is used by some shipped report (no rule for markup that never occurs)
+    assert styled - used == set(), sorted(styled - used)
 
 
 CHARTS_JS = """() => [...document.querySelectorAll('img')].map(img => {

@@ -200,6 +200,13 @@ def _simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple
     return [p for p, k in zip(points, keep, strict=True) if k]
 
 
+def _num(value: float) -> str:
+    """A coordinate to 0.1 pt, as short as it can be written ("0.5" as ".5", no "-0")."""
+    text = f"{round(value, 1):.1f}".rstrip("0").rstrip(".")
+    text = "0" if text in ("-0", "") else text
+    return text.replace("0.", ".", 1) if text.startswith("0.") else text.replace("-0.", "-.", 1)
+
+
 def _path(d: str) -> str:
     d = re.sub(r"\s+", " ", d).strip()
     if re.fullmatch(r"[MLz\d\s.eE+-]+", d) and d.count("L") > 8:  # a polyline: drop the points the eye cannot see
@@ -207,12 +214,24 @@ def _path(d: str) -> str:
         for sub in re.findall(r"M[^M]*", d):
             closed = "z" in sub
             numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", sub)]
-            points = _simplify(list(zip(numbers[0::2], numbers[1::2], strict=False)), 0.2)
-            parts.append("M" + "L".join(f"{_round(f'{x:.3f}')} {_round(f'{y:.3f}')}" for x, y in points)
+            points = [(round(x, 1), round(y, 1)) for x, y in
+                      _simplify(list(zip(numbers[0::2], numbers[1::2], strict=False)), 0.2)]
+            # the first point absolute, the others relative to the one before ("l"): shorter numbers
+            steps = [_num(b[0] - a[0]) + "," + _num(b[1] - a[1]) for a, b in zip(points, points[1:], strict=False)]
+            parts.append(f"M{_num(points[0][0])},{_num(points[0][1])}" + ("l" + ",".join(steps) if steps else "")
                          + ("z" if closed else ""))
         return "".join(parts)
     d = _round(d)
     return re.sub(r"\s*([MLCQZz])\s*", r"\1", d)
+
+
+def _dot_path(points: list[tuple[float, float]]) -> str:
+    """Round dots at `points` as one path: a zero-length stroke at each ("h0"), each moved to from the last."""
+    points = [(round(x, 1), round(y, 1)) for x, y in points]
+    out = f"M{_num(points[0][0])},{_num(points[0][1])}h0"
+    for a, b in zip(points, points[1:], strict=False):
+        out += f"m{_num(b[0] - a[0])},{_num(b[1] - a[1])}h0"
+    return out
 
 
 def _compact(svg: str) -> str:
@@ -318,7 +337,7 @@ def _compact(svg: str) -> str:
                 dot = f"fill:none;stroke:{fill.group(1) if fill else '#000'};stroke-width:{_round(f'{2 * r:.3f}')}"
                 dot += ";stroke-linecap:round" + (f";stroke-opacity:{opacity.group(1)}" if opacity else "")
                 out.append(ET.Element(f"{{{_SVG}}}path", {
-                    "d": "".join(f"M{u.get('x', '0')},{u.get('y', '0')}h0" for u in run),
+                    "d": _dot_path([(float(u.get("x", "0")), float(u.get("y", "0"))) for u in run]),
                     "class": classes.setdefault(dot, f"s{len(classes)}")}))
         return out
 
