@@ -12,11 +12,12 @@ from collections.abc import Sequence
 def percent(p: float) -> str:
     """A probability (0-1) as a whole percentage, never rounded to a certainty it is not: 0.996 is
     "more than 99%", 0.004 "less than 1%"."""
-    if p >= 0.995 and p < 1:
+    text = f"{100 * p:.0f}%"
+    if text == "100%" and p < 1:
         return "more than 99%"
-    if 0 < p < 0.005:
+    if text == "0%" and p > 0:
         return "less than 1%"
-    return f"{100 * p:.0f}%"
+    return text
 
 
 def natural_frequency(p: float) -> str:

@@ -1,0 +1,141 @@
+"""The bottom line of the threshold and coalition reports (issue 15): numbers in words, the answer from the
+run's own numbers, what happened from the official count, and one projection across the two reports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from contextlib import contextmanager
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from helpers.sections import coalitions, thresholds
+from helpers.views import words
+
+DRAWS = 3000
+RESULTS_2022 = "data/knesset/results/2022-11-01.csv"
+
+
+@contextmanager
+def at_root():
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+# ----------------------------------------------------------------------------------------- numbers in words
+
+
+@given(st.floats(0, 1))
+def test_natural_frequency_is_never_more_certain_than_the_number(p):
+    text = words.natural_frequency(p)
+    if text == "almost certain":
+        assert p >= 0.995
+    elif text == "almost no chance":
+        assert p < 0.005
+    else:
+        k, n = (int(x) for x in text.removeprefix("about ").split(" in "))
+        assert 0 < k < n and abs(k / n - p) <= max(0.05, 0.6 * p)   # "about 1 in 25" for 4%, "7 in 10" for 74%
+
+
+@given(st.floats(0, 1))
+def test_percent_never_rounds_to_a_certainty(p):
+    text = words.percent(p)
+    if 0 < p < 1:
+        assert text not in ("0%", "100%")
+
+
+def test_words_by_hand():
+    assert words.chance(0.74) == "74% (about 7 in 10)"
+    assert words.chance(0.04) == "4% (about 1 in 25)"
+    assert words.percent(0.999) == "more than 99%" and words.percent(0.001) == "less than 1%"
+    assert words.and_list(["a", "b", "c"]) == "a, b and c" and words.and_list(["a"]) == "a"
+
+
+# --------------------------------------------------------------------------------------------- the answers
+
+
+def official_2022():
+    """list -> (share %, seats), from the official file, with the 3.25% threshold on all valid votes."""
+    with open(ROOT / RESULTS_2022, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    total = sum(int(r["votes"]) for r in rows)
+    return {r["list"]: (100 * int(r["votes"]) / total, int(r["seats"])) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def threshold_run():
+    with at_root():
+        return thresholds.prepare("data/polls/knesset-2022.csv", threshold=3.25, draws=DRAWS,
+                                  agreements="data/knesset/agreements/2022-11-01.csv", results=RESULTS_2022)
+
+
+def test_threshold_answer_groups_the_lists_by_their_own_probabilities(threshold_run):
+    run = threshold_run
+    section = thresholds.answer(run)
+    text = section.of("answer")[0]
+    p = run.summary.set_index("party")["p_pass"]
+    assert section.values["safe"] == int((p >= 0.98).sum()) and section.values["doubt"] == int(
+        ((p >= 0.2) & (p < 0.8)).sum())
+    toss = text.split("Toss\\-ups:**")[1].split("**Likely out")[0] if "Toss\\-ups" in text else \
+        text.split("Toss-ups:**")[1].split("**Likely out")[0]
+    for key in p[(p >= 0.2) & (p < 0.8)].index:
+        assert run.names[key].replace("'", "&#x27;") in toss
+    assert run.facts["as_of"].replace("-", "\\-") in text
+
+
+def test_threshold_answer_says_what_happened_from_the_official_count(threshold_run):
+    run = threshold_run
+    official = official_2022()
+    missed = [k for k in run.summary["party"] if k in official and official[k][0] < 3.25]
+    assert missed                                     # 2022: Meretz, Balad and The Jewish Home
+    what = thresholds.answer(run).of("answer")[1]
+    assert "What happened" in what
+    for key in missed:
+        assert run.names[key] in what
+    biggest = max(official, key=lambda k: official[k][1])
+    assert run.names[biggest] in what and str(official[biggest][1]) in what
+
+
+def test_no_outcome_no_what_happened():
+    with at_root():
+        run = thresholds.prepare("data/polls/knesset-2022.csv", threshold=3.25, draws=500)
+    assert len(thresholds.answer(run).of("answer")) == 1
+
+
+def test_coalition_answer_from_the_paths_and_the_official_seats():
+    with at_root():
+        run = coalitions.prepare("data/scenarios/knesset-2022.yml", draws=DRAWS, results=RESULTS_2022)
+    section = coalitions.answer(run)
+    assert section.values["p_any"] == run.paths.p_any
+    first, what = section.of("answer")
+    assert words.percent(run.paths.p_any).replace("%", "\\%") in first
+    official = official_2022()
+    for name, members in run.sc.blocs.items():
+        n = sum(official.get(m, (0, 0))[1] for m in members)
+        assert f"{name} won {n} seats" in what.replace("\\", "")
+
+
+# ------------------------------------------------------------------------------------------- one projection
+
+
+@pytest.mark.slow
+def test_threshold_and_coalition_reports_give_the_same_numbers(shipped_build):
+    _, out = shipped_build
+    a = json.loads((out / "thresholds.json").read_text(encoding="utf-8"))["outputs"]
+    b = json.loads((out / "coalitions.json").read_text(encoding="utf-8"))["outputs"]
+    assert a["p_pass"] == b["p_pass"] and len(a["p_pass"]) >= 10
+    assert a["parliament"] == b["parliament"] and sum(a["parliament"].values()) == 120
+    assert min(a["parliament"].values()) >= int(3.25 / 100 * 120)
+    for name in ("thresholds", "coalitions"):
+        html = (out / f"{name}.html").read_text(encoding="utf-8")
+        at = html.find('id="answer"')
+        assert 0 < at < min(i for i in (html.find("<img"), html.find("<picture")) if i >= 0)
+        assert html.count('id="answer"') == 1
