@@ -815,7 +815,7 @@ def sweep_chart(run) -> Section:
                            "2007 count": primaries.share_in(run.round1_2007, swept)})
     return Section(values={"floor": floor}).figure(primary_charts.sweep_chart(
         sweep, follow=follow, swept=swept, floor=floor,
-        floor_label=(f"{swept} at most {floor:g}%:\na runoff in under 1 in 100\nsimulated contests"
+        floor_label=(f"{swept} at most {floor:g}%: a runoff in under 1 in 100 simulated contests"
                      if floor is not None else ""),
         marks=marks,
         title=f"{follow}'s chance as {swept}'s share grows",

@@ -263,7 +263,8 @@ def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, sou
                 floor: float | None = None, floor_label: str = "", marks: Mapping[str, float] | None = None,
                 width: float = 10.0, height: float = 5.2):
     """P(`follow` wins) under each scenario (one line per ``title``) as `swept`'s first-round share (the
-    ``share`` column, percent) varies. `floor`: below it no runoff is possible (shaded, with `floor_label`).
+    ``share`` column, percent) varies. `floor`: below it a runoff is (almost) never held (shaded, and named by
+    `floor_label` in the legend).
     `marks`: labelled vertical lines (label -> share; None or out of range is skipped)."""
     fig, ax = figure(width, height)
     titles = list(dict.fromkeys(frame["title"]))
@@ -274,9 +275,9 @@ def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, sou
                 linestyle=styles[i % len(styles)], label=_wrap(t, 40))
     lo, hi = float(frame["share"].min()), float(frame["share"].max())
     if floor is not None and floor > lo:
-        ax.axvspan(lo, min(floor, hi), color=GRID, alpha=0.5, linewidth=0)
-        ax.text((lo + min(floor, hi)) / 2, 4, floor_label or "no runoff possible", ha="center", va="bottom",
-                fontsize=9, color=MUTED)
+        # named in the legend, not inside the band: a narrow band cannot hold its words
+        ax.axvspan(lo, min(floor, hi), color=GRID, alpha=0.5, linewidth=0,
+                   label=" ".join((floor_label or "no runoff possible").split()))
     for label, xv in (marks or {}).items():
         if xv is None or not lo <= xv <= hi:
             continue
@@ -288,9 +289,10 @@ def sweep_chart(frame: pd.DataFrame, *, follow: str, swept: str, title: str, sou
     ax.set_yticklabels([f"{v}%" for v in range(0, 101, 20)])
     ax.set_xlabel(f"{swept}'s first-round share (percent; the others keep their proportions)")
     ax.set_ylabel(f"Probability that {follow} wins")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(titles), fontsize=9)
+    handles = ax.get_legend_handles_labels()[0]
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(len(handles), 2), fontsize=9)
     ax.set_title(plain_label(title))
-    fig.subplots_adjust(bottom=0.3, top=0.88)
+    fig.subplots_adjust(bottom=0.3 if len(handles) <= 2 else 0.36, top=0.88)
     source_note(fig, source)
     return fig
 
