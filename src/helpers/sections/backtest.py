@@ -25,7 +25,7 @@ from helpers.data import polls as poll_data
 from helpers.data.history import HISTORY_FILE, load_history
 from helpers.models import backtest, calibration, simulate, uncertainty
 from helpers.models import polls as poll_model
-from helpers.sections import Section, agreements_left_out
+from helpers.sections import Section
 from helpers.views.charts import polls as poll_charts
 from helpers.views.words import chance, percent
 
@@ -319,8 +319,10 @@ def calls(run) -> Section:
         caption="Threshold calls against the official result",
     )
     names = run.list_names
-    return agreements_left_out(section, [(names.get(a, a), names.get(b, b)) for a, b in run.dropped_pairs],
-                               "left out of the model")
+    if run.dropped_pairs:  # "A and B" (a list's name may hold a dash of its own)
+        section.say("Surplus agreements left out of the model because a partner is not in the polls: {pairs}.",
+                    pairs="; ".join(f"{names.get(a, a)} with {names.get(b, b)}" for a, b in run.dropped_pairs))
+    return section
 
 
 def model_note(run) -> str:

@@ -316,21 +316,25 @@ def answer(run) -> Section:
 
 
 def intro(run) -> Section:
-    """What the first-round figures are: assumptions (a scenario), a poll of a real contest, or a poll."""
+    """The plans the report compares (from the transfers file), and what the first-round figures are:
+    assumptions (a scenario), a poll of a real contest, or a poll."""
+    titles = [p.title or p.name for p in run.plans]
+    section = Section().say("The report compares {k} plans from the transfers file: {titles}.", k=len(titles),
+                            titles="; ".join(titles))
     as_of = primary_data.as_of(run.field)
     if _is_scenario(run):
-        return Section().say(
+        return section.say(
             "The figures for {assumed} are assumptions, not a poll, so every number below is a share of simulated "
             "contests *if these assumptions hold*: a scenario, not a forecast.", assumed=and_list(run.assumed))
-    poll = _publisher(run.field["source"].iloc[0]) if len(run.field) else "the candidates file"
+    poll = _pollster(run)
     if run.contest is not None:
-        return Section().say(
-            "The figures are a poll ({poll}, {date}) of a contest that took place: {contest}, first round on "
+        return section.say(
+            "The figures are a poll by {poll} ({date}) of a contest that took place: {contest}, first round on "
             "{day}. The report runs the plans on the poll as the kit could have on the day, then sets its "
             "numbers beside what happened.", poll=poll, date=_day(as_of), contest=_contest_label(
                 run.contest["contest"]), day=_day(run.contest["date"]))
-    return Section().say("The figures are a poll ({poll}, {date}); no contest in the data matches it.",
-                         poll=poll, date=_day(as_of) or "undated")
+    return section.say("The figures are a poll by {poll} ({date}); no contest in the data matches it.",
+                       poll=poll, date=_day(as_of) or "undated")
 
 
 def first_round_figures(run) -> Section:
