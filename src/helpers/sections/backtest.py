@@ -272,11 +272,13 @@ def errors(run) -> Section:
     return section.table(
         shown[["party", "official", "final_week", "final_week_error", "model", "model_error", "model_p05",
                "model_p95", "in_range", "official_share", "poll_share", "share_error"]].rename(columns={
-            "party": "Party", "official": "Official seats", "final_week": "Final week", "final_week_error": "Error",
+            "party": "Party", "official": "Official seats", "final_week": "Final week",
+            "final_week_error": "Final-week error",
             "model": "Model", "model_error": "Model error", "model_p05": "Model 5%", "model_p95": "Model 95%",
             "in_range": "In 90% range", "official_share": "Official %", "poll_share": "Poll of polls %",
             "share_error": "Share error (points)"}),
-        formats={"Official seats": ".0f", "Final week": ".1f", "Error": "+.1f", "Model": ".1f", "Model error": "+.1f",
+        formats={"Official seats": ".0f", "Final week": ".1f", "Final-week error": "+.1f", "Model": ".1f",
+                 "Model error": "+.1f",
                  "Model 5%": ".0f", "Model 95%": ".0f", "Official %": ".2f", "Poll of polls %": ".2f",
                  "Share error (points)": "+.2f"},
         caption=f"Seats and vote shares, projections as of {_day(run.facts['as_of'])} against the official result "
@@ -312,10 +314,10 @@ def calls(run) -> Section:
     )
     section.table(
         calls.assign(party=[names.get(p, p) for p in calls["party"]], p_pass=100 * calls["p_pass"])
-        .rename(columns={"party": "Party", "p_pass": "P(clears) %", "model_call": "Model",
+        .rename(columns={"party": "Party", "p_pass": "Chance to clear (%)", "model_call": "Model",
                          "final_week_call": "Final week", "result": "Result", "model_right": "Model right?",
                          "final_week_right": "Final week right?"}),
-        formats={"P(clears) %": ".0f"},
+        formats={"Chance to clear (%)": ".0f"},
         caption="Threshold calls against the official result",
     )
     names = run.list_names
