@@ -17,7 +17,8 @@ from matplotlib.lines import Line2D
 
 from helpers.views.charts import GRID, HIGHLIGHT, INK, MUTED, PALETTE, colour_for, figure, plain_label, source_note
 from helpers.views.charts.layout import display_name, finish_rows
-from helpers.views.charts.output import describe
+from helpers.views.charts.output import NARROW_INCHES as NARROW_WIDTH
+from helpers.views.charts.output import describe, narrow
 
 #: Colour of a party without one in the registry.
 NEUTRAL = "#9E9E9E"
@@ -111,19 +112,21 @@ def hemicycle_positions(total: int, rows: int | None = None) -> pd.DataFrame:
 
 def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
                     names: Mapping[str, str] | None = None, colours: Mapping[str, str] | None = None,
-                    highlight: Sequence[str] = (), highlight_name: str = ""):
+                    highlight: Sequence[str] = (), highlight_name: str = "", width: float = 10.0):
     """A parliament chart: one dot per seat, parties in the order of `seats` (index party, whole seats) from
     left to right. The parties of `highlight` are drawn in full colour, the others faded; a dashed line marks
-    where the majority-th seat ends (counted from the left)."""
+    where the majority-th seat ends (counted from the left). `width` in inches (a phone gets a narrow one)."""
+    args = dict(seats=seats, majority=majority, title=title, source=source, names=names, colours=colours,
+                highlight=highlight, highlight_name=highlight_name)
     seats = seats[seats > 0]
     total = int(seats.sum())
     pos = hemicycle_positions(total)
     owner = np.repeat(seats.index.to_numpy(), seats.to_numpy())
     lead = set(highlight)
-    fig, ax = figure(10, 6.2)
+    fig, ax = figure(width, 6.2 if width >= 10 else 6.0)  # a narrow one keeps room for its legend
     rows = int(pos["row"].max()) + 1 if len(pos) else 1
     gap = 0.6 / max(rows - 1, 1)  # distance between rows, in data units
-    points_per_unit = 0.86 * 10 * 72 / 2.24  # the axes are about 86% of the 10-inch width, 2.24 units wide
+    points_per_unit = 0.86 * width * 72 / 2.24  # the axes are about 86% of the figure's width, 2.24 units wide
     size = (0.78 * gap * points_per_unit) ** 2
     for party in seats.index:
         at = pos[owner == party]
@@ -141,12 +144,16 @@ def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
     held = int(seats[[p for p in seats.index if p in lead]].sum()) if lead else 0
     if lead:
         verdict = "a majority" if held >= majority else f"{majority - held} short of a majority"
-        ax.text(0, 0.13, f"{highlight_name}", ha="center", va="bottom", fontsize=12, fontweight="bold",
-                color=INK)
-        ax.text(0, 0.0, f"{held} of {total} seats:\n{verdict}", ha="center", va="bottom", fontsize=10.5,
-                color=INK, linespacing=1.3)
+        # inside the arc; a narrow chart has no room there, so the words go under it
+        inside = width >= 10
+        ax.annotate(f"{highlight_name}", (0, 0.0 if inside else -0.04),
+                    xytext=(0, 10.5 * 1.3 * 2 + 4 if inside else 0), textcoords="offset points",
+                    ha="center", va="bottom" if inside else "top", fontsize=12, fontweight="bold", color=INK)
+        ax.annotate(f"{held} of {total} seats: {verdict}" if not inside else f"{held} of {total} seats:\n{verdict}",
+                    (0, 0.0 if inside else -0.04), xytext=(0, 0 if inside else -16), textcoords="offset points",
+                    ha="center", va="bottom" if inside else "top", fontsize=10.5, color=INK, linespacing=1.3)
     ax.set_xlim(-1.12, 1.12)
-    ax.set_ylim(-0.08, 1.22)
+    ax.set_ylim(-0.08 if width >= 10 or not lead else -0.3, 1.22)
     ax.set_aspect("equal")
     ax.axis("off")
     handles = []
@@ -163,6 +170,8 @@ def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
     ax.set_title(plain_label(title), loc="left")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     source_note(fig, source)
+    if width > NARROW_WIDTH:
+        narrow(fig, lambda: hemicycle_chart(**args, width=NARROW_WIDTH))
     held_text = f" {plain_label(highlight_name)} holds {held} of {total} ({majority} for a majority)." if lead else ""
     describe(fig, f"{plain_label(title)}: a parliament of {total} seats, one dot each: " + ", ".join(
         f"{display_name(names, p)} {n}" for p, n in seats.items()) + "." + held_text)

@@ -463,6 +463,21 @@ def _clear_titles(fig) -> None:
                 ax.set_title(title.get_text(), loc=loc, pad=rise)
 
 
+def _clear_notes(fig) -> None:
+    """Move the figure's notes at the bottom (the source) under whatever the plots drew below themselves."""
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+    lowest = min((b.y0 for b in boxes if b is not None), default=None)
+    if lowest is None:
+        return
+    for t in fig.texts:
+        box = t.get_window_extent(renderer)
+        if (box.y0 + box.y1) / 2 < height / 2 and box.y1 > lowest - 2:
+            t.set_verticalalignment("top")
+            t.set_y((lowest - 6) / height)
+
+
 def _wrap(text: str, width: int) -> str:
     import textwrap
 
@@ -606,6 +621,8 @@ def _narrowed(fig, allowed: int) -> str | None:
                 fig.tight_layout(rect=_free_band(fig))
                 fig.canvas.draw()
                 _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
+                fig.canvas.draw()
+                _clear_notes(fig)
                 fig.canvas.draw()
             except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
                 pass
