@@ -378,3 +378,11 @@ def test_built_reports_open_with_their_answer(tmp_path):
     timeline_box = pages["timeline"][pages["timeline"].index('id="answer"'):]
     assert f"The timeline shows {len(rows('data/events.csv'))} events" in re.sub(
         r"<[^>]+>", "", timeline_box[:timeline_box.index("</div>")])
+
+
+def test_the_2007_poll_charts_say_what_happened_and_the_scenario_charts_do_not(poll_run, scenario_run):
+    _, _, winner = official_2007()
+    for fn in (leadership.plan_chances, leadership.scenario, leadership.sweep_chart):
+        poll_words = " ".join(figure_words(fn(poll_run).of("figure")[0]))
+        assert f"What happened: {winner} won" in poll_words, fn.__name__
+        assert "What happened" not in " ".join(figure_words(fn(scenario_run).of("figure")[0])), fn.__name__

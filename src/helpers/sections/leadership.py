@@ -634,7 +634,19 @@ def plan_chances(run) -> Section:
         run.summary, colours=COLOURS,
         title=f"{lead} leads Labor under each plan ({run.draws:,} simulated contests each)",
         source=f"Source: ballotbook simulation ({_model_note(run)}); first-round figures from the candidates "
-               "file; transfer rates from the transfers file (within the range the 2007 counts allow)."))
+               "file; transfer rates from the transfers file (within the range the 2007 counts allow)."
+               + _what_happened(run)))
+
+
+def _what_happened(run) -> str:
+    """" What happened: Ehud Barak won (Labor 2007, in a runoff against Ami Ayalon)." for a poll of a real
+    contest, for the notes under its charts; "" otherwise."""
+    if run.replay is None:
+        return ""
+    real, winner = run.replay["real"], run.replay["winner"]
+    against = [c for c in real["runoff"] if c != winner]
+    how = f", in a runoff against {against[0]}" if against else ", in round one"
+    return f" What happened: {winner} won ({_contest_label(real['contest'])}{how})."
 
 
 def plan_table(run) -> Section:
@@ -734,7 +746,7 @@ def scenario(run) -> Section:
     section.figure(primary_charts.range_chart(
         table, follow=follow, title=f"{follow}'s chance under each plan, across the assumptions",
         source=f"Source: ballotbook simulation ({min(run.draws, 4000):,} contests per assumption; "
-               f"{_model_note(run)}); the assumptions are the rows of the table below."))
+               f"{_model_note(run)}); the assumptions are the rows of the table below." + _what_happened(run)))
     section.table(table.rename(columns={"assumption": "Assumption changed"}), formats={c: ".1%" for c in plans},
                   caption=f"{follow}'s share of simulated contests under each plan, as one assumption changes "
                           f"({min(run.draws, 4000):,} contests each)")
@@ -823,7 +835,8 @@ def sweep_chart(run) -> Section:
                      if floor is not None else ""),
         marks=marks,
         title=f"{follow}'s chance as {swept}'s share grows",
-        source=f"Source: ballotbook simulation (4,000 contests per point; {_model_note(run)}); plans as above."))
+        source=f"Source: ballotbook simulation (4,000 contests per point; {_model_note(run)}); plans as above."
+               + _what_happened(run)))
 
 
 #: Below this share of simulated contests with a runoff, the sensitivity chart shades a share as "no runoff".
