@@ -319,8 +319,10 @@ def intro(run) -> Section:
     """The plans the report compares (from the transfers file), and what the first-round figures are:
     assumptions (a scenario), a poll of a real contest, or a poll."""
     titles = [p.title or p.name for p in run.plans]
-    section = Section().say("The report compares {k} plans from the transfers file: {titles}.", k=len(titles),
-                            titles="; ".join(titles))
+    section = Section().say("The report follows **{follow}**; a candidate with {rule} {t}% of the first-round vote "
+                            "wins outright. It compares {k} plans from the transfers file: {titles}.",
+                            follow=run.follow_name, rule="at least" if run.inclusive else "over",
+                            t=f"{run.threshold:g}", k=len(titles), titles="; ".join(titles))
     as_of = primary_data.as_of(run.field)
     if _is_scenario(run):
         return section.say(
