@@ -753,8 +753,8 @@ def scenario(run) -> Section:
                   caption=f"{follow}'s share of simulated contests under each plan, as one assumption changes "
                           f"({min(run.draws, 4000):,} contests each)")
     section.say("Across these assumptions {follow}'s chance runs from **{lo}** to **{hi}**: the assumptions, "
-                "not the simulation, decide the answer.", follow=follow, lo=f"{values.min():.0%}",
-                hi=f"{values.max():.0%}")
+                "not the simulation, decide the answer.", follow=follow, lo=percent(float(values.min())),
+                hi=percent(float(values.max())))
     return section
 
 
@@ -880,6 +880,11 @@ def sweep_summary(run) -> Section:
     return _bullets(primary_views.sweep_summary(_sweep(run), run.follow_name, run.swept_name))
 
 
+def _count(n: int, noun: str) -> str:
+    """ "1 poll", "3 polls". """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def caveats(run) -> Section:
     """What the numbers cannot say, one bullet each, from the run's own inputs."""
     said = []
@@ -904,7 +909,8 @@ def caveats(run) -> Section:
                 f"{100 * (hi - lo):.0f} points wide), so each plan's rate is one assumed point of its range.")
     bias = run.bias_all
     if bias is not None:
-        said.append(f"The member-poll bias rests on {bias.polls} poll(s) of {bias.contests} contest(s)"
+        said.append(f"The member-poll bias rests on {_count(bias.polls, 'poll')} of "
+                    f"{_count(bias.contests, 'contest')}"
                     + (", so how much it varies between contests is not measured." if bias.contests == 1 else "."))
     return _bullets(said)
 
