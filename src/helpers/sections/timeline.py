@@ -98,8 +98,8 @@ def overview(run) -> Section:
         "bar an event known only to the month or year, drawn across the whole period it could fall in. Dates "
         "marked ≈ are approximate in the sources.",
         n=len(shown),
-        first=shown["date"].iloc[0] if len(shown) else "-",
-        last=shown["date"].iloc[-1] if len(shown) else "-",
+        first=_when(shown.sort_values(["start", "n"]).iloc[0]) if len(shown) else "-",
+        last=_when(shown.sort_values(["start", "n"]).iloc[-1]) if len(shown) else "-",
         filters=(" (filtered by " + "; ".join(filter(None, [", ".join(actors), ", ".join(categories)])) + ")")
         if (actors or categories) else "",
     )
