@@ -386,3 +386,25 @@ def test_the_2007_poll_charts_say_what_happened_and_the_scenario_charts_do_not(p
         poll_words = " ".join(figure_words(fn(poll_run).of("figure")[0]))
         assert f"What happened: {winner} won" in poll_words, fn.__name__
         assert "What happened" not in " ".join(figure_words(fn(scenario_run).of("figure")[0])), fn.__name__
+
+
+def test_a_poll_of_no_contest_in_the_data_says_so_and_claims_no_outcome(tmp_path):
+    path = tmp_path / "poll.csv"
+    path.write_text("candidate,share,sample_size,date,source,notes\n"
+                    "Ehud Barak,40,800,2030-01-15,Test pollster for a test paper,\n"
+                    "Ami Ayalon,35,800,2030-01-15,Test pollster for a test paper,\n"
+                    "Amir Peretz,25,800,2030-01-15,Test pollster for a test paper,\n", encoding="utf-8")
+    run = _leadership(str(path))
+    assert run.contest is None and run.replay is None
+    text = " ".join(leadership.answer(run).of("answer"))
+    assert "No contest in the data matches" in text and "What happened" not in text
+    assert "Test pollster for a test paper" in text and "15 January 2030" in text
+    for _title, p in leadership._plan_chances(run):
+        assert leadership.chance(p) in text.replace("\\", "")
+
+
+def test_a_timeline_with_no_event_says_so():
+    with at_root():
+        run = timeline.prepare("data/events.csv", actors=["Nobody at all"])
+    section = timeline.answer(run)
+    assert section.values["events"] == 0 and "No event" in section.of("answer")[0]
