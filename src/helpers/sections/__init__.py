@@ -70,9 +70,11 @@ class Section:
                 charts.show(item[1])
 
 
-def agreements_left_out(section: Section, dropped, what: str = "left out") -> Section:
-    """The sentence naming surplus agreements a model could not use (a partner not in the polls)."""
+def agreements_left_out(section: Section, dropped, what: str = "left out", names=None) -> Section:
+    """The sentence naming surplus agreements a model could not use (a partner not in the polls), by the lists'
+    display names (`names`: key -> name; a key without one is shown as it is)."""
+    names = names or {}
     if dropped:
         section.say("Surplus agreements " + what + " because a partner is not in the polls: {pairs}.",
-                    pairs=", ".join(f"{a}–{b}" for a, b in dropped))
+                    pairs="; ".join(f"{names.get(a, a)} with {names.get(b, b)}" for a, b in dropped))
     return section

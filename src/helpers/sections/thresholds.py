@@ -175,7 +175,7 @@ def verdict(run) -> Section:
         doubtful="; ".join(f"{names.get(r.party, r.party)} {words.percent(r.p_pass)}" for r in doubt.itertuples())
         or "none",
     )
-    return agreements_left_out(section, run.dropped_pairs)
+    return agreements_left_out(section, run.dropped_pairs, names=run.names)
 
 
 def seats(run) -> Section:
