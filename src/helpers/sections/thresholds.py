@@ -51,8 +51,10 @@ def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, 
     run.summary = run.result.summary
     run.outcome = None
     if results:  # the election has happened: what the official count gave
-        run.outcome = backtest.official_outcome(knesset.load_votes(results), threshold=run.line, seats=seats,
-                                                agreements=pairs)
+        votes = knesset.load_votes(results)
+        run.outcome = backtest.official_outcome(votes, threshold=run.line, seats=seats, agreements=pairs)
+        if "name" in votes:  # the official names of lists the party registry does not know
+            run.names = {**dict(zip(votes["list"], votes["name"], strict=True)), **run.names}
     return run
 
 
