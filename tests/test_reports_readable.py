@@ -246,4 +246,5 @@ def test_printed_reports_do_not_clip_tables(shipped_build, browser_context):
             return hidden || r.right > window.innerWidth + 1;
         }).length""")
         assert clipped == 0, (path.name, clipped, inner)
+        assert page.evaluate("document.documentElement.scrollWidth") <= inner, path.name  # nothing past the page
         page.close()
