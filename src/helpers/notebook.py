@@ -51,14 +51,16 @@ def _jsonable(value):
     return str(value)
 
 
-def record(*, as_of=None, sources=(), seed=None, outputs=None, notes=None) -> None:
-    """Record this report's facts for the pipeline: data as-of date, sources (list of strings), seed, and key
-    outputs (a small dict of numbers the manifest keeps so two builds can be compared).
+def record(*, as_of=None, sources=(), seed=None, outputs=None, notes=None, used=None) -> None:
+    """Record this report's facts for the pipeline: data as-of date, sources (list of strings), seed, key
+    outputs (a small dict of numbers the manifest keeps so two builds can be compared), and `used`: the value a
+    parameter given as a placeholder actually stood for (``as_of`` "" -> the latest poll's date; a
+    ``poll_error`` of -1 -> the scenario's own), so the report shows real values, never a sentinel.
 
     Shows a one-line summary in JupyterLab; the pipeline strips it from the HTML and puts the facts in the
     report header and manifest instead."""
     facts = _jsonable({"as_of": as_of, "sources": list(sources), "seed": seed, "outputs": outputs or {},
-                       "notes": notes})
+                       "notes": notes, "used": used or {}})
     try:
         from IPython.display import display
 

@@ -155,7 +155,9 @@ def execute(task: ReportTask) -> dict:
         record = read_record(nb)
         inputs = [{"path": paths.display(p), "sha256": sha256_file(p)} for p in read_inputs(nb)]
         built = now()
-        shown = {k: json.dumps(v, ensure_ascii=False) for k, v in job.all_parameters().items()}
+        given = job.all_parameters()
+        used = {k: v for k, v in (record.get("used") or {}).items() if k in given}  # a placeholder's real value
+        shown = {k: json.dumps(used.get(k, v), ensure_ascii=False) for k, v in given.items()}
         meta = {"title": job.title, "as_of": record.get("as_of"), "parameters": shown,
                 "seed": record.get("seed"), "sources": record.get("sources", []), "built": built,
                 "version": __version__, "commit": task.commit, "notebook": manifest["notebook"],

@@ -308,4 +308,5 @@ def record(run) -> dict:
                               for v, g in run.compared.groupby("variant", sort=False)}
     sources = run.sc.sources()
     return {"as_of": run.base.as_of, "sources": sources[:1] + [run.base_file] + sources[2:] + ["data/parties.csv"],
-            "seed": run.seed, "outputs": outputs}
+            "seed": run.seed, "outputs": outputs,
+            "used": {"poll_error": run.error, "polls": run.base_file, "as_of": run.base.as_of or ""}}

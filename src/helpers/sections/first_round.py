@@ -419,4 +419,5 @@ def record(run) -> dict:
         "sources": [run.polls, "data/parties.csv"] + [f for f in (run.round1, run.round2) if f],
         "seed": run.seed,
         "outputs": outputs,
+        "used": {"as_of": run.facts["as_of"]},
     }

@@ -268,6 +268,7 @@ def record(run) -> dict:
         "as_of": run.facts["as_of"],
         "sources": [run.polls, "data/parties.csv"] + ([run.agreements] if run.agreements else []),
         "seed": run.seed,
+        "used": {"as_of": run.facts["as_of"]},
         "outputs": {
             "line": run.line, "polls_used": run.average.n_polls,
             "effective_sample_size": round(run.average.effective_sample_size, 1),
