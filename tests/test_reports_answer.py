@@ -88,7 +88,7 @@ def test_threshold_answer_groups_the_lists_by_their_own_probabilities(threshold_
         text.split("Toss-ups:**")[1].split("**Likely out")[0]
     for key in p[(p >= 0.2) & (p < 0.8)].index:
         assert run.names[key].replace("'", "&#x27;") in toss
-    assert run.facts["as_of"].replace("-", "\\-") in text
+    assert words.human_date(run.facts["as_of"]) in text
 
 
 def test_threshold_answer_says_what_happened_from_the_official_count(threshold_run):

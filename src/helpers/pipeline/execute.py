@@ -5,6 +5,7 @@ takes a :class:`ReportTask` and returns the manifest, both plain picklable value
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -14,9 +15,11 @@ from pathlib import Path
 
 from helpers import __version__
 from helpers.core import paths
+from helpers.core.errors import ReportError
 from helpers.pipeline import kernels
 from helpers.pipeline.cache import cache_key, sha256_file
 from helpers.pipeline.config import Job
+from helpers.pipeline.index import answer_line
 from helpers.pipeline.parameters import read_parameters
 from helpers.pipeline.publish import MANIFEST_VERSION, atomic_write, now, read_manifest, write_manifest
 from helpers.pipeline.render import INPUTS_TAG, render_html
@@ -42,6 +45,7 @@ class ReportTask:
     #:                            files the report really read
     commit: str | None = None  #: the project's git commit, recorded in the manifest
     prestart: bool = False     #: start the next report's kernel while this one runs (another report follows)
+    pdf: str | None = None     #: also print ``<out>/<name of html>.pdf`` on this paper ("a4", "letter"; --pdf)
 
 
 def inject_parameters(nb, values: dict) -> None:
@@ -114,6 +118,8 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
 
 def _describe_failure(exc: BaseException) -> str:
     name = type(exc).__name__
+    if isinstance(exc, ReportError):
+        return str(exc)[:600]
     if name == "PapermillExecutionError":
         return f"cell {exc.exec_count or '?'} raised {exc.ename}: {exc.evalue}"[:600]
     if "Timeout" in name or "timed out" in str(exc).lower():
@@ -148,6 +154,7 @@ def execute(task: ReportTask) -> dict:
         "html": html_path.name,
         "last_good": previous.get("last_good"),
     }
+    pdf_tmp = None
     try:
         nb = _execute_notebook(job, task.timeout, task.prestart)
         from helpers.notebook import read_inputs, read_record
@@ -163,18 +170,38 @@ def execute(task: ReportTask) -> dict:
                 "version": __version__, "commit": task.commit, "notebook": manifest["notebook"],
                 "inputs": inputs}
         body = render_html(nb, meta).encode("utf-8")
+        pdf_path = pdf_tmp = None
+        if task.pdf:  # printed before anything is published: a failed print leaves the last good report
+            from helpers.pipeline.pdf import print_pdf
+
+            pdf_path = html_path.with_suffix(".pdf")
+            pdf_tmp = out / f".{pdf_path.name}.tmp-{os.getpid()}"
+            try:
+                pdf_bytes = print_pdf(body, pdf_tmp, task.pdf)
+            except ReportError as exc:
+                raise ReportError(f"the PDF could not be printed: {exc}") from None
         atomic_write(html_path, body)
+        if pdf_path is not None:
+            os.replace(pdf_tmp, pdf_path)
+            manifest.update({"pdf": pdf_path.name, "pdf_paper": task.pdf, "pdf_bytes": pdf_bytes})
+        else:
+            _remove_stale_pdf(out, html_path, previous)
+            manifest["pdf"] = None
         manifest.update({
             "title": nb.metadata.get("title", job.title), "status": "ok", "error": None,
             "as_of": record.get("as_of"), "seed": record.get("seed"), "sources": record.get("sources", []),
             "outputs": record.get("outputs", {}), "inputs": inputs, "html_bytes": len(body),
+            "answer": answer_line(body.decode("utf-8")),
             "html_sha256": hashlib.sha256(body).hexdigest(),
             "last_good": {"built": built, "html": html_path.name},
         })
         if task.kit:  # the key of what this build really read, so the next build can compare
             manifest["cache_key"] = cache_key(job, task.kit, {"inputs": inputs})
     except Exception as exc:  # noqa: BLE001 - a report failure is data, not a crash of the build
-        manifest.update({"status": "failed", "error": _describe_failure(exc),
+        if pdf_tmp is not None:
+            with contextlib.suppress(OSError):
+                pdf_tmp.unlink()
+        manifest.update({"status": "failed", "error": _describe_failure(exc), "pdf": previous.get("pdf"),
                          "inputs": previous.get("inputs", []), "outputs": previous.get("outputs", {})})
         if not html_path.exists():
             manifest["last_good"] = None
@@ -183,6 +210,14 @@ def execute(task: ReportTask) -> dict:
     manifest["duration_s"] = round(finished - started, 3)
     write_manifest(out, job.name, manifest)
     return manifest
+
+
+def _remove_stale_pdf(out: Path, html_path: Path, previous: dict) -> None:
+    """A report published without --pdf: the PDF an earlier build printed beside it (named in its manifest)
+    shows the old numbers, so it goes."""
+    if previous.get("pdf") == html_path.with_suffix(".pdf").name:
+        with contextlib.suppress(OSError):
+            (out / previous["pdf"]).unlink()
 
 
 def record_failure(task: ReportTask, error: str) -> None:

@@ -9,28 +9,7 @@ from pathlib import Path
 
 from helpers import __version__
 from helpers.pipeline.publish import atomic_write, now, read_manifest
-
-
-def human_date(value) -> str:
-    """A date as a reader writes it: '28 October 2022', 'May 2007', '2008'; a timestamp with its time in UTC
-    ('30 November 2026, 11:14 UTC'). Anything else is returned as it came (escaped by the caller)."""
-    import datetime as dt
-
-    text = str(value or "").strip()
-    try:
-        if re.fullmatch(r"\d{4}", text):
-            return text
-        if re.fullmatch(r"\d{4}-\d{2}", text):
-            return dt.date.fromisoformat(text + "-01").strftime("%B %Y")
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            d = dt.date.fromisoformat(text)
-            return f"{d.day} {d:%B %Y}"
-        stamp = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc)
-    return f"{stamp.day} {stamp:%B %Y, %H:%M} UTC"
+from helpers.views.words import human_date
 
 
 def subject(notebook) -> str:
@@ -41,8 +20,26 @@ def subject(notebook) -> str:
     return words[:1].upper() + words[1:] if words else "Other reports"
 
 
+def answer_line(page: str, limit: int = 240) -> str:
+    """The first sentences of a report's bottom line (the box with id="answer"), as plain text of at most
+    `limit` characters, cut at a sentence end where there is one; '' when the page has no answer box."""
+    from helpers.core.text import one_line
+
+    m = re.search(r'<div class="bb-answer" id="answer">(.*?)</div>', page, re.S)
+    if not m:
+        return ""
+    first = re.search(r"<p>(.*?)</p>", m.group(1), re.S)
+    text = one_line(html.unescape(re.sub(r"<[^>]+>", "", first.group(1) if first else m.group(1)))).strip()
+    text = re.sub(r"\s+([.,;:)])", r"\1", re.sub(r"\s+", " ", text))
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(". ", 0, limit)
+    return text[: cut + 1] if cut > 40 else text[: limit - 1].rstrip() + "…"
+
+
 def write_index(out: Path, names: list[str]) -> None:
-    """reports/index.html: the reports grouped by subject (their notebook), each with its title and link, the
+    """reports/index.html: the reports grouped by subject (their notebook), each with its title, link and the first
+    line of its answer, the
     date of its data and of its last good build in words, and its status; a failed report shows its error while
     its last good HTML stays linked. Self-contained, escaped, one column on a phone."""
     esc = html.escape
@@ -57,12 +54,13 @@ def write_index(out: Path, names: list[str]) -> None:
         link = (f'<a href="{esc(target)}">{esc(title)}</a>' if good and (out / target).exists() and
                 "/" not in target and not target.startswith(".") else esc(title))
         error = f'<div class="err">{esc(str(m["error"]))}</div>' if status == "failed" and m.get("error") else ""
+        answer = f'<div class="a">{esc(str(m["answer"]))}</div>' if m.get("answer") else ""
         facts = [f'<span class="st">{esc(status)}</span>']
         if m.get("as_of"):
             facts.append(f"data as of {esc(human_date(m.get('as_of')))}")
         facts.append(f"built {esc(human_date(good.get('built')))}" if good.get("built") else "never built")
         groups.setdefault(subject(m.get("notebook")), []).append(
-            f'<li class="{esc(status)}"><div class="t">{link}</div>{error}'
+            f'<li class="{esc(status)}"><div class="t">{link}</div>{answer}{error}'
             f'<div class="m">{" · ".join(facts)} · <code>{esc(name)}</code></div></li>')
     sections = "\n".join(f'<section><h2>{esc(g)}</h2><ul>{"".join(items)}</ul></section>'
                          for g, items in groups.items())
@@ -77,6 +75,7 @@ h2 {{ font-size: 1.2rem; margin: 1.6rem 0 0.4rem; border-bottom: 1px solid #ddd;
 ul {{ list-style: none; padding: 0; margin: 0; }} li {{ padding: 0.55rem 0; border-bottom: 1px solid #eee; }}
 .t {{ font-weight: 600; overflow-wrap: anywhere; }} .m {{ color: #555; font-size: 0.88rem; overflow-wrap: anywhere; }}
 .st {{ font-weight: 600; }} li.ok .st {{ color: #1b5e20; }} li.failed .st {{ color: #b71c1c; }}
+.a {{ margin: .15rem 0; font-size: .95rem; overflow-wrap: anywhere; }}
 .err {{ color: #b71c1c; font-size: .85rem; margin-top: .2rem; overflow-wrap: anywhere; }}
 @media (max-width: 640px) {{ main {{ padding: 1rem 0.75rem; }} h1 {{ font-size: 1.5rem; }} }}
 </style></head><body><main>

@@ -83,7 +83,8 @@ def answer(run) -> Section:
     section.answer(
         "As of **{as_of}**, the chance that some coalition the stated vetoes allow reaches **{majority}** of "
         "{seats} seats is **{p_any}**. **Blocs reaching {majority}:** {blocs}. {path}",
-        as_of=run.base.as_of or "the official count", majority=majority, seats=run.sc.seats,
+        as_of=words.human_date(run.base.as_of) if run.base.as_of else "the official count", majority=majority,
+        seats=run.sc.seats,
         p_any=words.chance(run.paths.p_any), blocs=blocs,
         path=(f"The likeliest path is {' + '.join(names.get(m, m) for m in best['members'].iloc[0])} "
               f"({words.percent(float(best['p_majority'].iloc[0]))})." if len(best) else

@@ -80,7 +80,7 @@ def answer(run) -> Section:
         "As of **{as_of}**, the polls put **{n_safe}** lists safely over the {line}% threshold{safe_names}. "
         "**Likely in:** {likely}. **Toss-ups:** {doubt}. **Likely out:** {unlikely}{out}. The largest list is "
         "**{top}**, with {top_seats} seats (90% range {low}–{high}).",
-        as_of=as_of, n_safe=len(safe), line=f"{run.line:g}",
+        as_of=words.human_date(as_of), n_safe=len(safe), line=f"{run.line:g}",
         safe_names=f" ({words.and_list([_name(run, k) for k in safe.index])})" if len(safe) <= 8 else "",
         likely=listed(likely), doubt=listed(doubt), unlikely=listed(unlikely, words.percent),
         out=f"; almost no chance: {words.and_list([_name(run, k) for k in out.index])}" if len(out) else "",

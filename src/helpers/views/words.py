@@ -6,6 +6,7 @@ percentage and as a natural frequency, which readers without statistics judge be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 
@@ -27,7 +28,7 @@ def natural_frequency(p: float) -> str:
         return "almost certain"
     if p < 0.005:
         return "almost no chance"
-    if 0.1 <= p <= 0.9:
+    if 0.1 <= p <= 0.95:
         return f"about {round(10 * p)} in 10"
     if p < 0.1:
         return f"about 1 in {round(1 / p)}"
@@ -45,3 +46,25 @@ def and_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def human_date(value) -> str:
+    """A date as a reader writes it: '28 October 2022', 'May 2007', '2008'; a timestamp with its time in UTC
+    ('30 November 2026, 11:14 UTC'). Anything else is returned as it came (escaped by the caller)."""
+    import datetime as dt
+
+    text = str(value or "").strip()
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return text
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            return dt.date.fromisoformat(text + "-01").strftime("%B %Y")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            d = dt.date.fromisoformat(text)
+            return f"{d.day} {d:%B %Y}"
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    return f"{stamp.day} {stamp:%B %Y, %H:%M} UTC"
