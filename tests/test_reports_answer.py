@@ -139,3 +139,23 @@ def test_threshold_and_coalition_reports_give_the_same_numbers(shipped_build):
         at = html.find('id="answer"')
         assert 0 < at < min(i for i in (html.find("<img"), html.find("<picture")) if i >= 0)
         assert html.count('id="answer"') == 1
+
+
+def test_polls_in_this_average_lists_the_pool_folded(threshold_run):
+    """One row per pooled poll (the newest of each house, counted from the raw file), weights summing to 100,
+    "not given" exactly where the file gives no sample size; shown folded under its summary line."""
+    run = threshold_run
+    section = thresholds.polls_used(run)
+    frame, options = section.of("table")[0]
+    with open(ROOT / "data/polls/knesset-2022.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if "2022-10-15" <= r["date"] <= "2022-10-28"]
+    newest = {}
+    for r in rows:
+        if r["date"] >= newest.get(r["pollster"], {}).get("date", ""):
+            newest[r["pollster"]] = r
+    assert sorted(frame["Pollster"]) == sorted(newest)
+    assert abs(frame["Weight %"].sum() - 100) < 1e-9
+    for r in frame.itertuples():
+        given = newest[r.Pollster]["sample_size"]
+        assert r._4 == (f"{int(given):,}" if given else "not given")
+    assert options["collapsed"].startswith(f"Polls in this average ({len(newest)})")

@@ -15,6 +15,7 @@ from helpers.data.scenarios import load_scenario
 from helpers.models import backtest, simulate, whatif
 from helpers.models import scenarios as coalition_model
 from helpers.sections import Section
+from helpers.views import polls as poll_views
 from helpers.views import scenarios as scenario_views
 from helpers.views import words
 from helpers.views.charts import coalitions as coalition_charts
@@ -32,7 +33,7 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     sc = run.sc = load_scenario(scenario)
     registry = poll_data.default_parties()
     if polls or sc.polls:
-        poll_table = poll_data.load_polls(polls or sc.polls, parties=registry)
+        poll_table = run.poll_table = poll_data.load_polls(polls or sc.polls, parties=registry)
         run.base = whatif.base_from_polls(poll_table, as_of or ("" if polls else sc.as_of), threshold=sc.threshold,
                                           merges=poll_data.merges_of(registry, poll_table["party"].unique()))
     else:
@@ -135,6 +136,17 @@ def projection_table(run) -> Section:
         caption=f"Seat projection: {run.result.draws:,} simulated elections" + (
             f"; parties that never win a seat are left out ({left_out})" if left_out else ""),
     )
+
+
+def polls_used(run) -> Section:
+    """The polls in the base's average, folded away until a reader opens the list (nothing for an official
+    count)."""
+    if run.base.kind != "polls":
+        return Section()
+    frame = poll_views.polls_used_table(run.base.poll_of_polls, run.poll_table)
+    return Section(values={"polls": len(frame)}).table(
+        frame, formats={"Weight %": ".0f"}, links=["Source"],
+        collapsed=f"Polls in this average ({len(frame)}): pollster, date, sample size, weight")
 
 
 def parliament(run) -> Section:

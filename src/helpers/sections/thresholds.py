@@ -150,6 +150,14 @@ def poll_of_polls(run) -> Section:
     ))
 
 
+def polls_used(run) -> Section:
+    """The polls in the average, folded away until a reader opens the list."""
+    frame = poll_views.polls_used_table(run.average, run.chosen)
+    return Section(values={"polls": len(frame)}).table(
+        frame, formats={"Weight %": ".0f"}, links=["Source"],
+        collapsed=f"Polls in this average ({len(frame)}): pollster, date, sample size, weight")
+
+
 def near_line(run) -> Section:
     """The chance of clearing the threshold of the parties in doubt."""
     doubt = simulate.near_the_line(run.summary)

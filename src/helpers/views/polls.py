@@ -43,3 +43,25 @@ def house_effects_table(effects: pd.DataFrame, parties=None, min_polls: int = 1)
         wide = wide[[p for p in parties if p in wide.columns]]
     wide.insert(0, "polls", counts.reindex(wide.index).astype(int))
     return wide.reset_index().rename_axis(columns=None)
+
+
+def polls_used_table(average, polls: pd.DataFrame) -> pd.DataFrame:
+    """The polls a poll of polls averaged (:class:`helpers.models.polls.PollOfPolls`), newest first, for
+    readers: Pollster, Media, Published (date), Sample size (or "not given"), Weight % (its share of the
+    average), Source (the file's ``source``/``source_url`` text, where it has one: addresses become links)."""
+    per = polls.drop_duplicates("poll_id").set_index("poll_id")
+    w = average.weights.sort_values(["date", "poll_id"], ascending=[False, True], kind="stable")
+    given = per["sample_size"] if "sample_size" in per else pd.Series(dtype="Int64")
+
+    def cell(pid, column):
+        return str(per.at[pid, column]) if column in per and pd.notna(per.at[pid, column]) else ""
+
+    return pd.DataFrame({
+        "Pollster": w["pollster"].to_numpy(),
+        "Media": [cell(p, "media") for p in w["poll_id"]],
+        "Published": [d.strftime("%Y-%m-%d") for d in w["date"]],
+        "Sample size": [f"{int(given[p]):,}" if p in given.index and pd.notna(given[p]) else "not given"
+                        for p in w["poll_id"]],
+        "Weight %": 100 * w["weight_share"].to_numpy(),
+        "Source": [cell(p, "source") or cell(p, "source_url") for p in w["poll_id"]],
+    })

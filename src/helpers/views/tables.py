@@ -91,11 +91,15 @@ def linked(value) -> str:
     return "".join(out)
 
 
-def show(df: pd.DataFrame, **kwargs) -> None:
-    """Display an escaped table in a notebook (see :func:`to_html`)."""
+def show(df: pd.DataFrame, *, collapsed: str | None = None, **kwargs) -> None:
+    """Display an escaped table in a notebook (see :func:`to_html`); with `collapsed`, folded away under that
+    line (``<details><summary>``) until a reader opens it."""
     from IPython.display import HTML, display
 
-    display(HTML(to_html(df, **kwargs)))
+    table = to_html(df, **kwargs)
+    if collapsed:
+        table = f"<details><summary>{html.escape(one_line(collapsed))}</summary>{table}</details>"
+    display(HTML(table))
 
 
 def text(s) -> str:
