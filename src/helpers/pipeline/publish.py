@@ -67,8 +67,8 @@ def manifest_problem(m) -> str | None:
     reads back must have the type the kit writes."""
     if not isinstance(m, dict):
         return f"it holds {type(m).__name__ if m is not None else 'null'}, not a JSON object"
-    text_or_none = ("name", "title", "status", "error", "html", "cache_key", "notebook", "started", "finished",
-                    "built")
+    text_or_none = ("name", "title", "status", "error", "html", "pdf", "cache_key", "notebook", "started",
+                    "finished", "built")
     for key in text_or_none:
         if m.get(key) is not None and not isinstance(m[key], str):
             return f"its field '{key}' is not text"
@@ -83,7 +83,7 @@ def manifest_problem(m) -> str | None:
     if good is not None and not (isinstance(good, dict) and all(isinstance(good.get(k), str) for k in
                                                                 ("built", "html"))):
         return "its field 'last_good' is not {\"built\": ..., \"html\": ...}"
-    for html_name in (m.get("html"), (good or {}).get("html")):
+    for html_name in (m.get("html"), m.get("pdf"), (good or {}).get("html")):
         if html_name is not None and not safe_name(html_name):  # linked from the index: a file name only
             return f"it names {html_name[:80]!r}, which is not a report file name"
     if m.get("status") == "failed" and not isinstance(m.get("error"), str):
