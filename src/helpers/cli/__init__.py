@@ -71,6 +71,21 @@ def _fmt(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
 
 
+def _pdf_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pdf", action="store_true",
+                   help="also print each report to a PDF beside its HTML (needs Debian's chromium)")
+    p.add_argument("--paper", choices=["a4", "letter"], default=None, help="the PDF's paper (default a4)")
+
+
+def pdf_paper(args) -> str | None:
+    """The paper to print on ("a4", "letter"), None without --pdf; --paper alone is bad input."""
+    from helpers.core.errors import DataError
+
+    if args.paper and not args.pdf:
+        raise DataError("--paper is only used with --pdf.")
+    return (args.paper or "a4") if args.pdf else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from helpers.core.limits import MAX_DRAWS, MAX_POLL_ERROR, MAX_SEATS
 
@@ -89,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
     p.add_argument("--executor", choices=["local", "dask"], default="local", help="where reports run")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address")
+    _pdf_options(p)
 
     p = sub.add_parser("run-one", help="build the I-th report of reports.yml (Kubernetes indexed jobs, CI)")
     p.add_argument("--config", default="reports.yml", help="report batch file (default reports.yml)")
@@ -104,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     p.add_argument("-o", "--output", default=None, metavar="OUT.html")
     _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
+    _pdf_options(p)
 
     p = sub.add_parser("params", help="list a notebook's parameters: name, kind, default, help")
     p.add_argument("notebook")

@@ -70,9 +70,14 @@ def git_commit() -> str | None:
 
 def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int | None = None,
           force: bool = False, out: str | None = None, timeout: int = 600, executor=None,
-          stream=None) -> int:
+          stream=None, pdf: str | None = None) -> int:
     """Build the report set. Returns the exit code: 0 all built or up to date, 1 a report failed (the others
-    were still published), 2 bad config or parameters (nothing ran)."""
+    were still published), 2 bad config or parameters (nothing ran). `pdf` ("a4", "letter") also prints each
+    report to ``<name>.pdf``; an up-to-date report without that PDF is rebuilt."""
+    if pdf:
+        from helpers.pipeline.pdf import require_chromium
+
+        require_chromium()  # before anything is read, written or started
     root = paths.project_root()
     all_jobs = load_config(config)
     if only:
@@ -97,7 +102,9 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             previous = read_manifest(out_dir, job.name)
             keys[job.name] = key = cache_key(job, kit, previous)
             fresh = (previous and previous.get("status") == "ok" and previous.get("cache_key") == key
-                     and (out_dir / previous.get("html", "")).is_file())
+                     and (out_dir / previous.get("html", "")).is_file()
+                     and (not pdf or (previous.get("pdf_paper") == pdf and previous.get("pdf") == f"{job.name}.pdf"
+                                      and (out_dir / previous["pdf"]).is_file())))
             if force or not fresh:
                 todo.append(job)
         return todo, keys
@@ -130,7 +137,8 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             # Start kernels ahead only where another report will follow on the same worker.
             tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
                                 html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
-                                key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers)
+                                key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers,
+                                pdf=pdf)
                      for i, j in enumerate(todo)]
             failed = _run_all(tasks, jobs, executor, progress, str(root))
             clean_temporaries(out_dir)  # what a killed worker left; no other build runs (we hold the lock)
@@ -196,9 +204,14 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
 
 
 def run_notebook(notebook: str, given: dict, output: str | None = None, timeout: int = 600,
-                 stream=None) -> int:
+                 stream=None, pdf: str | None = None) -> int:
     """``ballotbook run``: one notebook with parameters from the command line into one HTML file (and its
-    manifest beside it). Parameters and data files are checked before the kernel starts."""
+    manifest beside it; with `pdf`, "a4" or "letter", the page printed to a PDF of the same name too).
+    Parameters and data files are checked before the kernel starts."""
+    if pdf:
+        from helpers.pipeline.pdf import require_chromium
+
+        require_chromium()
     nb_path = paths.resolve(notebook)
     declared = read_parameters(nb_path)
     values = validate(nb_path, given, from_text=True, declared=declared)
@@ -210,7 +223,8 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
     make_output_folder(target.parent, f"-o {output}")
     progress = Progress(1, stream)
     task = ReportTask(name=target.stem, notebook=str(nb_path), parameters=values, out=str(target.parent),
-                      html=target.name, root=str(paths.project_root()), timeout=timeout, commit=git_commit())
+                      html=target.name, root=str(paths.project_root()), timeout=timeout, commit=git_commit(),
+                      pdf=pdf)
     with BuildLock(target.parent, progress.say), processes.marked():
         processes.clean_stale_kernel_folders()
         set_aside_bad_manifests(target.parent, [target.stem], progress.say)

@@ -6,9 +6,15 @@ from helpers.core.errors import DataError
 
 
 def run(args) -> int:
+    from helpers.cli import pdf_paper
     from helpers.pipeline.build import build
     from helpers.pipeline.config import load_config
 
+    paper = pdf_paper(args)
+    if paper:
+        from helpers.pipeline.pdf import require_chromium
+
+        require_chromium()  # before a cluster or a kernel starts
     if args.scheduler and args.executor != "dask":
         raise DataError("--scheduler is only used with --executor dask.")
     if args.scheduler is not None:
@@ -23,7 +29,7 @@ def run(args) -> int:
         executor = dask_executor(args.scheduler, args.jobs)
     try:
         return build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
-                     timeout=args.timeout, executor=executor)
+                     timeout=args.timeout, executor=executor, pdf=paper)
     finally:
         if executor is not None:
             executor.shutdown(wait=True)

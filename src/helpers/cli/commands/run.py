@@ -6,6 +6,7 @@ from helpers.core.errors import DataError
 
 
 def run(args) -> int:
+    from helpers.cli import pdf_paper
     from helpers.pipeline.build import run_notebook
 
     given: dict = {}
@@ -13,4 +14,4 @@ def run(args) -> int:
         if name in given:
             raise DataError(f"parameter '{name}' is given twice.")
         given[name] = value
-    return run_notebook(args.notebook, given, args.output, timeout=args.timeout)
+    return run_notebook(args.notebook, given, args.output, timeout=args.timeout, pdf=pdf_paper(args))
