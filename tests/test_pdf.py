@@ -171,6 +171,39 @@ def test_an_interrupted_print_leaves_no_process(tmp_path):
     assert not target.exists()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_worker_whose_build_is_gone_stops_its_chromium(tmp_path):
+    """What a pool worker does when its build dies (helpers.pipeline.kernels.warm_worker): stop_all ends a print
+    still running in another thread, and that print fails instead of publishing."""
+    need_chromium()
+    import threading
+
+    from helpers.pipeline.pdf import print_pdf, stop_all
+
+    target = tmp_path / "r.pdf"
+    outcome = []
+
+    def printing():
+        try:
+            print_pdf(HANGING, target, "letter", timeout=120)
+            outcome.append("printed")
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
+            outcome.append(type(exc).__name__)
+
+    thread = threading.Thread(target=printing)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(print_processes(f"{os.getpid()}-")) < 2:
+        time.sleep(0.2)
+    assert print_processes(f"{os.getpid()}-"), "Chromium never started"
+    stop_all()
+    thread.join(timeout=30)
+    assert outcome == ["ReportError"]
+    assert print_processes(f"{os.getpid()}-") == []
+    assert not target.exists()
+
+
 # --- through the command line --------------------------------------------------------------------------------
 
 

@@ -195,7 +195,10 @@ def warm_worker(root: str, parent: int | None = None) -> None:
         from helpers.pipeline.processes import remove_kernel_folder, watch_parent
 
         def on_death():
+            from helpers.pipeline.pdf import stop_all
+
             _kill_kernels()
+            stop_all()  # a report being printed (--pdf)
             remove_kernel_folder()
 
         watch_parent(parent, on_death)

@@ -95,6 +95,16 @@ def _marked(mark: str) -> list[int]:
     return found
 
 
+#: Chromium runs of this process still going: (process, mark); :func:`stop_all` ends them.
+_RUNNING: dict[int, tuple[subprocess.Popen, str]] = {}
+
+
+def stop_all() -> None:
+    """Stop every Chromium this process started (a worker whose build is gone, before it exits)."""
+    for proc, mark in list(_RUNNING.values()):
+        _stop(proc, mark)
+
+
 def _stop(proc: subprocess.Popen, mark: str) -> None:
     """Kill Chromium's process group, then every process still carrying the print's mark (helpers that started
     sessions of their own), and reap the browser."""
@@ -133,12 +143,14 @@ def print_pdf(html: bytes, target: Path, paper: str = "a4", timeout: float = PRI
         env = {**os.environ, PRINT_MARK: mark, "HOME": str(work)}
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, env=env, start_new_session=True, cwd=work)
+        _RUNNING[proc.pid] = (proc, mark)
         try:
             _, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise ReportError(f"Chromium took longer than {timeout:g} s to print the PDF") from None
         finally:
             _stop(proc, mark)  # on success too: helpers it left behind
+            _RUNNING.pop(proc.pid, None)
         try:
             with open(target, "rb") as f:
                 head = f.read(5)
