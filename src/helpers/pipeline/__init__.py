@@ -1,9 +1,9 @@
 """The pipeline: from a batch file or a command line to published reports. One concern per module:
 
 config (reports.yml) · parameters (declared notebook parameters) · cache (cache keys) · kernels (kernel start-up)
-· execute (one report end to end) · render (the HTML page) · publish (atomic writes, manifests) · index (the
-index page) · build (build and run) · executors (where reports run) · processes (the build lock, workers,
-kernel sockets).
+· execute (one report end to end) · render (the HTML page) · pdf (the page printed by Chromium, --pdf) · publish
+(atomic writes, manifests) · index (the index page) · build (build and run) · executors (where reports run)
+· processes (the build lock, workers, kernel sockets).
 
 Imports every layer below it; only ``helpers.cli`` imports it.
 """
