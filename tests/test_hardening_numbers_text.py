@@ -394,13 +394,15 @@ _DIGIT_ORDER = """(words) => {
 }"""
 
 
-def _build_and_check(tmp_path, browser_context, polls, texts: dict, words: list[str]):
-    """Run the threshold report on `polls`, open it in Chromium and check that hostile text stayed text:
+def _build_and_check(tmp_path, browser_context, polls, texts: dict, words: list[str],
+                     notebook: str = "notebooks/01_poll_thresholds.ipynb"):
+    """Run the threshold report (or `notebook`) on `polls`, open it in Chromium and check that hostile text
+    stayed text:
     each of `texts` shows at least the given number of times, no heading or list item holds "Likud wins", no
     link goes to evil.example, no bidi override sits outside <bdi>, and each of `words` ("ABC 123") reads left
     to right on screen (an override would show its digits reversed)."""
     report = tmp_path / f"{polls.stem}.html"
-    proc = run_cli_process("run", ROOT / "notebooks/01_poll_thresholds.ipynb", "-p", "draws", "2000",
+    proc = run_cli_process("run", ROOT / notebook, "-p", "draws", "2000",
                            "-p", "polls", polls, "-o", report, timeout=900)
     assert proc.returncode == 0, proc.stderr
     page, errors, remote, dialogs = visit(browser_context, report)
@@ -431,11 +433,12 @@ def test_hostile_party_names_stay_text_in_the_threshold_report(tmp_path, browser
     _build_and_check(tmp_path, browser_context, polls,
                      {"a # Likud wins 70 seats": 2, "see https://evil.example/x": 2, "ABC 123": 2,
                       "$x_y$ party": 1}, ["ABC 123"])
-    # a leadership first round (the file has a question): the question is free text that only the view
-    # guards (the loader keeps its line breaks and bidi controls), shown in a sentence with the leaders' names
+    # a leadership first round (the file has a question), in its own report: the question is free text that
+    # only the view guards (the loader keeps its line breaks and bidi controls), shown beside the names
     names = {"d": "\u202eDEF 789\n- Likud wins", "e": "www.evil.example"}
     question = "Who?\n## Likud wins 70 seats, https://evil.example/q \u202eXYZ 456 $q$"
     polls = _hostile_polls(tmp_path / "first_round.csv", names, question)
     _build_and_check(tmp_path, browser_context, polls,
                      {"Who? ## Likud wins 70 seats, https://evil.example/q XYZ 456 $q$": 1,
-                      "DEF 789 - Likud wins": 2, "www.evil.example": 2}, ["XYZ 456", "DEF 789"])
+                      "DEF 789 - Likud wins": 2, "www.evil.example": 2}, ["XYZ 456", "DEF 789"],
+                     notebook="notebooks/06_first_round.ipynb")
