@@ -33,6 +33,9 @@ STYLE = {
     "axes.titlesize": 13,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    # a fixed title height: no chart puts tick labels above its plot, and matplotlib's automatic title
+    # placement measures every tick label of every panel on each layout pass (most of a many-panel chart's time)
+    "axes.titley": 1.0,
     "axes.labelsize": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,

@@ -508,7 +508,7 @@ def _problems(fig, listed: bool = False):
     than the wide one."""
     from matplotlib.text import Text
 
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     whole = fig.bbox
     drawn, ticks = set(), set()
@@ -570,11 +570,30 @@ def narrow_svg(fig) -> str | None:
     return _narrowed(fig, allowed)
 
 
+def _freeze_ticks(fig) -> None:
+    """Fix every axis's ticks and labels where they are now, so that the layout passes below do not work them
+    out again each time (a date axis's locator costs a few ms per panel per pass)."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            locs = list(axis.get_majorticklocs())
+            labels = [t.get_text() for t in axis.get_majorticklabels()]
+            if len(labels) == len(locs):
+                axis.set_major_locator(FixedLocator(locs))
+                axis.set_major_formatter(FixedFormatter(labels))
+            axis.set_minor_locator(FixedLocator(list(axis.get_minorticklocs())))
+
+
 def _narrowed(fig, allowed: int) -> str | None:
     import warnings
 
     width, height = fig.get_size_inches()
     from matplotlib.text import Text
+
+    fig.set_size_inches(NARROW_INCHES, height, forward=False)
+    fig.draw_without_rendering()  # the ticks a narrow figure gets, worked out once
+    _freeze_ticks(fig)
 
     for t in fig.findobj(Text):
         if t.get_fontsize() < NARROW_MIN_PT:
@@ -584,7 +603,7 @@ def _narrowed(fig, allowed: int) -> str | None:
     for t in free:  # titles, labels and notes wrap at the figure's edge instead of running off it
         if t is not None and str(t.get_text()).strip() and t.get_rotation() == 0:
             t.set_wrap(True)
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     lines = 1
     for ax in fig.axes:  # long category names wrap instead of pushing the plot off a narrow figure
         for axis, room in ((ax.yaxis, 20), (ax.xaxis, 14)):
@@ -613,17 +632,13 @@ def _narrowed(fig, allowed: int) -> str | None:
         for _ in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
             fig.set_size_inches(wide, tall, forward=False)
             try:
-                fig.canvas.draw()  # wrapped text measures itself with the renderer of a first draw
+                fig.draw_without_rendering()  # wrapped text measures itself with the renderer of a first draw
                 _clear_titles(fig)
                 fig.tight_layout(rect=_free_band(fig))
-                fig.canvas.draw()
-                _clear_titles(fig)
-                fig.tight_layout(rect=_free_band(fig))
-                fig.canvas.draw()
+                fig.draw_without_rendering()
                 _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
-                fig.canvas.draw()
                 _clear_notes(fig)
-                fig.canvas.draw()
+                fig.draw_without_rendering()
             except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
                 pass
             drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12  # inches, with the saved margin
