@@ -28,7 +28,7 @@ def natural_frequency(p: float) -> str:
         return "almost certain"
     if p < 0.005:
         return "almost no chance"
-    if 0.1 <= p <= 0.95:
+    if 0.1 <= p <= 0.95 and round(10 * p) < 10:
         return f"about {round(10 * p)} in 10"
     if p < 0.1:
         return f"about 1 in {round(1 / p)}"
