@@ -9,8 +9,8 @@ STAMP  := $(VENV)/.installed-stamp
 reports: $(STAMP)             ## build every report of reports.yml into reports/ (opens nothing)
 	$(BIN)/ballotbook build
 
-test: $(STAMP)                ## the whole test suite (unit, property, notebooks, browser)
-	$(BIN)/python -m pytest --durations=15
+test: $(STAMP)                ## the whole test suite (unit, property, notebooks, browser), two workers
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 bench: $(STAMP)               ## benchmarks: ratios against baselines run in the same process
 	$(BIN)/python benchmarks/run.py

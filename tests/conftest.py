@@ -220,3 +220,15 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
+
+
+#: Session fixtures that build reports: with pytest-xdist (`make test` runs two workers), every test that uses
+#: one runs on the same worker, so the build happens once, not once per worker.
+SHARED_BUILDS = ("shipped_build", "hostile_timeline")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
+        if used:
+            item.add_marker(pytest.mark.xdist_group(used[0]))

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, assert_clean_error, run_cli, run_cli_process
+from conftest import ROOT, assert_clean_error, run_cli
 from helpers.core.errors import DataError
 from helpers.models import runoffs, simulate
 from helpers.sections import first_round
@@ -218,11 +218,11 @@ def visible_text(page: str) -> str:
 
 
 @pytest.mark.slow
-def test_labor_first_round_builds_as_its_own_report(tmp_path):
-    proc = run_cli_process("build", "--only", "labor-first-round", "--force", "--out", tmp_path, timeout=600)
+def test_labor_first_round_builds_as_its_own_report(shipped_build):
+    proc, out = shipped_build
     assert proc.returncode == 0, proc.stderr[-3000:]
-    page = (tmp_path / "labor-first-round.html").read_text(encoding="utf-8")
-    manifest = json.loads((tmp_path / "labor-first-round.json").read_text(encoding="utf-8"))
+    page = (out / "labor-first-round.html").read_text(encoding="utf-8")
+    manifest = json.loads((out / "labor-first-round.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "ok" and manifest["notebook"].endswith("06_first_round.ipynb")
     first_image = min(i for i in (page.find("<img"), page.find("<picture"), page.find("<svg")) if i >= 0)
     assert 0 <= page.find('id="answer"') < first_image

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_hex
 
-from conftest import ROOT, run_cli_process
+from conftest import ROOT
 from helpers.models import primaries as primary_model
 from helpers.sections import Section, backtest, leadership, timeline
 from helpers.views.tables import to_html
@@ -353,12 +353,11 @@ def test_the_backtest_answer_gives_the_eve_scores_and_calls(backtest_run):
 
 
 @pytest.mark.slow
-def test_built_reports_open_with_their_answer(tmp_path):
+def test_built_reports_open_with_their_answer(shipped_build):
+    proc, out = shipped_build
     names = ["leadership", "leadership-2007-poll", "timeline", "backtest-2022"]
-    args = [a for n in names for a in ("--only", n)]
-    proc = run_cli_process("build", *args, "--force", "--out", tmp_path, timeout=3000)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    pages = {n: (tmp_path / f"{n}.html").read_text(encoding="utf-8") for n in names}
+    pages = {n: (out / f"{n}.html").read_text(encoding="utf-8") for n in names}
     for name, page in pages.items():
         assert page.count('id="answer"') == 1, name
         first_chart = min(i for i in (page.find("<img"), page.find("<picture"), page.find("<svg")) if i >= 0)
