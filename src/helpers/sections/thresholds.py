@@ -165,6 +165,8 @@ def near_line(run) -> Section:
     if len(doubt):
         section.figure(poll_charts.near_line_chart(
             doubt, line=run.line, names=run.names, what="threshold",
+            actual=(dict(zip(run.outcome["list"], run.outcome["share"], strict=True))
+                    if run.outcome is not None else None),
             title=f"Parties in doubt: chance of clearing the {run.line:g}% threshold",
             source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), "
                     f"{error_words(run)}."),
