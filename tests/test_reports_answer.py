@@ -159,3 +159,37 @@ def test_polls_in_this_average_lists_the_pool_folded(threshold_run):
         given = newest[r.Pollster]["sample_size"]
         assert r._4 == (f"{int(given):,}" if given else "not given")
     assert options["collapsed"].startswith(f"Polls in this average ({len(newest)})")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_report_answers_on_its_first_screen(shipped_build, browser_context, tmp_path):
+    """At 1280x800 every shipped report's answer box starts on the first screen, above every chart, and at
+    390 px it is still the first thing after the title; screenshots of three reports at both widths are kept
+    in the test's folder for a reader to look at."""
+    from conftest import visit
+
+    proc, out = shipped_build
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = sorted(p.stem for p in out.glob("*.json"))
+    assert len(names) == 10
+    for width, height in ((1280, 800), (390, 844)):
+        for name in names:
+            page, errors, remote, dialogs = visit(browser_context, out / f"{name}.html")
+            page.set_viewport_size({"width": width, "height": height})
+            box = page.evaluate("""() => {
+                const a = document.getElementById('answer');
+                const imgs = [...document.querySelectorAll('img, svg, picture')]
+                    .map(e => e.getBoundingClientRect().top);
+                return a ? {top: a.getBoundingClientRect().top, text: a.innerText,
+                            firstChart: Math.min(...imgs)} : null;
+            }""")
+            assert box is not None, name
+            assert box["top"] < box["firstChart"], (name, box)
+            if width == 1280:
+                assert box["top"] < height, (name, box["top"])
+            assert len(box["text"]) > 40 and any(ch.isdigit() for ch in box["text"]), name
+            assert errors == [] and remote == [] and dialogs == []
+            if name in ("thresholds", "coalitions", "leadership-2007-poll"):
+                page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=False)
+            page.close()
