@@ -74,25 +74,9 @@ def _with_page_rule(html: bytes, paper: str) -> bytes:
 
 def _marked(mark: str) -> list[int]:
     """Running processes (not zombies) whose environment carries ``PRINT_MARK=mark``."""
-    from helpers.pipeline.processes import process_start
+    from helpers.pipeline.processes import marked_processes
 
-    needle = f"\0{PRINT_MARK}={mark}\0".encode()
-    found = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                env = b"\0" + f.read()
-        except OSError:
-            continue
-        if needle in env and process_start(int(entry)) is not None:
-            found.append(int(entry))
-    return found
+    return marked_processes(mark, PRINT_MARK)
 
 
 #: Chromium runs of this process still going: (process, mark); :func:`stop_all` ends them.

@@ -91,9 +91,10 @@ def marked():
             os.environ[BUILD_MARK] = saved
 
 
-def marked_processes(mark: str) -> list[int]:
-    """Processes (of this user) whose environment carries the build mark `mark`: a build's workers and kernels."""
-    needle = f"{BUILD_MARK}={mark}\0".encode()
+def marked_processes(mark: str, variable: str = BUILD_MARK) -> list[int]:
+    """Running processes (of this user, not zombies) whose environment carries ``variable=mark``: with the build
+    mark, a build's workers and kernels; with the print mark, a PDF print's Chromium processes."""
+    needle = f"{variable}={mark}\0".encode()
     found = []
     try:
         entries = os.listdir("/proc")

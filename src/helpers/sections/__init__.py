@@ -78,3 +78,43 @@ def agreements_left_out(section: Section, dropped, what: str = "left out", names
         section.say("Surplus agreements " + what + " because a partner is not in the polls: {pairs}.",
                     pairs="; ".join(f"{names.get(a, a)} with {names.get(b, b)}" for a, b in dropped))
     return section
+
+
+def pool_method(section: Section, average, result, poll_error: float, half_life_days: float) -> Section:
+    """The method notes every report built on a poll of polls shares, from the run's own numbers: which polls
+    the pool used and left out, the pooled sample, the residual for unlisted lists, the error model and any
+    fixed extra error."""
+    from helpers.models import polls as poll_model
+
+    left = average.left_out
+    dropped = [f"{len(left[key])} {what}" for key, what in (
+        ("exit", "exit polls (they measure the vote itself)"), ("partial", "partial polls"),
+        ("superseded", "older polls of a house with a newer one in the window"),
+        ("older", f"polls published before the {poll_model.POOL_WINDOW_DAYS}-day window")) if left.get(key)]
+    section.say(
+        "**Poll of polls.** The newest complete poll of each polling house published in the last {window} days of "
+        "polling up to the as-of date: **{n}** polls. Left out: {dropped}. Each poll weighs its sample size "
+        "times one half for every {hl} days of age ({default} respondents when a poll does not say). Pollsters' "
+        "errors correlate ({rho}, as in the R coalitions package), so the pooled polls count as **{ess}** "
+        "respondents however many there are.",
+        window=poll_model.POOL_WINDOW_DAYS, n=average.n_polls, dropped="; ".join(dropped) or "none",
+        hl=f"{half_life_days:g}", default=poll_model.DEFAULT_SAMPLE_SIZE, rho=f"{poll_model.POLLSTER_CORRELATION:g}",
+        ess=f"{average.effective_sample_size:,.0f}")
+    if average.others > 0:
+        section.say(
+            "**Lists nobody polls.** They still take votes: **{others}%** of valid votes is kept for them (the "
+            "mean on the kit's past elections), so the line is tested against all valid votes. A 0 without a "
+            "published percentage means \"below the line\": it is estimated below the line, never at half of it.",
+            others=f"{average.others:.1f}")
+    section.say("**Election-day error.** The model is {model}.", model=result.error_model.describe())
+    if poll_error > 0:
+        section.say("A fixed extra error of **{p}** points is added on top (a log-normal factor whose standard "
+                    "deviation is {p} points for every list or candidate).", p=f"{poll_error:g}")
+    return section
+
+
+def error_words(average, result, poll_error: float) -> str:
+    """The uncertainty of a run in a phrase: the pooled sample and the election-day error model."""
+    extra = f", plus a fixed extra error of {poll_error:g} points" if poll_error > 0 else ""
+    return (f"sampling error of {average.effective_sample_size:,.0f} effective respondents and the "
+            f"'{result.error_model.name}' election-day error{extra}")

@@ -20,7 +20,7 @@ from helpers.data import primaries as primary_data
 from helpers.models import polls as poll_model
 from helpers.models import runoffs, simulate
 from helpers.models.primaries import rules
-from helpers.sections import Section
+from helpers.sections import Section, error_words, pool_method
 from helpers.views import polls as poll_views
 from helpers.views import words
 from helpers.views.charts import polls as poll_charts
@@ -272,7 +272,8 @@ def chances(run) -> Section:
             actual_label="official round one",
             title=f"Chance of reaching the {run.line:g}% first-round line",
             source=f"Source: {run.polls}; {run.result.draws:,} simulated first rounds (seed {run.seed}), "
-                   f"{error_words(run)}" + (f"; official count: {run.round1}" if actual else "") + ".",
+                   f"{error_words(run.average, run.result, run.poll_error)}"
+                   + (f"; official count: {run.round1}" if actual else "") + ".",
         ))
 
 
@@ -344,41 +345,17 @@ def happened(run) -> Section:
                                                       f"{run.facts['as_of']}) and the official count")
 
 
-def error_words(run) -> str:
-    """The uncertainty of this run in a phrase: the pooled sample and the election-day error model."""
-    extra = f", plus a fixed extra error of {run.poll_error:g} points" if run.poll_error > 0 else ""
-    return (f"sampling error of {run.average.effective_sample_size:,.0f} effective respondents and the "
-            f"'{run.result.error_model.name}' election-day error{extra}")
-
-
 def method(run) -> Section:
     """How the numbers were made, from this run's own settings and the fitted error model."""
-    left = run.average.left_out
-    dropped = []
-    for key, what in (("exit", "exit polls (they measure the vote itself)"), ("partial", "partial polls"),
-                      ("superseded", "older polls of a house with a newer one in the window"),
-                      ("older", f"polls published before the {poll_model.POOL_WINDOW_DAYS}-day window")):
-        if left.get(key):
-            dropped.append(f"{len(left[key])} {what}")
-    section = Section().say(
-        "**Poll of polls.** The newest complete poll of each polling house published in the last {window} days of "
-        "polling up to the as-of date: **{n}** polls. Left out: {dropped}. Each poll weighs its sample size "
-        "times one half for every {hl} days of age (600 respondents when a poll does not say); the pooled polls "
-        "count as **{ess}** respondents.",
-        window=poll_model.POOL_WINDOW_DAYS, n=run.average.n_polls, dropped="; ".join(dropped) or "none",
-        hl=f"{run.half_life_days:g}", ess=f"{run.average.effective_sample_size:,.0f}")
+    section = pool_method(Section(), run.average, run.result, run.poll_error, run.half_life_days)
     section.say(
         "**Round one.** Each of the **{draws}** simulated first rounds draws every candidate's share; a candidate "
         "with at least **{line}** of the votes wins outright, otherwise the two largest meet in a runoff. A pair "
         "is counted once whichever of the two leads. Probabilities are counts divided by the number of simulated "
         "contests.", draws=f"{run.result.draws:,}", line=_line(run))
-    section.say("**Election-day error.** The model is {model}.", model=run.result.error_model.describe())
     if run.result.error_model.scale > 0:
         section.say("That error was fitted on Knesset elections; polls of a party's members are a different "
                     "population, so read these probabilities as the Knesset polls' track record applied to them.")
-    if run.poll_error > 0:
-        section.say("A fixed extra error of **{p}** points is added on top (a log-normal factor whose standard "
-                    "deviation is {p} points for every candidate).", p=f"{run.poll_error:g}")
     if run.official is not None:
         section.say("**The official count.** Shares are of the votes for candidates in {file}; a candidate at "
                     "exactly the line would count as reaching it, as in the simulation.", file=run.round1)
@@ -390,7 +367,8 @@ def this_run(run) -> Section:
     return Section().say(
         "This run: **{n}** polls as of **{as_of}**, half-life **{hl}** days, {err}, **{draws}** simulated first "
         "rounds, seed **{seed}**.",
-        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}", err=error_words(run),
+        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}",
+        err=error_words(run.average, run.result, run.poll_error),
         draws=f"{run.result.draws:,}", seed=run.seed)
 
 

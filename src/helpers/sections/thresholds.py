@@ -15,7 +15,7 @@ from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.models import backtest, simulate
 from helpers.models import polls as poll_model
-from helpers.sections import Section, agreements_left_out
+from helpers.sections import Section, agreements_left_out, error_words, pool_method
 from helpers.views import polls as poll_views
 from helpers.views import words
 from helpers.views.charts import polls as poll_charts
@@ -169,7 +169,7 @@ def near_line(run) -> Section:
                     if run.outcome is not None else None),
             title=f"Parties in doubt: chance of clearing the {run.line:g}% threshold",
             source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), "
-                    f"{error_words(run)}."),
+                    f"{error_words(run.average, run.result, run.poll_error)}."),
         ))
     return section
 
@@ -222,41 +222,9 @@ def house_effects(run) -> Section:
                            caption="House effects, points of vote share (+ = above the other pollsters)")
 
 
-def error_words(run) -> str:
-    """The uncertainty of this run in a phrase: the pooled sample and the election-day error model."""
-    extra = f", plus a fixed extra error of {run.poll_error:g} points" if run.poll_error > 0 else ""
-    return (f"sampling error of {run.average.effective_sample_size:,.0f} effective respondents and the "
-            f"'{run.result.error_model.name}' election-day error{extra}")
-
-
 def method(run) -> Section:
     """How the numbers were made, from this run's own settings and the fitted model."""
-    left = run.average.left_out
-    dropped = []
-    for key, what in (("exit", "exit polls (they measure election day itself)"), ("partial", "partial polls"),
-                       ("superseded", "older polls of a house with a newer one in the window"),
-                       ("older", "polls published before the 14-day window")):
-        if left.get(key):
-            dropped.append(f"{len(left[key])} {what}")
-    section = Section().say(
-        "**Poll of polls.** The newest complete poll of each polling house published in the last 14 days of "
-        "polling up to the as-of date: **{n}** polls. Left out: {dropped}. Each poll weighs its sample size "
-        "times one half for every {hl} days of age (600 respondents when a poll does not say). Pollsters' errors "
-        "correlate (0.5, as in the R coalitions package), so the pooled polls count as **{ess}** respondents "
-        "however many there are.",
-        n=run.average.n_polls, dropped="; ".join(dropped) or "none", hl=f"{run.half_life_days:g}",
-        ess=f"{run.average.effective_sample_size:,.0f}")
-    if run.average.others > 0:
-        section.say(
-            "**Lists nobody polls.** They still take votes: **{others}%** of valid votes is kept for them (the "
-            "mean on the kit's past elections), so the line is tested against all valid votes. A 0 without a "
-            "published percentage means \"below the line\": it is estimated below the line, never at half of it.",
-            others=f"{run.average.others:.1f}")
-    section.say("**Election-day error.** The model is {model}.", model=run.result.error_model.describe())
-    if run.poll_error > 0:
-        section.say("A fixed extra error of **{p}** points is added on top (a log-normal factor whose standard "
-                    "deviation is {p} points for every list).", p=f"{run.poll_error:g}")
-    return section
+    return pool_method(Section(), run.average, run.result, run.poll_error, run.half_life_days)
 
 
 def this_run(run) -> Section:
@@ -264,7 +232,8 @@ def this_run(run) -> Section:
     return Section().say(
         "This run: **{n}** polls as of **{as_of}**, half-life **{hl}** days, {err}, **{draws}** simulated "
         "elections, seed **{seed}**{adj}.",
-        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}", err=error_words(run),
+        n=run.average.n_polls, as_of=run.facts["as_of"], hl=f"{run.half_life_days:g}",
+        err=error_words(run.average, run.result, run.poll_error),
         draws=f"{run.result.draws:,}", seed=run.seed, adj="; house effects subtracted" if run.adjust_house_effects
         else "",
     )
