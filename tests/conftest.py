@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,23 @@ def golden_rows(name: str) -> list[dict]:
     """The rows of a golden reference file (tests/golden/, verbatim copies; see its SOURCES.md). A missing file
     is an error, never a skip: the golden tests must always run."""
     with open(GOLDEN / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@contextmanager
+def at_root():
+    """Run a block with the project root as the working directory (section functions read project paths)."""
+    saved = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+def rows(path: str) -> list[dict]:
+    """A CSV file of the project (path relative to the root) as dicts, read with the csv module only."""
+    with open(ROOT / path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 

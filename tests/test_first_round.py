@@ -9,17 +9,15 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
 from collections import Counter
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, assert_clean_error, run_cli
+from conftest import ROOT, assert_clean_error, at_root, run_cli
 from helpers.core.errors import DataError
 from helpers.models import runoffs, simulate
 from helpers.sections import first_round
@@ -29,15 +27,6 @@ ROUND1 = "data/primaries/labor-2007-round1.csv"
 ROUND2 = "data/primaries/labor-2007-round2.csv"
 POLLS = "data/polls/labor-leadership.csv"
 
-
-@contextmanager
-def at_root():
-    saved = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(saved)
 
 
 def counts(path: str) -> dict[str, int]:

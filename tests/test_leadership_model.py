@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, at_root
 from helpers.models import primaries as P
 from helpers.sections import leadership
 from helpers.views.tables import text as escaped
@@ -42,18 +40,9 @@ def _poll(name: str) -> dict[str, float]:
     return {r["candidate"]: float(r["share"]) for r in _csv(name)}
 
 
-@contextmanager
-def _at_root():
-    saved = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(saved)
-
 
 def _prepare(candidates: str, **kw):
-    with _at_root():
+    with at_root():
         return leadership.prepare(candidates, transfers="data/primaries/scenarios-2008.csv",
                                   contests="data/primaries/contests.csv", rounds="data/primaries/rounds.csv",
                                   calibration_polls=[f"data/primaries/{p}" for p in POLLS], **kw)

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-from contextlib import contextmanager
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, at_root
 from helpers.sections import coalitions, thresholds
 from helpers.views import words
 
 DRAWS = 3000
 RESULTS_2022 = "data/knesset/results/2022-11-01.csv"
-
-
-@contextmanager
-def at_root():
-    here = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(here)
 
 
 # ----------------------------------------------------------------------------------------- numbers in words

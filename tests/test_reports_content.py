@@ -8,17 +8,14 @@ report and no word of 2008 in it."""
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import re
-from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_hex
 
-from conftest import ROOT
+from conftest import ROOT, at_root, rows
 from helpers.models import primaries as primary_model
 from helpers.sections import Section, backtest, leadership, timeline
 from helpers.views.tables import to_html
@@ -29,19 +26,6 @@ POLLS = ["data/primaries/candidates-2007-05-24-dialog.csv", "data/primaries/cand
 POLL_2007 = "data/primaries/candidates-2007-05-25-dahaf.csv"
 
 
-@contextmanager
-def at_root():
-    saved = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(saved)
-
-
-def rows(path: str) -> list[dict]:
-    with open(ROOT / path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(autouse=True)

@@ -7,17 +7,14 @@ The last tests read every notebook: at most 70 code lines, no branching, no char
 from __future__ import annotations
 
 import ast
-import csv
 import json
-import os
-from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from conftest import ROOT
+from conftest import ROOT, at_root, rows
 from helpers.core.errors import ParameterError
 from helpers.models.scenarios import slug
 from helpers.sections import Section, backtest, coalitions, leadership, thresholds, timeline
@@ -27,19 +24,6 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 DRAWS = 2000
 
 
-@contextmanager
-def at_root():
-    saved = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(saved)
-
-
-def rows(path: str) -> list[dict]:
-    with open(ROOT / path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def kinds(section: Section) -> list[str]:
