@@ -5,14 +5,17 @@ elections.csv`` for its threshold and seats), ``polls`` (a polls file), ``result
 ``agreements`` (surplus-vote pairs; may be empty), ``merges`` (how a merged poll column maps to this
 election's official lists where the party registry's members differ, ``key=list+list``, several separated by
 ``;``; may be empty), ``use`` (``fit``: the model is fitted on it; ``check``: only scored, never fitted on).
-Paths are relative to the project root. :func:`load_history` gives :class:`helpers.models.calibration.Election`
-objects.
+Paths are relative to the project root. :func:`load_history` gives :class:`PastElection` records (plain data;
+:class:`helpers.models.calibration.Election` adds the computations).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from helpers.core import paths
 from helpers.data import knesset
@@ -21,6 +24,28 @@ from helpers.data._table import fail, read_table
 
 HISTORY_FILE = paths.HISTORY
 USES = ("fit", "check")
+
+
+@dataclass
+class PastElection:
+    """One past election, loaded: ``date`` (YYYY-MM-DD), ``threshold`` (percent), ``seats``, ``polls`` (the polls
+    file), ``votes`` (official votes per list), ``agreements`` (pairs), ``merges`` (merged poll column -> member
+    keys: the registry's), ``official_merges`` (a merged column -> the official lists it stood for, where they
+    differ from the members), ``fit`` (the model is fitted on it; otherwise it is only checked)."""
+
+    date: str
+    threshold: float
+    seats: int
+    polls: pd.DataFrame
+    votes: pd.DataFrame
+    agreements: list = field(default_factory=list)
+    merges: dict = field(default_factory=dict)
+    official_merges: dict = field(default_factory=dict)
+    fit: bool = True
+
+    @property
+    def year(self) -> str:
+        return self.date[:4]
 
 
 def _merges(text: str, t, row: int) -> dict[str, list[str]]:
@@ -37,8 +62,6 @@ def _merges(text: str, t, row: int) -> dict[str, list[str]]:
 def load_history(path: str | os.PathLike = HISTORY_FILE, *, root: str | os.PathLike = ".",
                  elections: str | os.PathLike = knesset.ELECTIONS_FILE):
     """The elections of `path` with their files loaded (paths relative to `root`)."""
-    from helpers.models.calibration import Election
-
     root = Path(root)
     t = read_table(root / path, ["election", "polls", "results", "agreements", "merges", "use"],
                    what="history file")
@@ -58,7 +81,7 @@ def load_history(path: str | os.PathLike = HISTORY_FILE, *, root: str | os.PathL
         pairs = knesset.load_pairs(root / rec["agreements"]) if rec["agreements"].strip() else []
         merges = poll_data.merges_of(registry, polls["party"].unique())
         e = by_date[key]
-        out.append(Election(date=key, threshold=float(e.threshold_percent), seats=int(e.seats), polls=polls,
+        out.append(PastElection(date=key, threshold=float(e.threshold_percent), seats=int(e.seats), polls=polls,
                             votes=votes, agreements=pairs, merges=merges,
                             official_merges=_merges(rec["merges"], t, row), fit=use == "fit"))
     return out

@@ -25,13 +25,14 @@ naive baselines of :mod:`helpers.models.backtest`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from helpers.core.errors import DataError
+from helpers.data.history import PastElection
 from helpers.models import backtest
 from helpers.models import polls as poll_model
 from helpers.models import simulate as sim_model
@@ -51,26 +52,17 @@ LEAD_DAYS = (1, 7, 28)
 
 
 @dataclass
-class Election:
-    """One past election: ``date`` (YYYY-MM-DD), ``threshold`` (percent), ``seats``, ``polls`` (the polls
-    file, loaded), ``votes`` (official votes per list), ``agreements`` (pairs), ``merges`` (merged poll
-    column -> member keys: the registry's, with this election's own mapping on top), ``official_merges`` (a
-    merged column -> the official lists it stood for, where they differ from the members), ``fit`` (used for
-    fitting; otherwise only checked)."""
+class Election(PastElection):
+    """A past election (:class:`helpers.data.history.PastElection`) with what the fit and the track record
+    compute from it: the official outcome, the poll of polls at a lead time, the polled lists beside their
+    official result."""
 
-    date: str
-    threshold: float
-    seats: int
-    polls: pd.DataFrame
-    votes: pd.DataFrame
-    agreements: list = field(default_factory=list)
-    merges: dict = field(default_factory=dict)
-    official_merges: dict = field(default_factory=dict)
-    fit: bool = True
-
-    @property
-    def year(self) -> str:
-        return self.date[:4]
+    @classmethod
+    def of(cls, past: PastElection) -> Election:
+        """`past` as an Election (itself when it already is one)."""
+        if isinstance(past, cls):
+            return past
+        return cls(**{f.name: getattr(past, f.name) for f in fields(PastElection)})
 
     @cached_property
     def outcome(self) -> pd.DataFrame:
@@ -130,7 +122,7 @@ def residuals(elections: list[Election], model: ErrorModel, lead_days: int = 1) 
     """Per election and polled list: election, party, share (poll of polls, percent of all valid votes),
     official_share, ess (the pooled polls' effective sample size), log_error (log official - log poll)."""
     out = []
-    for e in elections:
+    for e in map(Election.of, elections):
         avg = e.average(lead_days, model)
         m, _ = e.matched(avg)
         m = m[(m["official_share"] > 0) & (m["share"] > 0)]
@@ -161,7 +153,7 @@ def _neg_log_likelihood(res: pd.DataFrame, scales: np.ndarray, powers: np.ndarra
 def fit(elections: list[Election], start: ErrorModel) -> ErrorModel:
     """The historical model fitted on `elections` (those marked ``fit``), by the module docstring's rules.
     `start` gives the values kept when there is too little data to fit one (``below_fraction``)."""
-    use = [e for e in elections if e.fit]
+    use = [Election.of(e) for e in elections if e.fit]
     if not use:
         return start
     others, below = [], []
@@ -190,6 +182,7 @@ def fit(elections: list[Election], start: ErrorModel) -> ErrorModel:
 def forecast(e: Election, model: ErrorModel, lead_days: int = 1, *, draws: int = 20_000, seed: int = 0):
     """The model's forecast of election `e` from the polls `lead_days` before it: (poll of polls,
     simulation, matched table with p_pass, seats_p05, seats_p95, model_seats)."""
+    e = Election.of(e)
     avg = e.average(lead_days, model)
     kept, _ = sim_model.usable_agreements(e.agreements, avg.parties)
     sim = sim_model.simulate(avg.shares, avg.effective_sample_size, draws=draws, seed=seed, seats=e.seats,
@@ -206,6 +199,7 @@ def baselines(e: Election, avg: poll_model.PollOfPolls, parties, lead_days: int 
     """The naive calls for `parties`: ``average_call`` (the plain average of the seats published in the
     `days` days up to the as-of date shows a seat: 1 or 0) and ``share_with_seats`` (the share of those polls
     giving the list seats)."""
+    e = Election.of(e)
     as_of = e.as_of(lead_days)
     week = poll_model.final_week(e.polls, as_of, days=days, merges=e.merges)
     rows = poll_model.final_week_rows(e.polls, as_of, days=days)
@@ -235,6 +229,7 @@ def track_record(elections: list[Election], model: ErrorModel, *, lead_days=LEAD
     """Forecast every election at every lead time its polls allow, with the model fitted without it when
     `leave_out` (and it was a fitting election). Returns (per-list rows, per election and lead time scores)."""
     rows, scores = [], []
+    elections = [Election.of(e) for e in elections]
     for e in elections:
         others = [x for x in elections if x is not e]
         m_e = fit(others, model) if leave_out and e.fit else model
