@@ -181,3 +181,53 @@ def test_every_report_answers_on_its_first_screen(shipped_build, browser_context
             if name in ("thresholds", "coalitions", "leadership-2007-poll"):
                 page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=False)
             page.close()
+
+
+# ------------------------------------------------------------------------------------- since the last report
+
+
+def test_since_last_names_the_chances_that_moved(threshold_run):
+    """Against the last good build's p_pass: lists that moved by 5 points or more, new and dropped lists; a
+    first build (nothing recorded) says nothing."""
+    from helpers.core import series
+
+    run = threshold_run
+    now = run.summary.set_index("party")["p_pass"]
+    try:
+        series.set_previous({})
+        assert len(thresholds.answer(run).of("answer")) == 2          # the answer and what happened
+        before = {k: float(v) for k, v in now.items()}
+        before["meretz"] = float(now["meretz"]) + 0.2                 # 20 points more in the last build
+        before["labor"] = float(now["labor"]) + 0.01                  # 1 point: not worth a word
+        before["gone_list"] = 0.5
+        del before["balad"]
+        series.set_previous({"as_of": "2022-10-04", "outputs": {"p_pass": before}})
+        since = [t for t in thresholds.answer(run).of("answer") if "Since the last report" in t]
+        assert len(since) == 1
+        text = since[0].replace("\\", "").replace("&#58;", ":")
+        assert "4 October 2022" in text and "Meretz" in text and "Labor" not in text
+        assert "new: Balad" in text and "no longer listed: gone_list" in text
+    finally:
+        series.set_previous({})
+
+
+@pytest.mark.slow
+def test_the_pipeline_hands_the_last_good_build_to_the_next(tmp_path):
+    """`ballotbook run` twice into one place: the second kernel sees the first build's as-of date and outputs
+    (helpers.core.series), and the hidden cell that hands them over is not in the page."""
+    from conftest import make_project, notebook_json, run_cli_process
+
+    nb = notebook_json(("code", "from helpers import notebook\nfrom helpers.core import series\n"
+                                "last = series.previous()\nprint('LAST', last.get('as_of'), last.get('outputs'))\n"
+                                "notebook.record(as_of=day, outputs={'n': n})"),
+                       parameters='day: "date" = "2020-01-01"\nn: "count 1..10" = 1')
+    project = make_project(tmp_path / "p", "reports: []\n", {"t.ipynb": nb})
+    target = tmp_path / "out" / "t.html"
+    first = run_cli_process("run", "notebooks/t.ipynb", "-p", "n", "3", "-o", target, cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert "LAST None None" in target.read_text(encoding="utf-8")
+    second = run_cli_process("run", "notebooks/t.ipynb", "-p", "day", "2020-02-01", "-o", target, cwd=project)
+    assert second.returncode == 0, second.stderr
+    page = target.read_text(encoding="utf-8")
+    assert "LAST 2020-01-01 {&#x27;n&#x27;: 3}" in page or "LAST 2020-01-01 {'n': 3}" in page
+    assert "set_previous" not in page and "_bb_series" not in page

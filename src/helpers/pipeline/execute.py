@@ -78,9 +78,10 @@ def inject_parameters(nb, values: dict) -> None:
     meta["parameters"] = {k: plain(v, f"parameter '{k}'") for k, v in values.items()}
 
 
-def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
+def _execute_notebook(job: Job, timeout: int, prestart: bool = False, previous: dict | None = None):
     """Run the notebook with papermill in a fresh kernel (started ahead when this process keeps a supply);
-    retry when a kernel fails to start."""
+    retry when a kernel fails to start. `previous`: the last good build's facts, handed to the kernel in a
+    hidden first cell (:mod:`helpers.core.series`) so that the report can say what changed since."""
     import nbformat
     import papermill as pm
 
@@ -88,6 +89,12 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False):
     cell = nbformat.v4.new_code_cell("import helpers.notebook as _bb\n_bb.record_inputs()")
     cell.metadata["tags"] = [INPUTS_TAG]
     nb.cells.append(cell)
+    if previous:
+        # the facts as a JSON text in a Python string literal (repr): data, never code
+        first = nbformat.v4.new_code_cell("import json as _bb_json\nimport helpers.core.series as _bb_series\n"
+                                          f"_bb_series.set_previous(_bb_json.loads({json.dumps(previous)!r}))")
+        first.metadata["tags"] = [INPUTS_TAG]
+        nb.cells.insert(0, first)
     nb.metadata.setdefault("kernelspec", {"name": kernels.KERNEL_NAME, "display_name": "Python 3",
                                           "language": "python"})
     inject_parameters(nb, job.parameters)
@@ -156,7 +163,10 @@ def execute(task: ReportTask) -> dict:
     }
     pdf_tmp = None
     try:
-        nb = _execute_notebook(job, task.timeout, task.prestart)
+        good = previous.get("last_good") or {}
+        facts = ({"as_of": previous.get("as_of"), "built": good.get("built"), "outputs": previous.get("outputs")}
+                 if previous.get("status") == "ok" and isinstance(previous.get("outputs"), dict) else None)
+        nb = _execute_notebook(job, task.timeout, task.prestart, previous=facts)
         from helpers.notebook import read_inputs, read_record
 
         record = read_record(nb)

@@ -118,3 +118,31 @@ def error_words(average, result, poll_error: float) -> str:
     extra = f", plus a fixed extra error of {poll_error:g} points" if poll_error > 0 else ""
     return (f"sampling error of {average.effective_sample_size:,.0f} effective respondents and the "
             f"'{result.error_model.name}' election-day error{extra}")
+
+
+def since_last(section: Section, current: dict, names=None, key: str = "p_pass", min_points: float = 5.0) -> Section:
+    """The answer's "since the last report" sentence: against the last good build of this report
+    (:func:`helpers.core.series.previous`), every list or candidate whose chance (``outputs[key]``) moved by
+    `min_points` points or more, new ones and dropped ones. Nothing outside a pipeline build or on a first
+    build; when the chances are those of the last build, it says nothing moved."""
+    from helpers.core.series import previous
+    from helpers.views import words
+
+    last = previous()
+    before = (last.get("outputs") or {}).get(key)
+    if not isinstance(before, dict) or not before:
+        return section
+    names = names or {}
+    moved = [f"{names.get(k, k)} {words.percent(before[k])} → {words.percent(v)}" for k, v in current.items()
+             if k in before and abs(100 * (v - before[k])) >= min_points]
+    new = [names.get(k, k) for k in current if k not in before]
+    gone = [names.get(k, k) for k in before if k not in current]
+    when = words.human_date(last.get("as_of")) if last.get("as_of") else "an earlier date"
+    parts = ([f"moved by {min_points:g} points or more: " + "; ".join(moved)] if moved else
+             [f"no chance moved by {min_points:g} points or more"])
+    if new:
+        parts.append("new: " + words.and_list(new))
+    if gone:
+        parts.append("no longer listed: " + words.and_list(gone))
+    return section.answer("**Since the last report** (data as of {when}): {parts}.", when=when,
+                          parts="; ".join(parts))

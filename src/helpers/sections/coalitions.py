@@ -14,7 +14,7 @@ from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
 from helpers.models import backtest, simulate, whatif
 from helpers.models import scenarios as coalition_model
-from helpers.sections import Section
+from helpers.sections import Section, since_last
 from helpers.views import polls as poll_views
 from helpers.views import scenarios as scenario_views
 from helpers.views import words
@@ -90,6 +90,8 @@ def answer(run) -> Section:
         path=(f"The likeliest path is {' + '.join(names.get(m, m) for m in best['members'].iloc[0])} "
               f"({words.percent(float(best['p_majority'].iloc[0]))})." if len(best) else
               "No allowed coalition reaches a majority in the simulated elections."))
+    since_last(section, {r.name: round(r.p_majority, 4) for r in run.blocs.itertuples()},
+               key="p_bloc_majority")
     if run.outcome is not None:
         seats = {name: sum(run.outcome.get(m, 0) for m in members) for name, members in run.sc.blocs.items()}
         section.answer(
@@ -312,7 +314,8 @@ def record(run) -> dict:
                "others": round(run.base.others, 3), "majority": run.majority,
                "paths": run.paths.total, "p_some_majority": run.paths.p_any,
                "p_pass": {r.party: round(r.p_pass, 4) for r in run.summary.itertuples()},
-               "parliament": {p: int(n) for p, n in run.parliament.items() if n > 0}}
+               "parliament": {p: int(n) for p, n in run.parliament.items() if n > 0},
+               "p_bloc_majority": {r.name: round(r.p_majority, 4) for r in run.blocs.itertuples()}}
     outputs.update({f"p_bloc_{slug(r.name)}": r.p_majority for r in run.blocs.itertuples()})
     outputs.update({f"p_coalition_{slug(r.name)}": r.p_majority for r in run.named.itertuples()})
     if run.compared is not None:

@@ -15,7 +15,7 @@ from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.models import backtest, simulate
 from helpers.models import polls as poll_model
-from helpers.sections import Section, agreements_left_out, error_words, pool_method
+from helpers.sections import Section, agreements_left_out, error_words, pool_method, since_last
 from helpers.views import polls as poll_views
 from helpers.views import words
 from helpers.views.charts import polls as poll_charts
@@ -86,6 +86,7 @@ def answer(run) -> Section:
         out=f"; almost no chance: {words.and_list([_name(run, k) for k in out.index])}" if len(out) else "",
         top=_name(run, top["party"]), top_seats=int(top["seats_median"]), low=int(top["seats_p05"]),
         high=int(top["seats_p95"]))
+    since_last(section, {k: round(float(v), 4) for k, v in p.items()}, run.names)
     if run.outcome is not None:
         o = run.outcome.set_index("list")
         polled = [k for k in summary["party"] if k in o.index]
