@@ -231,3 +231,20 @@ def test_the_pipeline_hands_the_last_good_build_to_the_next(tmp_path):
     page = target.read_text(encoding="utf-8")
     assert "LAST 2020-01-01 {&#x27;n&#x27;: 3}" in page or "LAST 2020-01-01 {'n': 3}" in page
     assert "set_previous" not in page and "_bb_series" not in page
+
+
+def test_past_elections_are_marked_on_the_charts(threshold_run):
+    """What happened is on the charts too: the official seats on the threshold report's seat ranges and the
+    blocs' official seats on the coalition report's bloc chart, as their descriptions (alt text) say."""
+    from helpers.views.charts.output import describe_figure
+
+    official = official_2022()
+    text = describe_figure(thresholds.seats(threshold_run).of("figure")[0])
+    assert f"Likud {threshold_run.summary.set_index('party').loc['likud', 'seats_median']:.0f}" in text
+    assert f"official seats {official['likud'][1]}" in text
+    with at_root():
+        run = coalitions.prepare("data/scenarios/knesset-2022.yml", draws=DRAWS, results=RESULTS_2022)
+    text = describe_figure(coalitions.blocs(run).of("figure")[0])
+    for name, members in run.sc.blocs.items():
+        assert f"{name} wins" in text
+        assert f"(official: {sum(official.get(m, (0, 0))[1] for m in members)})" in text

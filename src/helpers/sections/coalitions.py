@@ -176,6 +176,8 @@ def blocs(run) -> Section:
         coalition_model.seat_distribution(result, sc.blocs), majority=majority,
         colours=coalition_charts.bloc_colours(sc.blocs),
         p_majority=dict(zip(blocs["name"], blocs["p_majority"], strict=True)),
+        actual=({name: sum(run.outcome.get(m, 0) for m in members) for name, members in sc.blocs.items()}
+                if run.outcome is not None else None),
         title=f"Seats of each bloc in {result.draws:,} simulated elections", source=run.source),
     ).table(scenario_views.groups_table(blocs, run.names, majority, comfortable),
             formats={"Mean seats": ".1f", f"P({majority}+) %": ".1f", f"P({comfortable}+) %": ".1f"},

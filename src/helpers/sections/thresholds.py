@@ -196,6 +196,9 @@ def seats(run) -> Section:
     result, seats = run.result, run.seats
     return Section().figure(poll_charts.seat_range_chart(
         run.summary, names=run.names, colours=poll_data.colours(run.registry), total_seats=seats,
+        actual=(dict(zip(run.outcome["list"], run.outcome["official_seats" if "official_seats" in run.outcome
+                                                          else "engine_seats"], strict=True))
+                if run.outcome is not None else None),
         title=f"Seats in {result.draws:,} simulated elections ({seats} seats, threshold {run.line:g}%)",
         source=f"Source: {run.polls}; ballotbook simulation, seed {run.seed}, method {result.method}"
                + (f", {len(run.kept_pairs)} surplus agreements" if run.kept_pairs else "") + ".",

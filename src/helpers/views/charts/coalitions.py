@@ -179,15 +179,18 @@ def hemicycle_chart(seats: pd.Series, *, majority: int, title: str, source: str,
 
 
 def bloc_seats_chart(distribution: pd.DataFrame, *, majority: int, title: str, source: str,
-                     colours: Mapping[str, str] | None = None, p_majority: Mapping[str, float] | None = None):
+                     colours: Mapping[str, str] | None = None, p_majority: Mapping[str, float] | None = None,
+                     actual: Mapping[str, int] | None = None):
     """One panel per bloc or coalition: how often it wins each number of seats (bars; those at or above the
     majority dark, below it light), the majority as a dashed line, and P(majority) in the panel's title.
-    `distribution` has name, seats, probability (:func:`helpers.models.scenarios.seat_distribution`)."""
+    `distribution` has name, seats, probability (:func:`helpers.models.scenarios.seat_distribution`).
+    `actual` ({name: official seats}) marks what actually happened with a black line and its label."""
     groups = list(dict.fromkeys(distribution["name"]))
     n = max(len(groups), 1)
     fig, axes = figure(10, 1.2 + 2.0 * n, nrows=n, ncols=1, sharex=True, squeeze=False)
-    lo = min(float(distribution["seats"].min()), majority) - 2 if len(distribution) else 0
-    hi = max(float(distribution["seats"].max()), majority) + 2 if len(distribution) else majority + 2
+    official = list((actual or {}).values())
+    lo = min([float(distribution["seats"].min()), majority] + official) - 2 if len(distribution) else 0
+    hi = max([float(distribution["seats"].max()), majority] + official) + 2 if len(distribution) else majority + 2
     for ax, g in zip(axes[:, 0], groups, strict=False):
         d = distribution[distribution["name"] == g]
         colour = (colours or {}).get(g) or PALETTE[0]
@@ -196,6 +199,10 @@ def bloc_seats_chart(distribution: pd.DataFrame, *, majority: int, title: str, s
                alpha=0.35)
         ax.bar(d.loc[reach, "seats"], 100 * d.loc[reach, "probability"], width=0.85, color=colour)
         ax.axvline(majority - 0.5, color=HIGHLIGHT, linestyle="--", linewidth=1.2)
+        if actual and g in actual:
+            ax.axvline(actual[g], color=INK, linewidth=2)
+            ax.text(actual[g] + 0.3, 0.95, f"official: {actual[g]}", transform=ax.get_xaxis_transform(),
+                    va="top", fontsize=9, color=INK)
         p = (p_majority or {}).get(g, float(d.loc[reach, "probability"].sum()))
         ax.set_title(f"{g}: {majority}+ seats in {_percent(p)} of simulated elections", fontsize=11,
                      loc="left")
@@ -211,7 +218,8 @@ def bloc_seats_chart(distribution: pd.DataFrame, *, majority: int, title: str, s
         d = distribution[distribution["name"] == g]
         p = (p_majority or {}).get(g, float(d.loc[d["seats"] >= majority, "probability"].sum()))
         likeliest = int(d.loc[d["probability"].idxmax(), "seats"]) if len(d) else 0
-        said.append(f"{plain_label(g)} wins {majority}+ seats in {_percent(p)}, most often {likeliest}")
+        said.append(f"{plain_label(g)} wins {majority}+ seats in {_percent(p)}, most often {likeliest}"
+                    + (f" (official: {actual[g]})" if actual and g in actual else ""))
     describe(fig, f"{plain_label(title)}: " + "; ".join(said) + ".")
     return fig
 

@@ -153,9 +153,11 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
 
 
 def seat_range_chart(summary: pd.DataFrame, *, title: str, source: str, names: dict | None = None,
-                     colours: dict | None = None, total_seats: int = 120):
+                     colours: dict | None = None, total_seats: int = 120, actual: dict | None = None,
+                     actual_label: str = "official seats"):
     """Each party's seats: 90% range of the simulated elections (bar from seats_p05 to seats_p95), the median
-    (dot) and the mean (tick), labelled 'median (range)' and, where it is above 1%, the chance of no seat."""
+    (dot) and the mean (tick), labelled 'median (range)' and, where it is above 1%, the chance of no seat.
+    `actual` ({party: seats}) marks what actually happened with a black diamond, named in a legend."""
     rows = summary.sort_values(["seats_mean", "share_mean"], ascending=True).reset_index(drop=True)
     fig, ax = figure(9.5, 1.5 + 0.42 * max(len(rows), 1))
     for i, r in rows.iterrows():
@@ -168,9 +170,15 @@ def seat_range_chart(summary: pd.DataFrame, *, title: str, source: str, names: d
         if r["p_zero"] > 0.01:
             label += f", no seat: {_percent(r['p_zero'])}"
         ax.text(r["seats_p95"] + 0.6, i, label, va="center", fontsize=9, color=INK)
-    top = float(rows["seats_p95"].max()) if len(rows) else 1.0
+    marked = [(i, float(actual[p])) for i, p in enumerate(rows["party"]) if actual and p in actual]
+    if marked:
+        ax.plot([x for _, x in marked], [i for i, _ in marked], "D", color=INK, markersize=6, linestyle="",
+                label=actual_label, zorder=4)
+        ax.legend(loc="lower right", fontsize=9, frameon=False)
+    top = max([float(rows["seats_p95"].max()) if len(rows) else 1.0] + [x for _, x in marked])
     describe(fig, f"{plain_label(title)}: median seats of {total_seats} (90% range) per party: " + "; ".join(
         f"{display_name(names, r['party'])} {r['seats_median']:.0f} ({r['seats_p05']:.0f}–{r['seats_p95']:.0f})"
+        + (f", {actual_label} {actual[r['party']]:g}" if actual and r["party"] in actual else "")
         for _, r in rows.iloc[::-1].iterrows()) + ".")
     return finish_rows(fig, ax, range(len(rows)), [display_name(names, p) for p in rows["party"]],
                        xlim=(-0.8, top * 1.32 + 4),  # room for a dot at 0 seats
