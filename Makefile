@@ -10,7 +10,7 @@ reports: $(STAMP)             ## build every report of reports.yml into reports/
 	$(BIN)/ballotbook build
 
 test: $(STAMP)                ## the whole test suite (unit, property, notebooks, browser), two workers
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n 2 --durations=15
 
 bench: $(STAMP)               ## benchmarks: ratios against baselines run in the same process
 	$(BIN)/python benchmarks/run.py

@@ -161,10 +161,26 @@ def notebook_json(*cells: tuple[str, str], parameters: str = "") -> dict:
 
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory):
-    """`ballotbook build` of the shipped reports.yml into a temporary folder: (process, out folder)."""
-    out = tmp_path_factory.mktemp("reports")
-    proc = run_cli_process("build", "--out", out, "--jobs", "2", timeout=900)
-    return proc, out
+    """`ballotbook build` of the shipped reports.yml into a temporary folder: (process, out folder).
+
+    Built once per test run: with pytest-xdist (`make test` runs two workers) the first worker that needs it
+    builds it under the run's shared temporary folder, holding a lock, and the other reads the same result."""
+    import subprocess
+
+    from filelock import FileLock
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        out = tmp_path_factory.mktemp("reports")
+        return run_cli_process("build", "--out", out, "--jobs", "2", timeout=900), out
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for every worker of this run
+    out, record = shared / "shipped-reports", shared / "shipped-reports.json"
+    with FileLock(str(shared / "shipped-reports.lock")):
+        if not record.exists():
+            proc = run_cli_process("build", "--out", out, "--jobs", "2", timeout=900)
+            record.write_text(json.dumps({"args": [str(a) for a in proc.args], "returncode": proc.returncode,
+                                          "stdout": proc.stdout, "stderr": proc.stderr}), encoding="utf-8")
+    done = json.loads(record.read_text(encoding="utf-8"))
+    return subprocess.CompletedProcess(done["args"], done["returncode"], done["stdout"], done["stderr"]), out
 
 
 def chromium_path() -> str | None:
@@ -239,14 +255,3 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
 
-
-#: Session fixtures that build reports: with pytest-xdist (`make test` runs two workers), every test that uses
-#: one runs on the same worker, so the build happens once, not once per worker.
-SHARED_BUILDS = ("shipped_build", "hostile_timeline")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        used = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
-        if used:
-            item.add_marker(pytest.mark.xdist_group(used[0]))
