@@ -25,6 +25,17 @@ def _retention_of(retention: float | Mapping[str, float], name: str) -> float:
     return float(retention)
 
 
+def _finalists(round1: Mapping[str, float], round2: Mapping[str, float]) -> tuple[tuple, list]:
+    """The runoff's two finalists (each must have run in round one) and the candidates eliminated in round one."""
+    finalists = tuple(round2)
+    if len(finalists) != 2:
+        raise ValueError(f"a runoff has two finalists; got {len(finalists)}")
+    for f in finalists:
+        if f not in round1:
+            raise ValueError(f"finalist {f!r} is not in the first round")
+    return finalists, [c for c in round1 if c not in finalists]
+
+
 def runoff_votes(round1: Mapping[str, float], finalists: Sequence[str],
                  transfers: Mapping[str, Mapping[str, float]] | None = None,
                  retention: float | Mapping[str, float] = 1.0) -> dict[str, float]:
@@ -114,13 +125,7 @@ def calibrate(round1: Mapping[str, int], round2: Mapping[str, int], *,
 
     Accounts for turnout change: it is whatever the counts imply after the stated retention."""
     fixed = dict(fixed or {})
-    finalists = tuple(round2)
-    if len(finalists) != 2:
-        raise ValueError(f"a runoff has two finalists; got {len(finalists)}")
-    for f in finalists:
-        if f not in round1:
-            raise ValueError(f"finalist {f!r} is not in the first round")
-    eliminated = [c for c in round1 if c not in finalists]
+    finalists, eliminated = _finalists(round1, round2)
     for name in fixed:
         if name not in eliminated:
             raise ValueError(f"{name!r} is not an eliminated candidate")
@@ -333,13 +338,7 @@ def transfer_bounds(round1: Mapping[str, int], round2: Mapping[str, int],
     Every flow meeting these and giving back each finalist's runoff count exactly is allowed; the result
     holds the vertices of that set (:class:`TransferBounds`). ValueError when no flow does (the assumptions
     contradict the counts)."""
-    finalists = tuple(round2)
-    if len(finalists) != 2:
-        raise ValueError(f"a runoff has two finalists; got {len(finalists)}")
-    for f in finalists:
-        if f not in round1:
-            raise ValueError(f"finalist {f!r} is not in the first round")
-    eliminated = [c for c in round1 if c not in finalists]
+    finalists, eliminated = _finalists(round1, round2)
     if groups is None:
         groups = {c: [c] for c in eliminated}
     groups = {str(k): list(v) for k, v in groups.items()}
