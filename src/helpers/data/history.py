@@ -22,7 +22,6 @@ from helpers.data import knesset
 from helpers.data import polls as poll_data
 from helpers.data._table import fail, read_table
 
-HISTORY_FILE = paths.HISTORY
 USES = ("fit", "check")
 
 
@@ -59,7 +58,7 @@ def _merges(text: str, t, row: int) -> dict[str, list[str]]:
     return out
 
 
-def load_history(path: str | os.PathLike = HISTORY_FILE, *, root: str | os.PathLike = ".",
+def load_history(path: str | os.PathLike = paths.HISTORY, *, root: str | os.PathLike = ".",
                  elections: str | os.PathLike = knesset.ELECTIONS_FILE):
     """The elections of `path` with their files loaded (paths relative to `root`)."""
     root = Path(root)

@@ -19,10 +19,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import knesset
 from helpers.data import polls as poll_data
-from helpers.data.history import HISTORY_FILE, load_history
+from helpers.data.history import load_history
 from helpers.models import backtest, calibration, simulate, uncertainty
 from helpers.models import polls as poll_model
 from helpers.sections import Section
@@ -42,7 +43,7 @@ LEVEL = 0.0005
 def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreements: str, election: str,
             seats: int = 120, final_week_days: int = 7, draws: int = 20000, seed: int = 0,
             error_model: str = "historical", poll_error: float = 0.0, half_life_days: float = 7.0,
-            elections: str = "data/knesset/elections.csv", history: str = HISTORY_FILE) -> SimpleNamespace:
+            elections: str = "data/knesset/elections.csv", history: str = paths.HISTORY) -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters, the party registry and names, the error
     model (``model``), the official outcome (``official``), the final-week average (``week``), the poll of polls
     (``average``), the simulated elections (``result``), the per-party errors (``table``), the threshold calls
