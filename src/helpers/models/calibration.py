@@ -36,7 +36,7 @@ from helpers.data.history import PastElection
 from helpers.models import backtest
 from helpers.models import polls as poll_model
 from helpers.models import simulate as sim_model
-from helpers.models.uncertainty import ErrorModel
+from helpers.models.uncertainty import REFERENCE_SHARE, SMALLEST_SHARE, ErrorModel
 
 #: Fewest all-below lists (over the fitting elections) for ``below_fraction`` to be fitted.
 MIN_BELOW = 3
@@ -136,8 +136,6 @@ def _neg_log_likelihood(res: pd.DataFrame, scales: np.ndarray, powers: np.ndarra
     """Negative log-likelihood of the residuals on a (scale, power) grid: each residual over the square root
     of its variance is a Student-t with `dof` degrees of freedom (a normal when infinite)."""
     from math import lgamma
-
-    from helpers.models.uncertainty import REFERENCE_SHARE, SMALLEST_SHARE
 
     p = np.maximum(res["share"].to_numpy(float), SMALLEST_SHARE)
     sampling = (1 - p / 100) / (p / 100 * res["ess"].to_numpy(float))

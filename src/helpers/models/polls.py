@@ -58,6 +58,7 @@ import pandas as pd
 
 from helpers.core.errors import DataError
 from helpers.data._table import parse_date
+from helpers.models.uncertainty import FITTED
 
 #: Respondents assumed for a poll that does not publish its sample size (a typical Israeli poll: 500-700).
 DEFAULT_SAMPLE_SIZE = 600
@@ -438,8 +439,6 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
     the line sits, as a fraction of the line (default: fitted). Give it the polls of one question
     (:func:`select_question`). Raises DataError when no poll was published by `as_of`, or when the polls
     leave no share at all."""
-    from helpers.models.uncertainty import FITTED
-
     if len(polls) == 0:
         raise DataError("the polls file holds no polls.")
     when = _day(as_of) or polls["date"].max()

@@ -36,6 +36,7 @@ import pandas as pd
 
 from helpers.core import limits as _limits
 from helpers.core.errors import DataError
+from helpers.models.uncertainty import model_for
 
 #: Draws generated and allocated at a time (memory stays at a few MB per chunk).
 CHUNK = 10_000
@@ -215,8 +216,6 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     (surplus-vote agreements); method: an allocation method of :mod:`helpers.models.seats` (default:
     'bader-ofer' with agreements, 'dhondt' without). Bad arguments raise DataError."""
     import time
-
-    from helpers.models.uncertainty import model_for
 
     shares = pd.Series(shares, dtype=float)
     parties = [str(p) for p in shares.index]
