@@ -1,20 +1,49 @@
-"""The ``ballotbook`` command line (contract: ../DESIGN.md, "Command line").
+"""The ``ballotbook`` command line: the shared machinery; each command is a module of
+:mod:`helpers.cli.commands`.
+
+A command module carries its own setup: a docstring whose first line is the command's one-line help and whose
+body is its description, ``EXAMPLES`` (a few command lines, shown under "examples:" in its ``--help``),
+``configure(p)`` (adds its arguments, each help stating its default) and ``run(args) -> int``. Adding a command
+is a module and one name in :data:`COMMANDS`. A command module imports only the standard library and
+``helpers.core`` at its top, so building the parser (every ``ballotbook`` call) stays fast.
 
 Exit codes: 0 success; 1 a report or computation failed; 2 bad input, parameters or config, detected before
 any notebook ran. Errors are one or two sentences on stderr, never a traceback (``--debug`` shows one).
-
-Only the standard library is imported here; each verb's module is imported when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
+import textwrap
 
-from helpers.core import paths
+from helpers.core import errors
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+#: The commands, in the order ``ballotbook --help`` lists them; each is ``helpers.cli.commands.<name>`` with
+#: ``-`` read as ``_``.
+COMMANDS = ("build", "run-one", "run", "params", "seats", "coalitions", "primary", "simulate", "calibrate")
+
+DESCRIPTION = """\
+Election reports from Jupyter notebooks, and the calculations behind them.
+
+ballotbook builds the report set listed in reports.yml: it runs each notebook with its parameters
+in a fresh kernel and publishes one self-contained HTML page per report, with an index page.
+Only reports whose notebook, parameters or data changed are rebuilt. It also computes Knesset
+seats, coalitions, primaries and poll simulations straight from CSV files."""
+
+EXAMPLES = """\
+ballotbook build                       # every report of reports.yml into reports/
+ballotbook run notebooks/04_timeline.ipynb -o timeline.html
+ballotbook seats votes.csv --threshold 3.25"""
+
+#: The kinds of the options that mean the same in several commands (and in the notebooks' parameters cells).
+SEATS, DRAWS, SEED = "count 1..MAX_SEATS", "count 1..MAX_DRAWS", "seed"
+KNESSET_THRESHOLD, FIRST_ROUND_THRESHOLD = "percent [0, 100)", "percent (0, 100]"
+TIMEOUT = "count of seconds 1..MAX_TIMEOUT"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +68,7 @@ def _whole(text: str) -> int:
     raise argparse.ArgumentTypeError(f"'{shown}' is not a whole number")
 
 
-def _option(p: argparse.ArgumentParser, *flags: str, kind: str, **kw) -> None:
+def option(p: argparse.ArgumentParser, *flags: str, kind: str, **kw) -> None:
     """An option whose value is of a declared `kind`, in the words a notebook's parameters cell uses
     (``"count 1..MAX_SEATS"``, ``"percent (0, 100]"``; helpers.pipeline.declarations): :func:`check_options`
     checks it with that kind's validator, the one a notebook parameter of that kind gets."""
@@ -61,135 +90,60 @@ def check_options(args) -> None:
             setattr(args, dest, parse(kind).validate(value, flag))
 
 
-#: The kinds of the options that mean the same in several commands (and in the notebooks' parameters cells).
-SEATS, DRAWS, SEED = "count 1..MAX_SEATS", "count 1..MAX_DRAWS", "seed"
-KNESSET_THRESHOLD, FIRST_ROUND_THRESHOLD = "percent [0, 100)", "percent (0, 100]"
-TIMEOUT = "count of seconds 1..MAX_TIMEOUT"
+def path(p: argparse.ArgumentParser, *flags: str, **kw) -> None:
+    """A file or folder argument. On the command line a relative path means what the shell means: relative to
+    the working directory (paths *inside* reports.yml, scenario files and notebook parameters are relative to
+    the project root instead), so :func:`main` makes it absolute before the command runs. Its default, when it
+    has one, is the project's own file, found from any folder inside the project, and is left as it is."""
+    action = p.add_argument(*flags, **kw)
+    shown = action.option_strings[0] if action.option_strings else action.dest.upper()
+    p.set_defaults(path_arguments={**(p.get_default("path_arguments") or {}),
+                                   action.dest: (shown, bool(action.option_strings), action.default)})
 
 
-def _fmt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
+def fmt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default: %(default)s)")
 
 
-def _pdf_options(p: argparse.ArgumentParser) -> None:
+def pdf_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pdf", action="store_true",
-                   help="also print each report to a PDF beside its HTML (needs Debian's chromium)")
-    p.add_argument("--paper", choices=["a4", "letter"], default=None, help="the PDF's paper (default a4)")
+                   help="also print each report to a PDF beside its HTML, with Debian's chromium (default: HTML "
+                        "only)")
+    p.add_argument("--paper", choices=["a4", "letter"], default=None, help="the PDF's paper (default: a4)")
 
 
 def pdf_paper(args) -> str | None:
     """The paper to print on ("a4", "letter"), None without --pdf; --paper alone is bad input."""
-    from helpers.core.errors import DataError
-
     if args.paper and not args.pdf:
-        raise DataError("--paper is only used with --pdf.")
+        raise errors.DataError("--paper is only used with --pdf.")
     return (args.paper or "a4") if args.pdf else None
 
 
+def command_module(name: str):
+    """The module of command `name` (``run-one`` is ``helpers.cli.commands.run_one``)."""
+    return importlib.import_module(f"helpers.cli.commands.{name.replace('-', '_')}")
+
+
+def _examples(text: str) -> str:
+    return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip("\n"), "  ")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from helpers.core.limits import MAX_DRAWS, MAX_POLL_ERROR, MAX_SEATS
-
-    parser = _Parser(prog="ballotbook", description=__doc__.split("\n")[0])
-    parser.add_argument("--debug", action="store_true", help="show a traceback when something fails")
+    parser = _Parser(prog="ballotbook", description=DESCRIPTION, epilog=_examples(EXAMPLES),
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback when something fails (default: one sentence)")
     parser.add_argument("--version", action="store_true", help="print the kit version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser("build", help="build the report set of reports.yml into reports/")
-    p.add_argument("--config", default="reports.yml", help="report batch file (default reports.yml)")
-    p.add_argument("--only", action="append", default=[], metavar="NAME", help="build only this report")
-    _option(p, "--jobs", kind="count 1..MAX_JOBS", default=None, metavar="N",
-            help="reports built at once (default: CPUs)")
-    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/)")
-    _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
-    p.add_argument("--executor", choices=["local", "dask"], default="local", help="where reports run")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address")
-    _pdf_options(p)
-
-    p = sub.add_parser("run-one", help="build the I-th report of reports.yml (Kubernetes indexed jobs, CI)")
-    p.add_argument("--config", default="reports.yml", help="report batch file (default reports.yml)")
-    _option(p, "--index", kind="count 0..MAX_SEED", default=None, metavar="I",
-            help="which report, from 0 (default: $JOB_COMPLETION_INDEX)")
-    p.add_argument("--list", action="store_true", help="print each report's index and name, build nothing")
-    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default reports/)")
-    _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
-
-    p = sub.add_parser("run", help="run one notebook with parameters into one HTML report")
-    p.add_argument("notebook")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
-    p.add_argument("-o", "--output", default=None, metavar="OUT.html")
-    _option(p, "--timeout", kind=TIMEOUT, default=600, metavar="S", help="per-cell timeout in seconds")
-    _pdf_options(p)
-
-    p = sub.add_parser("params", help="list a notebook's parameters: name, kind, default, help")
-    p.add_argument("notebook")
-
-    p = sub.add_parser("seats", help="allocate seats from a votes file")
-    p.add_argument("votes", metavar="VOTES.csv")
-    _option(p, "--seats", kind=SEATS, default=120, help=f"seats to allocate, 1 to {MAX_SEATS:,} (default 120)")
-    _option(p, "--threshold", kind=KNESSET_THRESHOLD, default=0.0, help="percent of valid votes, 0 <= t < 100")
-    p.add_argument("--method", default=None,
-                   choices=["bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare", "droop"])
-    p.add_argument("--agreements", default=None, metavar="PAIRS.csv")
-    p.add_argument("--audit", action="store_true", help="print the allocation audit instead of seats")
-    _fmt(p)
-
-    p = sub.add_parser("coalitions", help="winning coalitions from a seats file")
-    p.add_argument("seats", metavar="SEATS.csv")
-    _option(p, "--majority", kind=SEATS, default=None,
-            help="seats needed, from 1 to the seats in the file (default: half of them + 1)")
-    p.add_argument("--veto", action="append", default=[], metavar="A,B")
-    p.add_argument("--require", action="append", default=[], metavar="A")
-    p.add_argument("--all", action="store_true", help="every winning coalition, not only minimal ones")
-    p.add_argument("--power", action="store_true", help="print Banzhaf and Shapley-Shubik power instead")
-    _fmt(p)
-
-    p = sub.add_parser("primary", help="outcome of a two-round primary's first round")
-    p.add_argument("round", metavar="ROUND.csv")
-    _option(p, "--threshold", kind=FIRST_ROUND_THRESHOLD, default=40.0,
-            help="first-round share that wins (percent, 0 < t <= 100)")
-    p.add_argument("--inclusive", action="store_true", help="exactly the threshold is enough")
-    _fmt(p)
-
-    p = sub.add_parser("simulate", help="seeded Monte Carlo of seats from polls")
-    p.add_argument("polls", metavar="POLLS.csv")
-    _option(p, "--draws", kind=DRAWS, default=100_000,
-            help=f"simulated elections, 1 to {MAX_DRAWS:,} (default 100,000)")
-    _option(p, "--seed", kind=SEED, default=0, help="random seed, a whole number >= 0 (default 0)")
-    _option(p, "--seats", kind=SEATS, default=120, help=f"seats in the house, 1 to {MAX_SEATS:,} (default 120)")
-    _option(p, "--threshold", kind=KNESSET_THRESHOLD, default=3.25, help="percent of valid votes, 0 <= t < 100")
-    p.add_argument("--error-model", choices=["historical", "sampling"], default="historical",
-                   help="election-day error: 'historical' (fitted on past elections, the default) or "
-                        "'sampling' (the polls' sampling error only)")
-    _option(p, "--poll-error", kind="number of points [0, MAX_POLL_ERROR]", default=0.0,
-            help=f"a fixed extra election-day error in points on top of the error model, 0 to {MAX_POLL_ERROR} "
-                 "(default 0)")
-    p.add_argument("--agreements", default=None, metavar="PAIRS.csv")
-    _fmt(p)
-
-    p = sub.add_parser("calibrate", help="fit the historical error model on past elections and score it")
-    p.add_argument("--history", default=paths.HISTORY, metavar="ELECTIONS.csv",
-                   help="past elections: polls, results, and whether to fit on them (default data/model/elections.csv)")
-    _option(p, "--draws", kind=DRAWS, default=20_000, help="simulated elections per forecast (default 20,000)")
-    p.add_argument("--write", action="store_true",
-                   help="write the fit into the kit (src/helpers/models/fitted.json) and docs/model-fit.md")
-    _fmt(p)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                                title="commands (ballotbook COMMAND --help for each)")
+    for name in COMMANDS:
+        module = command_module(name)
+        summary, _, body = inspect.cleandoc(module.__doc__ or "").partition("\n")
+        p = sub.add_parser(name, help=summary.strip(), description=(summary + "\n" + body).strip(),
+                           epilog=_examples(module.EXAMPLES), formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.configure(p)
+        p.set_defaults(command_run=module.run)
     return parser
-
-
-#: File arguments per command. On the command line a relative path means what the shell means: relative to the
-#: working directory (paths *inside* reports.yml, scenario files and notebook parameters are relative to the
-#: project root instead).
-_PATH_ARGUMENTS = {
-    "seats": ("votes", "agreements"), "coalitions": ("seats",), "primary": ("round",),
-    "simulate": ("polls", "agreements"), "run": ("notebook", "output"), "params": ("notebook",),
-    "build": ("config", "out"), "run-one": ("config", "out"), "calibrate": ("history",),
-}
-
-
-#: How each path argument is written on the command line (for messages).
-_PATH_FLAGS = {"out": "--out", "config": "--config", "output": "-o", "agreements": "--agreements"}
 
 
 def _absolute_paths(args) -> None:
@@ -197,18 +151,19 @@ def _absolute_paths(args) -> None:
     directory (so `-o ''` or `--out ''` would write into the current folder or reports/)."""
     import os
 
-    from helpers.core.errors import DataError
-
-    for name in _PATH_ARGUMENTS.get(args.command, ()):
+    for name, (shown, is_option, default) in (getattr(args, "path_arguments", None) or {}).items():
         value = getattr(args, name, None)
-        if (name, value) in (("config", "reports.yml"), ("history", paths.HISTORY)):
+        if value is not None and value == default:
             continue  # a default: the project's own file, found from any folder inside the project
         if isinstance(value, str) and not value.strip():
-            flag = _PATH_FLAGS.get(name, name.upper())
-            raise DataError(f"{flag} '{value}': expected a path, got blank text"
-                            + (f" (leave {flag} out for the default)." if name in _PATH_FLAGS else "."))
+            raise errors.DataError(f"{shown} '{value}': expected a path, got blank text"
+                                   + (f" (leave {shown} out for the default)." if is_option else "."))
         if isinstance(value, str):
             setattr(args, name, os.path.abspath(os.path.expanduser(value)))
+
+
+#: A build or run stopped by a signal (SIGTERM, SIGINT): its message and exit code (143, 130) are its own.
+_CANCELLED = getattr(errors, "Cancelled", ())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,11 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
-    module = importlib.import_module(f"helpers.cli.commands.{args.command.replace('-', '_')}")
     try:
         _absolute_paths(args)
         check_options(args)
-        return int(module.run(args) or 0)
+        return int(args.command_run(args) or 0)
+    except _CANCELLED as exc:
+        sys.stderr.write(f"ballotbook {args.command}: {exc}\n")
+        return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("ballotbook: interrupted.\n")
         return 130
@@ -235,9 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one sentence, never a traceback, unless --debug
         if args.debug:
             raise
-        from helpers.core.errors import DataError
-
-        if isinstance(exc, DataError):
+        if isinstance(exc, errors.DataError):
             sys.stderr.write(f"ballotbook {args.command}: {exc}\n")
             return EXIT_BAD_INPUT
         sys.stderr.write(f"ballotbook {args.command}: failed: {type(exc).__name__}: {exc} "

@@ -1,11 +1,13 @@
-"""``ballotbook calibrate``: fit the historical error model on past elections and print its track record.
+"""fit the historical error model on past elections and score it
 
-Reads the history file (``data/model/elections.csv``, :mod:`helpers.data.history`) relative to the project
-root, fits :func:`helpers.models.calibration.fit` on the elections marked ``fit``, and scores the model on
-every election and lead time (eve, one week, four weeks), each fitting election forecast by a model fitted
-without it (leave one election out). Prints one row per election and lead time. ``--write`` stores the fit in
-the kit (``src/helpers/models/fitted.json``, the default of every simulation) and the table in
-``docs/model-fit.md``.
+Reads the history file (past elections: their polls, their results and whether to fit on them),
+fits the election-day error model on the elections marked fit, and scores the model on every
+election and lead time (eve, one week, four weeks), each fitting election forecast by a model
+fitted without it (leave one election out). Prints one row per election and lead time: Brier and
+log scores, interval coverage and width, beside two simple benchmarks.
+
+--write stores the fit in the kit (the default model of every simulation and report) and the
+table in docs/model-fit.md; run it from a checkout of the kit, not an installed copy.
 """
 
 from __future__ import annotations
@@ -23,6 +25,27 @@ def _cell(x):
     if isinstance(x, float):
         return f"{x:.4f}"
     return str(x)
+
+
+EXAMPLES = """\
+ballotbook calibrate
+ballotbook calibrate --draws 5000 --format json
+"""
+
+
+def configure(p) -> None:
+    from helpers.cli import DRAWS, fmt, option, path
+    from helpers.core import paths
+
+    path(p, "--history", default=paths.HISTORY, metavar="ELECTIONS.csv",
+         help="past elections: polls, results, and whether to fit on them (default: %(default)s at the "
+              "project root)")
+    option(p, "--draws", kind=DRAWS, default=20_000, metavar="N",
+           help="simulated elections per forecast (default: 20,000)")
+    p.add_argument("--write", action="store_true",
+                   help="write the fit into the kit (src/helpers/models/fitted.json) and docs/model-fit.md "
+                        "(default: print only)")
+    fmt(p)
 
 
 def run(args) -> int:

@@ -1,19 +1,16 @@
-"""``ballotbook coalitions SEATS.csv [--majority N] [--veto A,B]... [--require A]... [--all] [--power]
-[--format csv|json]``
+"""winning coalitions (or voting power) from a seats file
 
-Coalitions from a seats file (``party,seats``; other columns ignored). Parties are named as in the file, in
+SEATS.csv has columns party,seats (other columns ignored). Parties are named as in the file, in
 any letter case; an unknown name is exit 2 with the closest known names.
 
-Default output (contract in DESIGN.md): the minimal winning coalitions (every member needed), one row each,
-columns ``members`` (joined by ``+``, largest party first), ``seats``, ``surplus`` (seats - majority).
-``--all`` lists every winning coalition instead. Sorted by seats, most first, then by members (largest party
-first). ``--majority`` defaults to floor(total / 2) + 1 (61 of 120). ``--veto A,B`` (repeatable) drops every
-coalition holding both; ``--require A`` (repeatable) keeps only coalitions holding A, and then "minimal" means
-that every other member is needed. JSON: a list of objects with the same keys plus ``parties`` (the members
-as a list).
+Output: the minimal winning coalitions (every member needed), one row each, columns members
+(joined by +, largest party first), seats, surplus (seats - majority), sorted by seats, most
+first. --all lists every winning coalition instead. --veto A,B drops every coalition holding both;
+--require A keeps only coalitions holding A (then "minimal" means every other member is needed).
+JSON: a list of objects with the same keys plus parties (the members as a list).
 
-``--power`` prints a-priori power instead: ``party,seats,banzhaf_swings,banzhaf,shapley_shubik`` (shares
-0-1, unrounded), over every coalition of the parties with seats; vetoes and requirements do not apply to it.
+--power prints a-priori voting power instead: party,seats,banzhaf_swings,banzhaf,shapley_shubik
+(shares 0-1), over every coalition of the parties with seats; --veto and --require do not apply.
 """
 
 from __future__ import annotations
@@ -22,11 +19,11 @@ import sys
 
 from helpers.cli import output
 from helpers.core.errors import DataError
-from helpers.data.knesset import load_seats
-from helpers.models.coalitions import majority_of, power, resolve_party, winning_coalitions
 
 
 def _veto(text: str, parties: list[str]) -> tuple[str, str]:
+    from helpers.models.coalitions import resolve_party
+
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2 or not all(parts):
         raise DataError(f"--veto '{text}' must name two parties separated by a comma, such as --veto A,B.")
@@ -36,7 +33,34 @@ def _veto(text: str, parties: list[str]) -> tuple[str, str]:
     return a, b
 
 
+EXAMPLES = """\
+ballotbook coalitions seats.csv
+ballotbook coalitions seats.csv --veto likud,yesh_atid --require shas --all
+ballotbook coalitions seats.csv --power --format json
+"""
+
+
+def configure(p) -> None:
+    from helpers.cli import SEATS, fmt, option, path
+
+    path(p, "seats", metavar="SEATS.csv", help="seats per party: columns party,seats")
+    option(p, "--majority", kind=SEATS, default=None, metavar="N",
+           help="seats needed, from 1 to the seats in the file (default: half of them + 1, 61 of 120)")
+    p.add_argument("--veto", action="append", default=[], metavar="A,B",
+                   help="two parties that will not sit together; repeat for more (default: none)")
+    p.add_argument("--require", action="append", default=[], metavar="A",
+                   help="a party every coalition must hold; repeat for more (default: none)")
+    p.add_argument("--all", action="store_true",
+                   help="every winning coalition, not only minimal ones (default: minimal ones)")
+    p.add_argument("--power", action="store_true",
+                   help="print Banzhaf and Shapley-Shubik power instead (default: the coalitions)")
+    fmt(p)
+
+
 def run(args) -> int:
+    from helpers.data.knesset import load_seats
+    from helpers.models.coalitions import majority_of, power, resolve_party, winning_coalitions
+
     frame = load_seats(args.seats)
     items = list(zip(frame["party"].astype(str), (int(s) for s in frame["seats"]), strict=True))
     parties = [p for p, _ in items]

@@ -1,7 +1,21 @@
-"""ballotbook params NOTEBOOK: the notebook's parameters, one a line: name, kind (as the parameters cell declares
-it, or the kind of its default), default and help."""
+"""list a notebook's parameters: name, kind, default and help
+
+One line per parameter of the notebook's cell tagged 'parameters': its name, its kind (as the
+cell declares it, or the kind of its default), its default and its help. These are the names
+-p NAME VALUE (ballotbook run) and reports.yml's parameters accept.
+"""
 
 from __future__ import annotations
+
+EXAMPLES = """\
+ballotbook params notebooks/04_timeline.ipynb
+"""
+
+
+def configure(p) -> None:
+    from helpers.cli import path
+
+    path(p, "notebook", metavar="NOTEBOOK", help="the notebook (.ipynb) to read")
 
 
 def run(args) -> int:

@@ -1,16 +1,13 @@
-"""``ballotbook primary ROUND.csv [--threshold 40] [--inclusive] [--format csv|json]``
+"""the outcome of a two-round primary's first round
 
-The outcome of a two-round primary's first round. ROUND.csv has ``candidate,votes`` (other columns ignored)
-and holds every candidate of the round; the threshold is a share (percent) of the votes in the file, and
-``share`` in the output is percent of those votes, unrounded.
+ROUND.csv has columns candidate,votes (other columns ignored) and holds every candidate of the
+round; the threshold is a share (percent) of the votes in the file, and share in the output is
+percent of those votes, unrounded.
 
-Output (contract in DESIGN.md): JSON ``{"outcome", "winner", "runoff", "candidates": [{"candidate", "votes",
-"share"}]}``; CSV one row per candidate, input order, ``candidate,votes,share,result`` with result
-``winner``, ``runoff`` or ``out``.
-
-A tie for a runoff place cannot be settled from the count: then ``runoff`` lists the leader and every tied
-candidate (so three or more names), each tied candidate's result is ``runoff``, the JSON gains a ``tie`` list
-naming the tied candidates, and a note on stderr says so (exit 0).
+Output: CSV one row per candidate, input order, candidate,votes,share,result with result winner,
+runoff or out. JSON: {"outcome", "winner", "runoff", "candidates": [{"candidate", "votes",
+"share"}]}. A tie for a runoff place cannot be settled from the count: then every tied candidate
+is marked runoff, the JSON gains a tie list and a note on stderr says so (exit 0).
 """
 
 from __future__ import annotations
@@ -19,11 +16,28 @@ import sys
 
 from helpers.cli import output
 from helpers.core.errors import DataError
-from helpers.data.primaries import load_round, round_votes
-from helpers.models.primaries import first_round
+
+EXAMPLES = """\
+ballotbook primary data/primaries/labor-2007-round1.csv
+ballotbook primary round1.csv --threshold 40 --inclusive --format json
+"""
+
+
+def configure(p) -> None:
+    from helpers.cli import FIRST_ROUND_THRESHOLD, fmt, option, path
+
+    path(p, "round", metavar="ROUND.csv", help="the first round's count: columns candidate,votes")
+    option(p, "--threshold", kind=FIRST_ROUND_THRESHOLD, default=40.0, metavar="PERCENT",
+           help="first-round share that wins outright, percent, 0 < t <= 100 (default: %(default)s)")
+    p.add_argument("--inclusive", action="store_true",
+                   help="exactly the threshold is enough (default: more than the threshold is needed)")
+    fmt(p)
 
 
 def run(args) -> int:
+    from helpers.data.primaries import load_round, round_votes
+    from helpers.models.primaries import first_round
+
     threshold = args.threshold  # a first-round percentage, 0 < t <= 100 (helpers.cli.check_options)
     frame = load_round(args.round)
     try:

@@ -1,18 +1,16 @@
-"""``ballotbook seats VOTES.csv [--seats 120] [--threshold 0] [--method M] [--agreements PAIRS.csv]
-[--format csv|json] [--audit]``
+"""allocate seats from a votes file
 
-Allocate seats from a votes file. VOTES.csv has ``list,votes`` (other columns ignored) and holds every list
-that ran: the threshold is a percent of the file's total votes (valid votes), compared exactly. PAIRS.csv has
-``list_a,list_b``, one surplus-vote agreement per row. ``--method`` defaults to ``bader-ofer`` when agreements
-are given and ``dhondt`` otherwise.
+VOTES.csv has columns list,votes (other columns ignored) and holds every list that ran: the
+threshold is a percent of the file's total votes (the valid votes), compared exactly. PAIRS.csv
+has list_a,list_b, one surplus-vote agreement per row.
 
-Output (contract in DESIGN.md): one row per list in input order, every list kept, columns
-``list,votes,seats,tie``; ``tie`` is true for the lists in an exact tie for the last seat (the seat goes to
-the first of them in the file, and a note on stderr says so). JSON: a list of objects with the same keys.
+Output: one row per list in input order, every list kept, columns list,votes,seats,tie; tie is
+true for the lists in an exact tie for the last seat (the seat goes to the first of them in the
+file, and a note on stderr says so). JSON: a list of objects with the same keys.
 
-``--audit`` prints the allocation's steps instead (threshold cut, gauge, initial seats, each seat given one at
-a time with the quotient that won it, agreement splits): columns ``step,seat,list,votes,quotient,
-quotient_exact,seats,note`` where ``quotient`` is a decimal (6 places at most) and ``quotient_exact`` the
+--audit prints the allocation's steps instead (threshold cut, gauge, initial seats, each seat
+with the quotient that won it, agreement splits): columns step,seat,list,votes,quotient,
+quotient_exact,seats,note, where quotient is a decimal (6 places at most) and quotient_exact the
 exact fraction.
 """
 
@@ -24,8 +22,6 @@ from fractions import Fraction
 from helpers.cli import output
 from helpers.core import paths
 from helpers.core.errors import DataError
-from helpers.data.knesset import load_pairs, load_votes
-from helpers.models.seats import allocate
 
 AUDIT_COLUMNS = ["step", "seat", "list", "votes", "quotient", "quotient_exact", "seats", "note"]
 
@@ -44,7 +40,36 @@ def _exact(q) -> str:
     return "" if q is None else str(Fraction(q))
 
 
+EXAMPLES = """\
+ballotbook seats data/knesset/results/2022-11-01.csv --threshold 3.25
+ballotbook seats votes.csv --threshold 3.25 --agreements pairs.csv --format json
+ballotbook seats votes.csv --method sainte-lague --seats 20 --audit
+"""
+
+
+def configure(p) -> None:
+    from helpers.cli import KNESSET_THRESHOLD, SEATS, fmt, option, path
+    from helpers.core.limits import MAX_SEATS
+
+    path(p, "votes", metavar="VOTES.csv", help="votes per list: columns list,votes")
+    option(p, "--seats", kind=SEATS, default=120, metavar="N",
+           help=f"seats to allocate, 1 to {MAX_SEATS:,} (default: %(default)s)")
+    option(p, "--threshold", metavar="PERCENT", kind=KNESSET_THRESHOLD, default=0.0,
+           help="percent of valid votes a list needs, 0 <= t < 100 (default: %(default)s)")
+    p.add_argument("--method", default=None,
+                   choices=["bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare", "droop"],
+                   help="the allocation rule (default: bader-ofer with --agreements, dhondt without)")
+    path(p, "--agreements", default=None, metavar="PAIRS.csv",
+         help="surplus-vote agreements: columns list_a,list_b (default: none)")
+    p.add_argument("--audit", action="store_true",
+                   help="print the allocation's steps instead of the seats (default: the seats)")
+    fmt(p)
+
+
 def run(args) -> int:
+    from helpers.data.knesset import load_pairs, load_votes
+    from helpers.models.seats import allocate
+
     # --seats and --threshold are checked by their kinds (helpers.cli.check_options) before this runs
     frame = load_votes(args.votes)
     votes = list(zip(frame["list"].astype(str), (int(v) for v in frame["votes"]), strict=True))

@@ -1,21 +1,17 @@
-"""``ballotbook simulate POLLS.csv``: seeded Monte Carlo of seats from polls.
+"""seeded Monte Carlo of seats from polls
 
-Which polls: the polls in the file that asked its main question (the one most polls asked; a file of
-vote-intention polls is used whole), less partial polls and exit polls, pooled into one poll of polls as of the
-latest poll's date (:func:`helpers.models.polls.poll_of_polls`: the newest poll of each polling house in the
-last 14 days of polling, sample-size and recency weights, 600 respondents for a poll that does not say). The
-simulation's sample size is that pool's effective sample size, which saturates (pollsters' errors correlate
-at 0.5). Seats polls become shares with the file's threshold (``--threshold``): a party shown with 0 seats
-counts as its published percentage, else as censored (somewhere below the threshold); a residual for lists no
-poll lists (fitted on past elections) counts in the valid votes. The election-day error is the historical
-model (:mod:`helpers.models.uncertainty`) unless ``--error-model sampling``; ``--poll-error P`` adds a fixed
-extra error of P points. A surplus agreement naming a list that is not in the polls is void here (that list
-gets no votes, so it misses the threshold, which voids the agreement by law); a note on stderr says so.
+Pools the polls in POLLS.csv that asked its main question (less partial and exit polls) into one
+poll of polls as of the latest poll's date: the newest poll of each polling house in the last 14
+days of polling, weighted by sample size and recency. Seats polls are read with the threshold: a
+party shown with 0 seats counts as its published percentage, else as somewhere below the
+threshold. The election-day error is the kit's historical model, fitted on past elections, unless
+--error-model sampling; --poll-error P adds a fixed extra error of P points. A surplus agreement
+naming a list that is not in the polls is void (a note on stderr says so).
 
-Output, one row per party, largest first: ``party,share_mean`` (percent of valid votes), ``seats_mean``,
-``seats_p05``, ``seats_p95`` (5% and 95% points of the seat draws), ``p_pass`` (probability of clearing the
-threshold), numbers to 6 decimals. JSON adds the run's facts (as_of, polls, effective sample size,
-draws, seed...) around the same rows. The same file, options and seed give byte-identical output.
+Output, one row per party, largest first: party,share_mean (percent of valid votes),seats_mean,
+seats_p05,seats_p95 (5 and 95 percent points of the seat draws),p_pass (probability of clearing
+the threshold), to 6 decimals. JSON adds the run's facts (as_of, polls used, effective sample
+size, draws, seed...). The same file, options and seed give byte-identical output.
 """
 
 from __future__ import annotations
@@ -33,6 +29,38 @@ def _number(x: float) -> float:
 
 def _text(x: float) -> str:
     return f"{float(x):.6f}"
+
+
+EXAMPLES = """\
+ballotbook simulate data/polls/knesset-2022.csv
+ballotbook simulate polls.csv --draws 20000 --seed 7 --threshold 3.25 --format json
+ballotbook simulate polls.csv --error-model sampling --poll-error 1.5
+"""
+
+
+def configure(p) -> None:
+    from helpers.cli import DRAWS, KNESSET_THRESHOLD, SEATS, SEED, fmt, option, path
+    from helpers.core.limits import MAX_DRAWS, MAX_POLL_ERROR, MAX_SEATS
+
+    path(p, "polls", metavar="POLLS.csv",
+         help="published polls: columns date,pollster,sample_size,party and share or seats")
+    option(p, "--draws", kind=DRAWS, default=100_000, metavar="N",
+           help=f"simulated elections, 1 to {MAX_DRAWS:,} (default: 100,000)")
+    option(p, "--seed", kind=SEED, default=0, metavar="N",
+           help="random seed, a whole number >= 0 (default: %(default)s)")
+    option(p, "--seats", kind=SEATS, default=120, metavar="N",
+           help=f"seats in the house, 1 to {MAX_SEATS:,} (default: %(default)s)")
+    option(p, "--threshold", metavar="PERCENT", kind=KNESSET_THRESHOLD, default=3.25,
+           help="percent of valid votes a list needs, 0 <= t < 100 (default: %(default)s)")
+    p.add_argument("--error-model", choices=["historical", "sampling"], default="historical",
+                   help="election-day error: 'historical' (fitted on past elections) or 'sampling' (the "
+                        "polls' sampling error only) (default: %(default)s)")
+    option(p, "--poll-error", kind="number of points [0, MAX_POLL_ERROR]", default=0.0, metavar="P",
+           help=f"a fixed extra election-day error in points on top of the error model, 0 to {MAX_POLL_ERROR} "
+                "(default: %(default)s)")
+    path(p, "--agreements", default=None, metavar="PAIRS.csv",
+         help="surplus-vote agreements: columns list_a,list_b (default: none)")
+    fmt(p)
 
 
 def run(args) -> int:
