@@ -17,7 +17,18 @@ either ``share`` (percent of valid votes) or ``seats`` (or both). Optional colum
 - ``date_precision``: ``day`` (default) or a note such as ``approx``. ``date`` may also be ``YYYY-MM`` or
   ``YYYY`` when only the month or year is known; it is then read as the first day of that period and
   ``date_precision`` becomes ``month`` or ``year``.
+- ``new``: ``yes`` on a row whose party the party registry does not have yet (a list formed this week). One
+  such row declares the party for the whole file; its later polls need not repeat it.
 Any other column is kept as text.
+
+Parties: each row's party is matched against the party registry (``data/parties.csv``: keys, display names,
+Hebrew names and aliases, in any letter case, :func:`load_parties`) and becomes the registry's key, so
+``Likud``, ``likud`` and ``Likud–Ahi`` are one party everywhere. A merged column written ``a+b`` is matched
+part by part. A party the registry does not know is an error naming file, row and column with the closest
+names ("did you mean 'likud'?"), unless a row of the file declares it ``new``. A file none of whose parties the
+registry knows (a leadership race's candidates, another country's parties) is read without it. Without a
+registry, or for parties it does not have, names are only folded: every letter-case variant of a name is the
+party as first written in the file.
 
 Errors (DataError naming file, row and column): a date that is not a real day, seats that are not whole
 numbers from 0 to 10,000 (``helpers.core.limits.MAX_SEATS``) or published half seats (``18.5``: Israeli polls
@@ -44,7 +55,7 @@ import pandas as pd
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
-from helpers.data._names import NameIndex, name_list, names
+from helpers.data._names import NameIndex, fold, name_list, names
 from helpers.data._table import LARGEST, Table, TooLarge, excerpt, fail, parse_int, parse_partial_date, read_table
 
 #: Seats in the house a seats poll is checked against (the Knesset).
@@ -64,6 +75,8 @@ _NO = {"", "no", "n", "false", "0"}
 
 #: The registry file the kit ships (project-relative).
 PARTIES_FILE = "data/parties.csv"
+#: The default of :func:`load_polls`'s ``parties``: the project's registry (:func:`default_parties`), if any.
+PROJECT = "project"
 
 
 def _parse_period(text: str) -> tuple[dt.date, str]:
@@ -103,7 +116,7 @@ def _yes_no(text: str) -> bool:
     raise ValueError(text)
 
 
-def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
+def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None | str = PROJECT,
                house_seats: int = HOUSE_SEATS) -> pd.DataFrame:
     """Read and check a polls file (see the module docstring); one row per poll x party.
 
@@ -116,7 +129,11 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     file), then any other column of the file as text. ``attrs['path']`` names the file, ``attrs['format']``
     is 'seats', 'share' or 'mixed'.
 
-    `parties` (the registry from :func:`load_parties`) only adds its merged columns to ``flag_merged``."""
+    `parties` is the party registry (:func:`load_parties`) the parties are matched against (see the module
+    docstring); its merged columns are also flagged in ``flag_merged``. By default (:data:`PROJECT`) the
+    project's registry, when it has one; None reads the file without a registry (letter case still folded)."""
+    if isinstance(parties, str):
+        parties = default_parties()
     t = read_table(path, REQUIRED, what="polls file")
     below_col = next((c for c in BELOW_ALIASES if t.has(c)), None)
     if not t.has("share") and not t.has("seats"):
@@ -128,7 +145,10 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     given = t.text("date_precision", required=False) if t.has("date_precision") else [""] * len(t)
     precision = [p[1] if p[1] != "day" else (g or "day") for p, g in zip(periods, given, strict=True)]
     pollster = names(t, "pollster")
-    party = names(t, "party")
+    written = names(t, "party")
+    declared = (t.convert("new", _yes_no, "yes or no", required=False, default=False)
+                if t.has("new") else [False] * len(t))
+    party = party_keys(t, written, parties, declared)
     sample = t.integers("sample_size", minimum=1, required=False, unit="whole number of respondents")
     seats = (t.convert("seats", _parse_seats, "a whole number of seats >= 0", required=False)
              if t.has("seats") else [None] * len(t))
@@ -167,9 +187,10 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     members: dict[str, list[int]] = {}
     for i, (pid, key, row) in enumerate(zip(ids, party, t.rows, strict=True)):
         members.setdefault(pid, []).append(i)
-        k = (pid, key.casefold())
+        k = (pid, key)
         if k in seen:
-            raise fail(t.path, row, "party", f"'{key}' appears twice in poll '{pid}' (first in row "
+            also = "" if fold(written[i]) == fold(key) else f" (as '{key}')"
+            raise fail(t.path, row, "party", f"'{written[i]}'{also} appears twice in poll '{pid}' (first in row "
                                              f"{seen[k]}); each party appears once per poll")
         seen[k] = row
         j = first.setdefault(pid, i)
@@ -221,7 +242,7 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
 
     # Whole seats stay integers (Int64); a file with a published half seat has Float64 seats.
     seats_dtype = "Float64" if any(isinstance(s, float) for s in seats) else "Int64"
-    known = {"date", "date_precision", "pollster", "sample_size", "party", "seats", "share", "partial",
+    known = {"date", "date_precision", "pollster", "sample_size", "party", "seats", "share", "partial", "new",
              "fieldwork_start", "fieldwork_end", *BELOW_ALIASES, *_TEXT}
     extra = [c for c in t.columns if c and c not in known]
 
@@ -259,6 +280,63 @@ def load_polls(path: str | os.PathLike, parties: pd.DataFrame | None = None,
     df.attrs["path"] = paths.display(t.path)
     df.attrs["format"] = kinds.pop() if len(kinds) == 1 else "mixed"
     return df
+
+
+def party_keys(t: Table, written: list[str], registry: pd.DataFrame | None, declared: list[bool]) -> list[str]:
+    """Each row's party (`written`, normalised) as the file's one name for it: the registry key when `registry`
+    knows the file's parties, else the first spelling of it in the file (letter case folded). `declared[i]` is
+    True where row i says its party is ``new``. DataError naming file, row and column, with the closest names,
+    for a party the registry does not know and no row declares new (see the module docstring)."""
+    index = party_index(registry) if registry is not None else None
+    if index is not None and not any(_registry_key(index, n) for n in dict.fromkeys(written)):
+        index = None  # not this registry's parties: a leadership race's candidates, another country
+    new: dict[str, str] = {}  # folded -> first spelling, of the parties the file declares new
+    for n, d in zip(written, declared, strict=True):
+        if d:
+            new.setdefault(fold(n), n)
+    own = NameIndex()
+    out = []
+    for name, row in zip(written, t.rows, strict=True):
+        key = _registry_key(index, name) if index is not None else None
+        if key is None:
+            if index is not None and fold(name) not in new:
+                raise _unknown_party(t.path, row, "party", name, index, registry, new.values())
+            own.add(name, name, first_wins=True)
+            key = own.find(name)
+        out.append(key)
+    return out
+
+
+def _registry_key(index: NameIndex, name: str) -> str | None:
+    """The registry key `name` means; a merged column ``a+b`` part by part (``Likud+Shas`` -> ``likud+shas``)."""
+    key = index.find(name)
+    if key is None and "+" in name:
+        parts = [index.find(p) for p in name.split("+")]
+        if all(parts):
+            key = "+".join(parts)
+    return key
+
+
+def _unknown_party(file, row, column: str, name: str, index: NameIndex, registry: pd.DataFrame,
+                   new=()) -> DataError:
+    """The error for a party name the registry does not know: file, row, column, and the closest names."""
+    part = name
+    if "+" in name:  # a merged column: name the part that is unknown
+        part = next((p for p in name.split("+") if index.find(p) is None), name)
+    return fail(file, row, column, unknown_party_text(part, index, registry, new))
+
+
+def unknown_party_text(name: str, index: NameIndex, registry: pd.DataFrame, new=()) -> str:
+    """'likkud' is not a party in data/parties.csv; did you mean 'likud'? ... (for a message)."""
+    candidates = NameIndex(index.keys.items())
+    for n in new:
+        candidates.add(n, n, first_wins=True)
+    near = candidates.near(name, n=6)[:3]
+    registry_file = registry.attrs.get("path", PARTIES_FILE)
+    hint = ("did you mean " + " or ".join(f"'{k}'" for k in near) + "?") if near else \
+        "write its key, display name or an alias."
+    return (f"'{excerpt(name)}' is not a party in {registry_file}; {hint} A party not in the registry yet "
+            "needs a row there, or 'yes' in a 'new' column of this file on its row")
 
 
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
