@@ -19,10 +19,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from helpers.core import paths
+from helpers.core.cpus import usable_cpus
 from helpers.core.errors import DataError
 from helpers.pipeline import processes
 from helpers.pipeline.cache import cache_key, helpers_digest
@@ -32,30 +32,8 @@ from helpers.pipeline.index import write_index
 from helpers.pipeline.kernels import warm_worker
 from helpers.pipeline.parameters import check_files, read_parameters, validate
 from helpers.pipeline.processes import BuildLock
+from helpers.pipeline.progress import Progress
 from helpers.pipeline.publish import clean_temporaries, make_output_folder, read_manifest, set_aside_bad_manifests
-
-
-class Progress:
-    """A line per report: live on a terminal, plain one-line-per-report for logs (cron)."""
-
-    def __init__(self, total: int, stream=None):
-        self.total = total
-        self.done = 0
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-
-    def say(self, text: str) -> None:
-        print(f"ballotbook: {text}", file=self.stream, flush=True)
-
-    def started(self, name: str) -> None:
-        if self.tty:
-            print(f"  … {name}", file=self.stream, flush=True)
-
-    def finished(self, name: str, status: str, seconds: float, error: str | None = None) -> None:
-        self.done += 1
-        tail = f": {error}" if error else ""
-        print(f"[{self.done}/{self.total}] {name} {status} ({seconds:.1f} s){tail}", file=self.stream,
-              flush=True)
 
 
 def git_commit() -> str | None:
@@ -133,7 +111,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         failed = 0
         if todo:
             commit = git_commit()
-            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+            workers = max(1, min(jobs or usable_cpus(), len(todo)))
             # Start kernels ahead only where another report will follow on the same worker.
             tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
                                 html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
@@ -143,6 +121,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             failed = _run_all(tasks, jobs, executor, progress, str(root))
             clean_temporaries(out_dir)  # what a killed worker left; no other build runs (we hold the lock)
         write_index(out_dir, [j.name for j in all_jobs])
+    progress.summary()
     return 1 if failed else 0
 
 
@@ -151,7 +130,7 @@ def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Prog
     of memory) breaks the whole pool: the reports it took down with it are run once more, each in a pool of
     its own, so one bad report cannot fail the others."""
     own = executor is None
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    workers = max(1, min(jobs or usable_cpus(), len(tasks)))
     failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own)
     for task in broken:  # one at a time: whichever report kills its worker fails alone
         more, _ = _run_round([dataclasses.replace(task, prestart=False)], None, 1, progress, root, retry=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.cpus import usable_cpus
 from helpers.core.errors import DataError
 
 
@@ -78,8 +79,7 @@ def dask_executor(scheduler: str | None, workers: int | None = None):
         except (OSError, TimeoutError) as exc:
             raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
         return _OwnedDaskExecutor(client)
-    import os
 
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
                            dashboard_address=None)
     return _OwnedDaskExecutor(Client(cluster), cluster)

@@ -8,6 +8,7 @@ build's, imports the heavy libraries once per worker and starts the first kernel
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 import weakref
 
@@ -31,7 +32,12 @@ def kernel_manager_class():
     """Kernels talk over Unix sockets in a private temporary path (IPC transport), not TCP: no port
     collisions when many kernels start at once, and nothing listens on the network. The sockets live in this
     process's own folder (``processes.kernel_folder``), removed when the process ends, or by the next build
-    when it was killed."""
+    when it was killed.
+
+    A kernel's own stdout and stderr (ipykernel's log: ``[IPKernelApp] ERROR | KeyboardInterrupt caught in
+    kernel`` when it is stopped, warnings, a crashing library's messages) go to ``log_path``, a file beside its
+    sockets, not to the build's log: a report's output reaches its notebook over the sockets anyway. The file
+    goes with the folder."""
     global _KM_CLASS
     if _KM_CLASS is None:
         from jupyter_client.manager import AsyncKernelManager
@@ -48,7 +54,18 @@ def kernel_manager_class():
                 kwargs["ip"] = base
                 kwargs.setdefault("connection_file", f"{base}.json")  # else a tmp*.json in $TMPDIR
                 super().__init__(**kwargs)
+                #: the kernel process's own stdout and stderr (see :func:`kernel_manager_class`)
+                self.log_path = f"{base}.log"
+                self._log = None
                 _LIVE_KERNELS.add(self)
+
+            async def start_kernel(self, **kw):
+                # Popen's streams, through the kernel manager's launch arguments (kept for a restart too)
+                if self._log is None:
+                    self._log = open(self.log_path, "ab", buffering=0)  # noqa: SIM115 - lives with the kernel
+                kw.setdefault("stdout", self._log)
+                kw.setdefault("stderr", subprocess.STDOUT)
+                return await super().start_kernel(**kw)
 
         _KM_CLASS = IPCKernelManager
     return _KM_CLASS

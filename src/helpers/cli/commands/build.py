@@ -27,8 +27,11 @@ def configure(p) -> None:
          help="the report batch (default: %(default)s at the project root)")
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="build only this report; repeat for more (default: every report)")
+    from helpers.core.cpus import usable_cpus
+
     option(p, "--jobs", kind="count 1..MAX_JOBS", default=None, metavar="N",
-           help="reports built at once (default: the CPUs this process may use, container limits included)")
+           help=f"reports built at once (default: the CPUs this process may use ({usable_cpus()} here), its "
+                "container's CPU limit included)")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed (default: only what "
                                                         "changed)")
     p.add_argument("--dry-run", action="store_true",
