@@ -326,8 +326,10 @@ def _unknown_party(file, row, column: str, name: str, index: NameIndex, registry
     return fail(file, row, column, unknown_party_text(part, index, registry, new))
 
 
-def unknown_party_text(name: str, index: NameIndex, registry: pd.DataFrame, new=()) -> str:
-    """'likkud' is not a party in data/parties.csv; did you mean 'likud'? ... (for a message)."""
+def unknown_party_text(name: str, index: NameIndex, registry: pd.DataFrame, new=(), *,
+                       declare: str = "'yes' in a 'new' column of this file on its row") -> str:
+    """'likkud' is not a party in data/parties.csv; did you mean 'likud'? ... (for a message); `new` are other
+    names to suggest, `declare` how a party not in the registry is declared where the name was written."""
     candidates = NameIndex(index.keys.items())
     for n in new:
         candidates.add(n, n, first_wins=True)
@@ -336,7 +338,7 @@ def unknown_party_text(name: str, index: NameIndex, registry: pd.DataFrame, new=
     hint = ("did you mean " + " or ".join(f"'{k}'" for k in near) + "?") if near else \
         "write its key, display name or an alias."
     return (f"'{excerpt(name)}' is not a party in {registry_file}; {hint} A party not in the registry yet "
-            "needs a row there, or 'yes' in a 'new' column of this file on its row")
+            f"needs a row there, or {declare}")
 
 
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -410,6 +412,16 @@ def default_parties() -> pd.DataFrame | None:
     """The kit's registry (data/parties.csv under the project root), or None when there is none."""
     p = paths.resolve(PARTIES_FILE)
     return load_parties(p) if p.is_file() else None
+
+
+def registry_of(path: str | os.PathLike) -> pd.DataFrame | None:
+    """The registry of the project a file lies in (the nearest folder up from it holding reports.yml), else the
+    working project's (:func:`default_parties`): ``add-poll`` on a project's polls file from anywhere."""
+    for folder in paths.resolve(path).resolve().parents:
+        if (folder / "reports.yml").is_file():
+            p = folder / PARTIES_FILE
+            return load_parties(p) if p.is_file() else None
+    return default_parties()
 
 
 def party_index(parties: pd.DataFrame) -> NameIndex:
