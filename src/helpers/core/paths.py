@@ -1,7 +1,10 @@
 """Where things are: the project root and paths relative to it.
 
-Every relative path a user gives (parameters, reports.yml, scenario files) is relative to the project root,
-wherever the file that names it lives and whatever the working directory of a notebook kernel is.
+The project root is the folder holding reports.yml (``ballotbook init DIR`` makes one): $BALLOTBOOK_ROOT when
+it is set, else the nearest such folder up from the working directory. Every relative path a user gives
+(parameters, reports.yml, scenario files) is relative to the project root, wherever the file that names it lives
+and whatever the working directory of a notebook kernel is; outside any project such a path is an error that
+says so.
 """
 
 from __future__ import annotations
@@ -9,32 +12,76 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-_MARKERS = ("reports.yml", "pyproject.toml")
+from helpers.core.errors import DataError
+
+#: The environment variable naming the project root (the kit sets it for the kernels it starts).
+ROOT_VARIABLE = "BALLOTBOOK_ROOT"
+#: The file that marks a folder as a ballotbook project: its report batch.
+CONFIG = "reports.yml"
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path | None:
+    """The project root, or None outside any project: $BALLOTBOOK_ROOT when it is set (a folder holding
+    reports.yml, else None), else the nearest folder up from `start` (default: the working directory) holding
+    reports.yml."""
+    env = os.environ.get(ROOT_VARIABLE, "")
+    if env.strip():
+        root = Path(env).expanduser().resolve()
+        return root if (root / CONFIG).is_file() else None
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG).is_file():
+            return folder
+    return None
+
+
+def require_root() -> Path:
+    """The project root, for whatever needs one (a path relative to it, the report batch). Outside any project,
+    or with a BALLOTBOOK_ROOT that is not one, a DataError (exit 2) in one sentence saying so, instead of a file
+    that "does not exist" later."""
+    root = find_root()
+    if root is not None:
+        return root
+    env = os.environ.get(ROOT_VARIABLE, "")
+    if env.strip():
+        if not Path(env).expanduser().is_dir():
+            raise DataError(f"{ROOT_VARIABLE} is '{env}', which is not a folder; set it to a ballotbook project "
+                            f"(a folder with {CONFIG}) or unset it.")
+        raise DataError(f"{ROOT_VARIABLE} is '{env}', which has no {CONFIG}, so it is not a ballotbook project; "
+                        f"run `ballotbook init DIR` to make one, or set it to a folder with {CONFIG}.")
+    raise DataError(f"no ballotbook project here (no {CONFIG} in {Path.cwd()} or its parents); run "
+                    f"`ballotbook init DIR` or set {ROOT_VARIABLE}.")
+
+
+def adopt_root_of(path: str | os.PathLike) -> None:
+    """Outside any project, take the project holding `path` (a notebook run from another folder) as this
+    process's root, and its kernels': sets $BALLOTBOOK_ROOT. Inside a project, or when `path` is in none,
+    nothing changes."""
+    if os.environ.get(ROOT_VARIABLE, "").strip() or find_root() is not None:
+        return
+    root = find_root(Path(path).expanduser().resolve().parent)
+    if root is not None:
+        os.environ[ROOT_VARIABLE] = str(root)
 
 
 def project_root() -> Path:
-    """The project root: $BALLOTBOOK_ROOT, else the nearest folder up from the working directory holding
-    reports.yml, else the checkout this package is installed from (editable install), else the working
-    directory."""
-    env = os.environ.get("BALLOTBOOK_ROOT")
-    if env:
-        return Path(env).resolve()
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "reports.yml").is_file():
-            return folder
-    checkout = Path(__file__).resolve().parents[3]
-    if (checkout / "reports.yml").is_file():
-        return checkout
-    return here
+    """The project root where one is needed only for context (messages, a kernel's working directory, the git
+    commit): $BALLOTBOOK_ROOT as it is, else the nearest folder up from the working directory holding
+    reports.yml, else the working directory. A path relative to the project goes through :func:`resolve`,
+    which insists on a project."""
+    env = os.environ.get(ROOT_VARIABLE, "")
+    if env.strip():
+        return Path(env).expanduser().resolve()
+    return find_root() or Path.cwd().resolve()
 
 
 def resolve(path: str | os.PathLike, root: Path | None = None) -> Path:
-    """An absolute path for `path`; a relative one is taken from the project root."""
+    """An absolute path for `path`; a relative one is taken from the project root (`root`, else the one
+    :func:`require_root` finds: DataError outside any project)."""
     p = Path(path).expanduser()
     if p.is_absolute():
         return p
-    return (root or project_root()) / p
+    return (root or require_root()) / p
 
 
 def display(path: str | os.PathLike, root: Path | None = None) -> str:

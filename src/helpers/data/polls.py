@@ -410,8 +410,9 @@ def load_parties(path: str | os.PathLike = PARTIES_FILE) -> pd.DataFrame:
 
 def default_parties() -> pd.DataFrame | None:
     """The kit's registry (data/parties.csv under the project root), or None when there is none."""
-    p = paths.resolve(PARTIES_FILE)
-    return load_parties(p) if p.is_file() else None
+    root = paths.find_root()  # outside any project there is none (``simulate`` on a bare file)
+    p = root / PARTIES_FILE if root else None
+    return load_parties(p) if p and p.is_file() else None
 
 
 def registry_of(path: str | os.PathLike) -> pd.DataFrame | None:

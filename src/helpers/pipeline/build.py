@@ -191,6 +191,7 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
         from helpers.pipeline.pdf import require_chromium
 
         require_chromium()
+    paths.adopt_root_of(notebook)  # run from outside any project: the project the notebook is in
     nb_path = paths.resolve(notebook)
     declared = read_parameters(nb_path)
     values = validate(nb_path, given, from_text=True, declared=declared)

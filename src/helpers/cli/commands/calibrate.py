@@ -49,11 +49,11 @@ def configure(p) -> None:
 
 
 def run(args) -> int:
-    from helpers.core.paths import project_root
+    from helpers.core.paths import require_root
     from helpers.data.history import load_history
     from helpers.models import calibration, uncertainty
 
-    root = project_root()
+    root = require_root()  # the history's files, and the elections' rules, are the project's
     elections = load_history(args.history, root=root)  # its paths are relative to the project root
     model = calibration.fit(elections, uncertainty.FITTED)
     rows, table = calibration.track_record(elections, uncertainty.FITTED, draws=args.draws)
