@@ -10,8 +10,9 @@ and appends them:
 - each party is matched against the registry (keys, names, aliases, any letter case; a merged column ``a+b``
   part by part) and written as its key, with "did you mean" for a name it does not know; a party the registry
   lacks must be declared new (written with ``yes`` in the file's ``new`` column, which is added to the header
-  if the file has none). A file of other parties (candidates, another country) is matched against its own
-  spellings only, letter case folded (:mod:`helpers.data.polls`);
+  if the file has none). A file of other parties (candidates, another country: :mod:`helpers.data.polls`
+  reads it without the registry) is matched against its own spellings, letter case folded, and a name it
+  does not have must be declared new too;
 - dates: a real day, not after today; fieldwork_start <= fieldwork_end <= the publication date;
 - figures: seats whole or half (a published range), summing to the house size (120) unless the poll is partial
   or the total is accepted as published (then flagged, as the reader does); shares in percent summing to at
@@ -157,8 +158,8 @@ class _Parties:
     """Party names for the file being added to: the registry's (when it knows the file's parties), the
     parties the file declares new, and the file's own spellings (letter case folded)."""
 
-    def __init__(self, registry, existing, new_in_file):
-        self.registry = registry
+    def __init__(self, registry, existing, new_in_file, file: str):
+        self.registry, self.file = registry, file
         self.index = polls_data.party_index(registry) if registry is not None else None
         if self.index is not None and not any(polls_data._registry_key(self.index, p) for p in existing):
             self.index = None  # the file holds other parties: its own names only
@@ -178,6 +179,11 @@ class _Parties:
                 return key, False
         known = self.own.find(name)
         if self.index is None:  # a file of other parties: its own spellings, letter case folded
+            if known is None and fold(name) not in declared:
+                near = self.own.near(name, n=3)
+                hint = ("did you mean " + " or ".join(f"'{k}'" for k in near) + "? ") if near else ""
+                raise DataError(f"{where}: '{excerpt(name)}' is not among the parties of {self.file}; {hint}"
+                                "A party new to the file needs --new NAME (a 'new' column in a wide file).")
             return known or name, False
         if fold(name) in declared or fold(name) in self.new:
             return known or name, fold(name) in declared
@@ -264,7 +270,7 @@ def append_polls(path: str | os.PathLike, new_polls: list[NewPoll], *, registry=
 
     new_in_file = [p for p, n in zip(t.column("party"), t.column("new"), strict=True)
                    if n.strip().casefold() in polls_data._YES] if t.has("new") else []
-    parties = _Parties(registry, list(dict.fromkeys(existing["party"])), new_in_file)
+    parties = _Parties(registry, list(dict.fromkeys(existing["party"])), new_in_file, name)
     header_added: list[str] = []
     today = today or dt.date.today()
     poll_ids = set(existing["poll_id"]) if t.has("poll_id") else set()
