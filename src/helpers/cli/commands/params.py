@@ -9,6 +9,7 @@ from __future__ import annotations
 
 EXAMPLES = """\
 ballotbook params notebooks/04_timeline.ipynb
+ballotbook params notebooks/01_poll_thresholds.ipynb
 """
 
 
