@@ -73,16 +73,19 @@ def configure(p) -> None:
                    help="e.g. pre_election_poll, exit_poll (default: the file's most common)")
     g.add_argument("--question", help="what the poll asked, in a file of several questions (default: none)")
     g.add_argument("--population", help="who was asked, e.g. 'Labor members' (default: none)")
-    g.add_argument("--fieldwork-start", dest="fieldwork_start", metavar="YYYY-MM-DD", help="(default: none)")
-    g.add_argument("--fieldwork-end", dest="fieldwork_end", metavar="YYYY-MM-DD", help="(default: none)")
+    g.add_argument("--fieldwork-start", dest="fieldwork_start", metavar="YYYY-MM-DD",
+                   help="first day of fieldwork (default: none)")
+    g.add_argument("--fieldwork-end", dest="fieldwork_end", metavar="YYYY-MM-DD",
+                   help="last day of fieldwork (default: none)")
     g.add_argument("--source", metavar="URL", help="where it was published (default: none)")
-    g.add_argument("--notes", metavar="TEXT", help="(default: none)")
+    g.add_argument("--notes", metavar="TEXT", help="anything worth keeping about the poll (default: none)")
     g.add_argument("--partial", action="store_true",
                    help="the source gives only some parties' figures (default: a complete poll)")
     g.add_argument("--set", dest="extra", action="append", default=[], metavar="COLUMN=VALUE",
                    help="another column of the file, e.g. source_table_row=58 (default: empty)")
     p.add_argument("--new", action="append", default=[], metavar="PARTY",
-                   help="a party the registry does not have yet (written new=yes; repeat for several)")
+                   help="a party the registry does not have yet (written new=yes; repeat for several) "
+                        "(default: every party must be known)")
     p.add_argument("--unit", choices=["seats", "share"], default=None,
                    help="what the figures are (default: the file's seats or share column)")
     option(p, "--house-seats", kind=SEATS, default=120, metavar="N",
@@ -90,7 +93,8 @@ def configure(p) -> None:
     p.add_argument("--any-total", action="store_true",
                    help="keep a seats poll whose seats do not add up to the house, as published (flagged) "
                         "(default: refused)")
-    p.add_argument("--dry-run", action="store_true", help="check and show the poll, write nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check and show the poll, write nothing (default: write it)")
 
 
 def _split(arg: str, what: str) -> tuple[str, str]:
