@@ -207,3 +207,27 @@ def test_simulate_of_another_countrys_parties_inside_the_project(tmp_path):
     assert sorted(r["party"] for r in csv.DictReader(io.StringIO(proc.stdout))) == ["Ensemble", "LR", "NFP", "RN"]
     path.write_text(text, encoding="utf-8")   # 'rn' again in the same poll: the same party twice
     assert_clean_error(run_cli("simulate", path), "row 6", "'rn'", "appears twice")
+
+
+def test_one_party_in_the_report_tables_and_charts(tmp_path):
+    """The threshold report's own computation on a file that writes Likud four ways: the same simulation, the
+    same table and the same chart data as on the shipped file."""
+    import matplotlib.pyplot as plt
+
+    from conftest import at_root
+    from helpers.sections import thresholds
+
+    lines = likud_lines(POLLS_2022)
+    spellings = ["Likud", "LIKUD", "Likud–Ahi", "likud"]
+    mixed = with_party(POLLS_2022, {ln: (LIKUD_KEY, spellings[i % 4]) for i, ln in enumerate(lines)},
+                       tmp_path / "mixed.csv")
+    with at_root():
+        runs = [thresholds.prepare(str(p), threshold=3.25, draws=1000) for p in (POLLS_2022, mixed)]
+        tables = [thresholds.numbers(r).items for r in runs]
+        charts = [thresholds.seats(r).items[0][1] for r in runs]
+    assert runs[0].summary.equals(runs[1].summary)
+    assert list(runs[1].summary["party"]).count(LIKUD_KEY) == 1
+    assert str(tables[0]) == str(tables[1])
+    labels = [[t.get_text() for t in c.axes[0].get_yticklabels()] for c in charts]
+    assert labels[0] == labels[1] and labels[1].count("Likud") == 1
+    plt.close("all")
