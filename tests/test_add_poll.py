@@ -224,3 +224,16 @@ def test_a_partial_poll_in_a_file_without_a_partial_column(project):
     part = load_polls(path).query("pollster == 'Part'")
     assert part["partial"].tolist() == [True, True] and part["seats"].tolist() == [32, 0]
     assert "PARTIAL" in part["notes"].iloc[0]
+
+
+def test_a_wide_column_named_as_a_column_of_the_file_sets_it(project):
+    """source_table_row is a column of the 2022 file, not a party: a wide file's column of that name fills it."""
+    path = project / "data" / "polls" / "k.csv"
+    (project / "wide.csv").write_text(WIDE.replace("fieldwork end,", "fieldwork end,source_table_row,")
+                                      .replace("2022-10-29,", "2022-10-29,77,").replace(",800,,", ",800,,78,"),
+                                      encoding="utf-8")
+    proc = add(project, "--from", "wide.csv")
+    assert proc.returncode == 0, proc.stderr
+    df = load_polls(path)
+    assert set(df[df["pollster"] == "Panels Test"]["source_table_row"]) == {"77"}
+    assert set(df[df["pollster"] == "Direct Test"]["source_table_row"]) == {"78"}

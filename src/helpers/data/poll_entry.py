@@ -64,6 +64,8 @@ _NOT_IN_NOTES = {"poll_id"}
 _IN_NOTES = {"media": "media", "poll_type": "poll type", "question": "question", "population": "population",
              "fieldwork_start": "fieldwork from", "fieldwork_end": "fieldwork to", "source": "source",
              "sample_size": "sample"}
+#: Columns of a polls file written per party, never set for a whole poll.
+_PER_PARTY = ("party", "party_name", "seats", "share", "new", *polls_data.BELOW_ALIASES)
 _FIGURE = re.compile(r"\s*(?P<value>[^:]+?)\s*(?::\s*(?P<below>.+?)\s*%?\s*)?")
 
 
@@ -286,7 +288,7 @@ def append_polls(path: str | os.PathLike, new_polls: list[NewPoll], *, registry=
         figures_of.setdefault((first["date"].date().isoformat(), fold(first["pollster"])), {})[pid] = {
             k: (None if pd.isna(v) else float(v)) for k, v in zip(rows["party"], rows[figure_col], strict=True)}
 
-    out_rows: list[list[str]] = []
+    out_rows: list[dict[str, str]] = []
     report: list[dict] = []
     usual_type = _usual(t, "poll_type")
     not_partial = next((v for v in ("no", "") if v in {c.strip() for c in t.column("partial")}), "no") \
@@ -318,9 +320,16 @@ def append_polls(path: str | os.PathLike, new_polls: list[NewPoll], *, registry=
             f["sample_size"] = str(n)
 
         declared = {fold(n) for n in poll.new}
+        extra = dict(poll.extra)
+        figures = []
+        for fig in poll.figures:  # a wide file's column named as another column of the polls file: that column
+            if fig[0] in t.columns and fig[0] not in _PER_PARTY and fig[0] not in extra:
+                extra[fig[0]] = fig[1]
+            else:
+                figures.append(fig)
         seen: dict[str, str] = {}
         entries = []
-        for written, text, at, named_at in poll.figures:
+        for written, text, at, named_at in figures:
             key, is_new = parties.key(written, declared, named_at)
             if key in seen:
                 raise DataError(f"{at}: '{excerpt(written)}' is party '{key}', already given as "
@@ -328,6 +337,8 @@ def append_polls(path: str | os.PathLike, new_polls: list[NewPoll], *, registry=
             seen[key] = written
             value, below = _figure(text, unit, below_col, at)
             entries.append((key, written, value, below, is_new))
+        if not entries:
+            raise DataError(f"{where}: no party's figure; a poll needs at least one (PARTY=FIGURE).")
         for n in poll.new:
             if not any(fold(e[1]) == fold(n) for e in entries):
                 raise DataError(f"{where}: '{excerpt(n)}' is declared new but the poll gives no figure for it.")
@@ -403,8 +414,8 @@ def append_polls(path: str | os.PathLike, new_polls: list[NewPoll], *, registry=
             notes.append("PARTIAL")  # the reader's mark of a partial poll in a file without the column
         if notes:
             cells["notes"] = "; ".join(notes)
-        for col, value in poll.extra.items():
-            if not t.has(col) or col in cells or col in ("party", "party_name", "seats", "share", "new"):
+        for col, value in extra.items():
+            if not t.has(col) or col in cells or col in _PER_PARTY:
                 raise DataError(f"{where}: --set {col}: {name} has no other column '{excerpt(col)}' to set "
                                 "(options set the others).")
             cells[col] = value
