@@ -231,3 +231,18 @@ def test_one_party_in_the_report_tables_and_charts(tmp_path):
     labels = [[t.get_text() for t in c.axes[0].get_yticklabels()] for c in charts]
     assert labels[0] == labels[1] and labels[1].count("Likud") == 1
     plt.close("all")
+
+
+def test_the_row_named_is_the_line_an_editor_shows(tmp_path):
+    """A record whose quoted note spans three lines is named by the line it starts on; the next by its own."""
+    text = ('poll_id,date,pollster,sample_size,party,seats,notes\n'
+            'p,2022-10-01,P,,likkud,60,"a note\nover three\nlines"\n'
+            'p,2022-10-01,P,,yesh_atid,60,\n')
+    lines = text.splitlines()
+    assert lines[1].startswith("p,2022-10-01,P,,likkud") and lines[4].startswith("p,2022-10-01,P,,yesh_atid")
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"p.csv, row 2, column 'party': 'likkud' is not a party"):
+        load_polls(path)
+    path.write_text(text.replace("likkud", "likud"), encoding="utf-8")
+    assert load_polls(path)["row"].tolist() == [2, 5]

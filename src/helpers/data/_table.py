@@ -2,7 +2,8 @@
 
 Every loader in ``helpers.data`` is built on :func:`read_table` and the ``column_*`` converters, so every bad
 file produces the same kind of message: file, row, column, and what was expected. Rows are numbered as a
-spreadsheet shows them: the header is row 1, the first data row is row 2.
+spreadsheet shows them: the header is row 1, the first data row is row 2; precisely, a row is the line of the
+file its record starts on, as an editor shows it (the same unless a quoted cell spans lines).
 """
 
 from __future__ import annotations
@@ -348,11 +349,13 @@ def read_table(path: str | os.PathLike, required: Iterable[str], *, what: str = 
     stores = [(i, columns[h].append) for h, i in index.items()]
     rows = array.array("q")
     width = len(header)
+    end = reader.line_num  # the line the header ends on
     try:
         for cells in reader:
+            # a record's row is the line it starts on, as an editor shows it (a quoted cell may span lines)
+            row, end = end + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            row = reader.line_num
             n = len(cells)
             if n > width:
                 raise DataError(f"{name}, row {row}: {n:,} cells but the header has {width:,} "
