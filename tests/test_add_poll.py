@@ -237,3 +237,17 @@ def test_a_wide_column_named_as_a_column_of_the_file_sets_it(project):
     df = load_polls(path)
     assert set(df[df["pollster"] == "Panels Test"]["source_table_row"]) == {"77"}
     assert set(df[df["pollster"] == "Direct Test"]["source_table_row"]) == {"78"}
+
+
+def test_a_wide_file_declares_new_parties_and_partial_polls(project):
+    path = project / "data" / "polls" / "k.csv"
+    (project / "wide.csv").write_text(
+        "date,pollster,new,partial,Likud,Yesh Atid,Bennett 2026\n"
+        "2022-10-30,W1,Bennett 2026,no,30,80,10\n"
+        "2022-10-30,W2,,yes,32,,\n", encoding="utf-8")
+    proc = add(project, "--from", "wide.csv")
+    assert proc.returncode == 0, proc.stderr
+    df = load_polls(path)
+    w1, w2 = (df[df["pollster"] == w].set_index("party") for w in ("W1", "W2"))
+    assert w1["seats"].to_dict() == {"likud": 30, "yesh_atid": 80, "Bennett 2026": 10}
+    assert not w1["partial"].any() and w2["partial"].all() and w2["seats"].to_dict() == {"likud": 32}
