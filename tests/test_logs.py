@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import make_project, notebook_json, run_cli_process
+from conftest import make_project, notebook_json, run_cli, run_cli_process
 from helpers.pipeline.progress import Progress
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ballotbook: "
@@ -36,6 +36,15 @@ def test_off_a_terminal_each_report_is_one_timestamped_line_when_it_finishes_the
     assert lines[2].endswith(": cell 3 raised ValueError: no polls")
     summary = SUMMARY_LINE.match(lines[3])
     assert summary and summary.group(1, 3, 5) == ("1", "1", "1"), lines[3]
+
+
+def test_a_build_that_stops_says_why_in_a_timestamped_line_off_a_terminal(tmp_path):
+    proc = run_cli("build", "--config", tmp_path / "nope.yml", cwd=tmp_path)  # stderr is not a terminal
+    assert proc.returncode == 2
+    assert re.fullmatch(STAMP.replace(" ballotbook: ", " ballotbook build: ") + r".*nope\.yml.*\n", proc.stderr), \
+        proc.stderr
+    other = run_cli("seats", tmp_path / "nope.csv")  # a calculation's error is not a log line
+    assert other.returncode == 2 and other.stderr.startswith("ballotbook seats: "), other.stderr
 
 
 def _pty_stream():

@@ -3,7 +3,8 @@
 
 A command module carries its own setup: a docstring whose first line is the command's one-line help and whose
 body is its description, ``EXAMPLES`` (a few command lines, shown under "examples:" in its ``--help``),
-``configure(p)`` (adds its arguments, each help stating its default) and ``run(args) -> int``. Adding a command
+``configure(p)`` (adds its arguments, each help stating its default) and ``run(args) -> int``; ``LOG = True``
+when its stderr is a log (off a terminal, its last line then carries the time as its other lines do). Adding a command
 is a module and one name in :data:`COMMANDS`. A command module imports only the standard library and
 ``helpers.core`` at its top, so building the parser (every ``ballotbook`` call) stays fast.
 
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=summary.strip(), description=(summary + "\n" + body).strip(),
                            epilog=_examples(module.EXAMPLES), formatter_class=argparse.RawDescriptionHelpFormatter)
         module.configure(p)
-        p.set_defaults(command_run=module.run)
+        p.set_defaults(command_run=module.run, command_log=getattr(module, "LOG", False))
     return parser
 
 
@@ -167,6 +168,16 @@ def _absolute_paths(args) -> None:
 _CANCELLED = getattr(errors, "Cancelled", ())
 
 
+def _say(args, text: str) -> None:
+    """The command's last word on stderr. A command whose output is a log (``LOG = True`` in its module:
+    build, run-one, run) starts it with the time off a terminal, as its other lines are."""
+    if getattr(args, "command_log", False) and not sys.stderr.isatty():
+        from helpers.pipeline.progress import timestamp
+
+        text = f"{timestamp()} {text}"
+    sys.stderr.write(text + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -183,10 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         check_options(args)
         return int(args.command_run(args) or 0)
     except _CANCELLED as exc:
-        sys.stderr.write(f"ballotbook {args.command}: {exc}\n")
+        _say(args, f"ballotbook {args.command}: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("ballotbook: interrupted.\n")
+        _say(args, "ballotbook: interrupted.")
         return 130
     except BrokenPipeError:
         return EXIT_OK
@@ -194,10 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         if isinstance(exc, errors.DataError):
-            sys.stderr.write(f"ballotbook {args.command}: {exc}\n")
+            _say(args, f"ballotbook {args.command}: {exc}")
             return EXIT_BAD_INPUT
-        sys.stderr.write(f"ballotbook {args.command}: failed: {type(exc).__name__}: {exc} "
-                         "(run with --debug for details).\n")
+        _say(args, f"ballotbook {args.command}: failed: {type(exc).__name__}: {exc} (run with --debug for details).")
         return EXIT_FAILED
 
 

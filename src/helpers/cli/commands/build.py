@@ -12,6 +12,9 @@ terminal, a live progress bar.
 
 from __future__ import annotations
 
+#: Its stderr is a log: off a terminal every line starts with the time.
+LOG = True
+
 EXAMPLES = """\
 ballotbook build
 ballotbook build --only timeline --force

@@ -8,6 +8,9 @@ parameter's declared kind.
 
 from __future__ import annotations
 
+#: Its stderr is a log: off a terminal every line starts with the time.
+LOG = True
+
 EXAMPLES = """\
 ballotbook run notebooks/04_timeline.ipynb
 ballotbook run notebooks/01_poll_thresholds.ipynb -p as_of 2022-10-28 -o thresholds.html

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 
+#: Its stderr is a log: off a terminal every line starts with the time.
+LOG = True
+
 EXAMPLES = """\
 ballotbook run-one --list
 ballotbook run-one --index 3
