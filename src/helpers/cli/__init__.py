@@ -26,20 +26,21 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 #: The commands, in the order ``ballotbook --help`` lists them; each is ``helpers.cli.commands.<name>`` with
 #: ``-`` read as ``_``.
-COMMANDS = ("init", "build", "run-one", "run", "params", "seats", "coalitions", "primary", "simulate", "calibrate",
-            "add-poll")
+COMMANDS = ("init", "build", "run-one", "run", "params", "add-poll", "seats", "coalitions", "primary", "simulate",
+            "calibrate")
 
 DESCRIPTION = """\
 Election reports from Jupyter notebooks, and the calculations behind them.
 
 ballotbook builds the report set listed in reports.yml: it runs each notebook with its parameters
 in a fresh kernel and publishes one self-contained HTML page per report, with an index page.
-Only reports whose notebook, parameters or data changed are rebuilt. It also computes Knesset
-seats, coalitions, primaries and poll simulations straight from CSV files."""
+Only reports whose notebook, parameters or data changed are rebuilt. 'ballotbook init DIR' makes
+a project to start from. It also computes Knesset seats, coalitions, primaries and poll
+simulations straight from CSV files."""
 
 EXAMPLES = """\
-ballotbook build                       # every report of reports.yml into reports/
-ballotbook run notebooks/04_timeline.ipynb -o timeline.html
+ballotbook init demo && cd demo && ballotbook build   # a new project, built into reports/
+ballotbook build --dry-run                            # what would be rebuilt, and why
 ballotbook seats votes.csv --threshold 3.25"""
 
 #: The kinds of the options that mean the same in several commands (and in the notebooks' parameters cells).
