@@ -3,6 +3,7 @@ report notebooks and sample data (notebooks/, data/) into helpers/pipeline/proje
 git. Everything else about the package is in pyproject.toml. An editable install copies nothing: the kit reads
 them from the checkout (helpers.pipeline.scaffold)."""
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -29,6 +30,7 @@ class BuildPyWithTemplates(build_py):
             source = HERE / folder
             if not source.is_dir():
                 raise SystemExit(f"setup.py: {source} is missing; the wheel needs the project templates from it.")
+            shutil.rmtree(target / folder, ignore_errors=True)  # no file left from an earlier build in build/
             for f in sorted(source.rglob("*")):
                 rel = f.relative_to(HERE)
                 if f.is_file() and not _skipped(rel):
