@@ -169,6 +169,8 @@ def test_build_killed_at_any_moment_never_half_publishes(project, delay):
 
 
 def test_two_builds_at_once(project):
+    """Two builds into one folder run side by side (only their publishing takes turns, under the folder's lock):
+    both succeed, the last publish of each report wins, and every file is whole."""
     env = {k: v for k, v in os.environ.items() if k != "BALLOTBOOK_ROOT"}
     cmd = [sys.executable, "-m", "helpers.cli", "build", "--force"]
     a = subprocess.Popen(cmd, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
@@ -176,7 +178,6 @@ def test_two_builds_at_once(project):
     b = subprocess.Popen(cmd, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
     err_a, err_b = a.communicate(timeout=300)[1], b.communicate(timeout=300)[1]
     assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
-    assert "waiting" in err_a + err_b  # one of them waited for the other
     for name in ("good", "other"):
         assert json.loads((project / f"reports/{name}.json").read_text())["status"] == "ok"
         assert (project / f"reports/{name}.html").read_text().rstrip().endswith("</html>")

@@ -6,8 +6,14 @@ Guarantees:
   starts: exit 2 otherwise;
 - a report is rendered into a temporary file in the output folder and renamed into place, so a failed or killed
   run never replaces the last good report; its error goes in its manifest and on the index;
-- one build at a time per output folder (:class:`~helpers.pipeline.processes.BuildLock`); a second build waits;
-- a report whose notebook, parameters, input files and ``helpers`` source are unchanged is not rebuilt.
+- builds into one output folder (``run-one`` pods of an indexed job) run side by side; only publishing (a
+  report's renames and manifest, the index) takes the folder's lock (:class:`~helpers.pipeline.processes.BuildLock`),
+  a few milliseconds each. Two builds of the same report may both run it; each publish is whole, the last wins;
+- a report whose notebook, parameters, input files and ``helpers`` source are unchanged is not rebuilt;
+  ``dry_run`` says which reports would be rebuilt and why, and touches nothing;
+- SIGTERM or SIGINT stops a build: queued reports are dropped, workers and their kernels stopped, nothing is
+  published after the signal, and :class:`~helpers.core.errors.Cancelled` carries exit code 143 or 130;
+- a failed report keeps its executed notebook in ``<out>/failed/<name>.ipynb``, linked from the index.
 
 Reports run through any ``concurrent.futures.Executor`` (:mod:`helpers.pipeline.executors`); the default is a
 local pool of spawned worker processes. Heavy imports (papermill, nbconvert, pandas) happen only in the process
@@ -16,16 +22,18 @@ that runs a report.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import socket
 import subprocess
 from pathlib import Path
 
 from helpers.core import paths
 from helpers.core.cpus import usable_cpus
-from helpers.core.errors import DataError
+from helpers.core.errors import Cancelled, DataError
 from helpers.pipeline import processes
-from helpers.pipeline.cache import cache_key, helpers_digest
+from helpers.pipeline.cache import cache_key, helpers_digest, key_parts
 from helpers.pipeline.config import Job, load_config
 from helpers.pipeline.execute import ReportTask, execute, record_failure
 from helpers.pipeline.index import write_index
@@ -48,10 +56,12 @@ def git_commit() -> str | None:
 
 def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int | None = None,
           force: bool = False, out: str | None = None, timeout: int = 600, executor=None,
-          stream=None, pdf: str | None = None) -> int:
+          stream=None, pdf: str | None = None, dry_run: bool = False) -> int:
     """Build the report set. Returns the exit code: 0 all built or up to date, 1 a report failed (the others
     were still published), 2 bad config or parameters (nothing ran). `pdf` ("a4", "letter") also prints each
-    report to ``<name>.pdf``; an up-to-date report without that PDF is rebuilt."""
+    report to ``<name>.pdf``; an up-to-date report without that PDF is rebuilt. `dry_run`: print (stdout) each
+    report that would be rebuilt and why, and those up to date; nothing is written, locked or started.
+    SIGTERM or SIGINT raises :class:`~helpers.core.errors.Cancelled` once the build's processes are stopped."""
     if pdf:
         from helpers.pipeline.pdf import require_chromium
 
@@ -74,18 +84,17 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     progress = Progress(len(selected), stream)
     kit = helpers_digest()
 
-    def plan() -> tuple[list[Job], dict[str, str]]:
-        todo, keys = [], {}
+    def plan() -> tuple[list[Job], dict[str, str], dict[str, str]]:
+        """The reports to run, every report's cache key, and why each one to run is run."""
+        todo, keys, reasons = [], {}, {}
         for job in selected:
             previous = read_manifest(out_dir, job.name)
             keys[job.name] = key = cache_key(job, kit, previous)
-            fresh = (previous and previous.get("status") == "ok" and previous.get("cache_key") == key
-                     and (out_dir / previous.get("html", "")).is_file()
-                     and (not pdf or (previous.get("pdf_paper") == pdf and previous.get("pdf") == f"{job.name}.pdf"
-                                      and (out_dir / previous["pdf"]).is_file())))
-            if force or not fresh:
+            why = rebuild_reason(job, previous, key, key_parts(job, kit, previous), out_dir, pdf, force)
+            if why:
                 todo.append(job)
-        return todo, keys
+                reasons[job.name] = why
+        return todo, keys, reasons
 
     def check(todo: list[Job]) -> None:
         for job in todo:
@@ -95,55 +104,126 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                 raise DataError(f"report '{job.name}': {exc}") from None
 
     # Every data file a report will read is checked before anything is written or any kernel starts.
-    todo, _ = plan()
+    todo, _, reasons = plan()
     check(todo)
+    if dry_run:
+        _print_plan(selected, reasons)
+        return 0
     make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
-    with BuildLock(out_dir, progress.say), processes.marked():
-        clean_temporaries(out_dir)
-        processes.clean_stale_kernel_folders()
-        set_aside_bad_manifests(out_dir, [j.name for j in all_jobs], progress.say)
-        checked = {j.name for j in todo}
-        todo, keys = plan()  # again under the lock: another build may have finished meanwhile
-        check([j for j in todo if j.name not in checked])
-        for job in selected:
-            if job not in todo:
-                progress.finished(job.name, "up to date", 0.0)
-        failed = 0
-        if todo:
-            commit = git_commit()
-            workers = max(1, min(jobs or usable_cpus(), len(todo)))
-            # Start kernels ahead only where another report will follow on the same worker.
-            tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
-                                html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
-                                key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers,
-                                pdf=pdf)
-                     for i, j in enumerate(todo)]
-            failed = _run_all(tasks, jobs, executor, progress, str(root))
-            clean_temporaries(out_dir)  # what a killed worker left; no other build runs (we hold the lock)
-        write_index(out_dir, [j.name for j in all_jobs])
+    with processes.marked(), processes.Cancellation(out_dir) as cancel:
+        try:
+            with BuildLock(out_dir, progress.say):  # tidying what dead processes left: one at a time
+                clean_temporaries(out_dir)
+                processes.clean_cancel_files(out_dir)
+                set_aside_bad_manifests(out_dir, [j.name for j in all_jobs], progress.say)
+            processes.clean_stale_kernel_folders()
+            cancel.check()
+            checked = {j.name for j in todo}
+            todo, keys, _ = plan()  # again: a bad manifest set aside, or another build published meanwhile
+            check([j for j in todo if j.name not in checked])
+            for job in selected:
+                if job not in todo:
+                    progress.finished(job.name, "up to date", 0.0)
+            failed = 0
+            if todo:
+                commit = git_commit()
+                workers = max(1, min(jobs or usable_cpus(), len(todo)))
+                # Start kernels ahead only where another report will follow on the same worker.
+                tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
+                                    html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
+                                    key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers,
+                                    pdf=pdf, build=cancel.mark, host=socket.gethostname())
+                         for i, j in enumerate(todo)]
+                failed = _run_all(tasks, jobs, executor, progress, str(root), cancel)
+            with BuildLock(out_dir, progress.say):
+                cancel.check()
+                clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
+                write_index(out_dir, [j.name for j in all_jobs])
+        except Cancelled:
+            processes.stop_processes(cancel.mark)  # workers, kernels, printers: whole trees, then gone
+            cancel.finish(workers_stopped=executor is None)
+            raise
     progress.summary()
     return 1 if failed else 0
 
 
-def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Progress, root: str) -> int:
+def rebuild_reason(job: Job, previous: dict | None, key: str, parts: dict, out_dir: Path, pdf: str | None,
+                   force: bool) -> str | None:
+    """Why report `job` must be built (None when it is up to date): forced, no previous build, failed last
+    time, its page (or PDF) missing, or what changed since its last build (the kit, the notebook, the
+    parameters, an input file), from the key parts its manifest keeps."""
+    if force:
+        return "forced (--force)"
+    if not previous:
+        return "no previous build"
+    if previous.get("status") != "ok":
+        return "failed last time"
+    if not (out_dir / str(previous.get("html") or "")).is_file():
+        return f"its page {previous.get('html') or job.name + '.html'} is missing"
+    if previous.get("cache_key") != key:
+        return _changed(previous.get("key_parts"), parts)
+    if pdf and not (previous.get("pdf_paper") == pdf and previous.get("pdf") == f"{job.name}.pdf"
+                    and (out_dir / previous["pdf"]).is_file()):
+        return f"no {pdf} PDF of it yet"
+    return None
+
+
+def _changed(before, now: dict) -> str:
+    """What differs between the key parts of the last build (`before`) and now."""
+    if not isinstance(before, dict):
+        return "its cache key changed (its manifest predates the record of what changed)"
+    said = []
+    if before.get("kit") != now.get("kit"):
+        said.append("the kit (helpers) changed")
+    if before.get("notebook") != now.get("notebook"):
+        said.append("notebook changed")
+    if before.get("parameters") != now.get("parameters"):
+        said.append("parameters changed")
+    old, new = before.get("inputs") or {}, now.get("inputs") or {}
+    old = old if isinstance(old, dict) else {}
+    for path in sorted(set(old) | set(new)):
+        if path not in old:
+            said.append(f"input file {path} is new")
+        elif new.get(path) is None and old[path] is not None:
+            said.append(f"input file {path} is missing")
+        elif old[path] != new.get(path):
+            said.append(f"input file {path} changed")
+    return "; ".join(said) or "its cache key changed"
+
+
+def _print_plan(selected: list[Job], reasons: dict[str, str]) -> None:
+    """The dry run's answer, on stdout: one line per report, then a count."""
+    width = max((len(j.name) for j in selected), default=0)
+    for job in selected:
+        why = reasons.get(job.name)
+        print(f"{job.name:<{width}}  {'rebuild: ' + why if why else 'up to date'}", flush=True)
+    n = len(reasons)
+    print(f"dry run: {n} of {len(selected)} report{'s' if len(selected) != 1 else ''} would be rebuilt; "
+          "nothing was written.", flush=True)
+
+
+def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Progress, root: str,
+             cancel: processes.Cancellation) -> int:
     """Run every task; return how many failed. With the local pool, a worker process that dies (killed, out
     of memory) breaks the whole pool: the reports it took down with it are run once more, each in a pool of
     its own, so one bad report cannot fail the others."""
     own = executor is None
     workers = max(1, min(jobs or usable_cpus(), len(tasks)))
-    failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own)
+    failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own, cancel=cancel)
     for task in broken:  # one at a time: whichever report kills its worker fails alone
-        more, _ = _run_round([dataclasses.replace(task, prestart=False)], None, 1, progress, root, retry=False)
+        more, _ = _run_round([dataclasses.replace(task, prestart=False)], None, 1, progress, root, retry=False,
+                             cancel=cancel)
         failed += more
     return failed
 
 
 def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progress, root: str,
-               retry: bool) -> tuple[int, list[ReportTask]]:
+               retry: bool, cancel: processes.Cancellation) -> tuple[int, list[ReportTask]]:
     """Submit every task to `executor` (None: a new local pool of `workers` spawned processes); return how many
-    failed and, when `retry`, the tasks whose worker died under them."""
+    failed and, when `retry`, the tasks whose worker died under them. A signal (`cancel`) drops what is queued,
+    stops the pool's workers (each stops its kernels) and raises Cancelled."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     own = executor is None
@@ -152,34 +232,70 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=warm_worker, initargs=(root, os.getpid()))
     failed, broken = 0, []
+    futures = {}
+    stopped = False
     try:
-        futures = {}
         for task in tasks:
+            cancel.check()
             progress.started(task.name)
             futures[pool.submit(execute, task)] = task
-        for fut in as_completed(futures):
-            task = futures[fut]
-            try:
-                m = fut.result()
-            except BrokenProcessPool:
-                if retry:
-                    broken.append(task)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                cancel.check()  # nothing is recorded after the signal
+                task = futures[fut]
+                try:
+                    m = fut.result()
+                except BrokenProcessPool:
+                    if retry:
+                        broken.append(task)
+                        continue
+                    m, error = None, "the process building it was killed"
+                except Cancelled:
+                    cancel.check()
+                    m, error = None, "its build was stopped"
+                except Exception as exc:  # noqa: BLE001 - a worker that died: the report failed, others go on
+                    m, error = None, f"the process building it stopped ({type(exc).__name__}: {exc})"
+                if m is None:
+                    failed += 1
+                    record_failure(task, error)
+                    progress.finished(task.name, "failed", 0.0, error)
                     continue
-                m, error = None, "the process building it was killed"
-            except Exception as exc:  # noqa: BLE001 - a worker that died: the report failed, others go on
-                m, error = None, f"the process building it stopped ({type(exc).__name__}: {exc})"
-            if m is None:
-                failed += 1
-                record_failure(task, error)
-                progress.finished(task.name, "failed", 0.0, error)
-                continue
-            if m["status"] != "ok":
-                failed += 1
-            progress.finished(task.name, m["status"], m["duration_s"], m.get("error"))
+                if m["status"] != "ok":
+                    failed += 1
+                progress.finished(task.name, m["status"], m["duration_s"], m.get("error"))
+            cancel.check()
+    except Cancelled:
+        for fut in futures:
+            fut.cancel()
+        if own:
+            _stop_workers(pool)
+            stopped = True
+        raise
     finally:
         if own:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=not stopped, cancel_futures=True)
     return failed, broken
+
+
+def _stop_workers(pool, patience: float = 3.0) -> None:
+    """Stop a local pool's workers: SIGTERM (each stops its kernels and exits), SIGKILL for any still there."""
+    import time
+
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    deadline = time.monotonic() + patience
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(max(0.0, deadline - time.monotonic()))
+    for p in procs:
+        with contextlib.suppress(Exception):
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
 
 
 def run_notebook(notebook: str, given: dict, output: str | None = None, timeout: int = 600,
@@ -205,9 +321,15 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
     task = ReportTask(name=target.stem, notebook=str(nb_path), parameters=values, out=str(target.parent),
                       html=target.name, root=str(paths.project_root()), timeout=timeout, commit=git_commit(),
                       pdf=pdf)
-    with BuildLock(target.parent, progress.say), processes.marked():
-        processes.clean_stale_kernel_folders()
-        set_aside_bad_manifests(target.parent, [target.stem], progress.say)
-        m = execute(task)
+    with processes.marked(), processes.Cancellation(target.parent, raise_now=True) as cancel:
+        try:
+            with BuildLock(target.parent, progress.say):
+                set_aside_bad_manifests(target.parent, [target.stem], progress.say)
+            processes.clean_stale_kernel_folders()
+            m = execute(dataclasses.replace(task, build=cancel.mark, host=socket.gethostname()))
+        except Cancelled:
+            processes.stop_processes(cancel.mark)  # the kernel, a printer
+            cancel.finish(workers_stopped=True)
+            raise
     progress.finished(target.name, m["status"], m["duration_s"], m.get("error"))
     return 0 if m["status"] == "ok" else 1

@@ -48,6 +48,13 @@ def helpers_digest() -> str:
 def cache_key(job: Job, kit: str, previous: dict | None) -> str:
     """What a report's content depends on: kit source, notebook, parameters, and every data file it read last
     time (from its previous manifest) or names through a parameter."""
+    return hashlib.sha256(json.dumps(key_parts(job, kit, previous), sort_keys=True,
+                                     default=str).encode()).hexdigest()
+
+
+def key_parts(job: Job, kit: str, previous: dict | None) -> dict:
+    """The parts of :func:`cache_key` ("kit", "notebook", "parameters", "inputs": {path: SHA-256}), kept in the
+    manifest so that ``build --dry-run`` can say which one changed."""
     from helpers.pipeline.parameters import file_parameters
 
     files = {str(paths.resolve(p)) for group in file_parameters(job.declared, job.parameters).values()
@@ -60,4 +67,4 @@ def cache_key(job: Job, kit: str, previous: dict | None) -> str:
         "parameters": job.all_parameters(),
         "inputs": {paths.display(f): sha256_file(f) for f in sorted(files)},
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return json.loads(json.dumps(payload, sort_keys=True, default=str))  # as the manifest will read it back

@@ -1,6 +1,12 @@
 """Running one report end to end: its parameters written into the notebook, papermill in a fresh kernel, the
 page rendered and published, the manifest written. :func:`execute` is the unit of work of every executor: it
 takes a :class:`ReportTask` and returns the manifest, both plain picklable values.
+
+Publishing is the only step that holds the output folder's lock (:class:`~helpers.pipeline.processes.BuildLock`):
+under it, and with SIGTERM and SIGINT held back for those few renames, the worker checks that its build was not
+stopped, then renames the page (and PDF) into place and writes the manifest. A failed report publishes its
+manifest and keeps its executed notebook, with the outputs up to the failing cell and the traceback, in
+``<out>/failed/<name>.ipynb`` (replaced by the next failure, removed when the report next succeeds).
 """
 
 from __future__ import annotations
@@ -15,13 +21,13 @@ from pathlib import Path
 
 from helpers import __version__
 from helpers.core import paths
-from helpers.core.errors import ReportError
-from helpers.pipeline import kernels
-from helpers.pipeline.cache import cache_key, sha256_file
+from helpers.core.errors import Cancelled, ReportError
+from helpers.pipeline import kernels, processes
+from helpers.pipeline.cache import cache_key, key_parts, sha256_file
 from helpers.pipeline.config import Job
 from helpers.pipeline.index import answer_line
 from helpers.pipeline.parameters import read_parameters
-from helpers.pipeline.publish import MANIFEST_VERSION, atomic_write, now, read_manifest, write_manifest
+from helpers.pipeline.publish import FAILED, MANIFEST_VERSION, atomic_write, now, read_manifest, write_manifest
 from helpers.pipeline.render import INPUTS_TAG, render_html
 
 
@@ -46,6 +52,8 @@ class ReportTask:
     commit: str | None = None  #: the project's git commit, recorded in the manifest
     prestart: bool = False     #: start the next report's kernel while this one runs (another report follows)
     pdf: str | None = None     #: also print ``<out>/<name of html>.pdf`` on this paper ("a4", "letter"; --pdf)
+    build: str | None = None   #: the build's mark ("<pid>.<start>"): a worker publishes nothing once it is stopped
+    host: str | None = None    #: the build's machine (its process is looked up only there)
 
 
 def inject_parameters(nb, values: dict) -> None:
@@ -78,6 +86,28 @@ def inject_parameters(nb, values: dict) -> None:
     meta["parameters"] = {k: plain(v, f"parameter '{k}'") for k, v in values.items()}
 
 
+#: The notebook being run in this process, as papermill fills it in: when the run fails (a cell raised, a timeout,
+#: the kernel died), it holds the outputs up to the failing cell, kept in ``<out>/failed/``.
+_RUNNING: dict = {}
+_ENGINE = "ballotbook"
+
+
+def _register_engine() -> None:
+    """papermill's nbclient engine, noting the notebook it runs (papermill hands it back only on success)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if _ENGINE in papermill_engines._engines:
+        return
+
+    class KeepingEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            _RUNNING["nb"] = nb_man.nb
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(_ENGINE, KeepingEngine)
+
+
 def _execute_notebook(job: Job, timeout: int, prestart: bool = False, previous: dict | None = None):
     """Run the notebook with papermill in a fresh kernel (started ahead when this process keeps a supply);
     retry when a kernel fails to start. `previous`: the last good build's facts, handed to the kernel in a
@@ -98,6 +128,8 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False, previous: 
     nb.metadata.setdefault("kernelspec", {"name": kernels.KERNEL_NAME, "display_name": "Python 3",
                                           "language": "python"})
     inject_parameters(nb, job.parameters)
+    _register_engine()
+    _RUNNING.clear()
     last: BaseException | None = None
     supply = kernels.worker_supply()
     for attempt in range(kernels.START_RETRIES):
@@ -108,7 +140,7 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False, previous: 
             extra = {"km": km} if km is not None else {"kernel_manager_class": kernels.kernel_manager_class()}
             # No parameters for papermill: the kit wrote them above (papermill would build the cell by
             # string concatenation, and writes anything it does not know as '"' + str(value) + '"').
-            return pm.execute_notebook(nb, None, parameters=None, kernel_name=kernels.KERNEL_NAME,
+            return pm.execute_notebook(nb, None, parameters=None, kernel_name=kernels.KERNEL_NAME, engine_name=_ENGINE,
                                        progress_bar=False, log_output=False, cwd=str(paths.project_root()),
                                        execution_timeout=timeout, request_save_on_cell_execute=False,
                                        start_timeout=60, **extra)
@@ -139,8 +171,9 @@ def _describe_failure(exc: BaseException) -> str:
 def execute(task: ReportTask) -> dict:
     """Run one report end to end and publish it: the unit of work of every executor (picklable in and out).
 
-    Returns the manifest written. Never raises for a report failure: the failure is in the manifest, and the
-    last good HTML is left in place."""
+    Returns the manifest written. Never raises for a report failure: the failure is in the manifest, the
+    executed notebook in ``failed/``, and the last good HTML is left in place. Raises
+    :class:`~helpers.core.errors.Cancelled` (publishing nothing) when the build was stopped."""
     os.environ.setdefault("BALLOTBOOK_ROOT", task.root)
     job = Job(task.name, task.notebook, task.title, task.parameters, read_parameters(paths.resolve(task.notebook)))
     out = Path(task.out)
@@ -161,7 +194,7 @@ def execute(task: ReportTask) -> dict:
         "html": html_path.name,
         "last_good": previous.get("last_good"),
     }
-    pdf_tmp = None
+    body = pdf_path = pdf_tmp = failed_nb = None
     try:
         good = previous.get("last_good") or {}
         facts = ({"as_of": previous.get("as_of"), "built": good.get("built"), "outputs": previous.get("outputs")}
@@ -180,7 +213,6 @@ def execute(task: ReportTask) -> dict:
                 "version": __version__, "commit": task.commit, "notebook": manifest["notebook"],
                 "inputs": inputs}
         body = render_html(nb, meta).encode("utf-8")
-        pdf_path = pdf_tmp = None
         if task.pdf:  # printed before anything is published: a failed print leaves the last good report
             from helpers.pipeline.pdf import print_pdf
 
@@ -190,12 +222,8 @@ def execute(task: ReportTask) -> dict:
                 pdf_bytes = print_pdf(body, pdf_tmp, task.pdf)
             except ReportError as exc:
                 raise ReportError(f"the PDF could not be printed: {exc}") from None
-        atomic_write(html_path, body)
-        if pdf_path is not None:
-            os.replace(pdf_tmp, pdf_path)
             manifest.update({"pdf": pdf_path.name, "pdf_paper": task.pdf, "pdf_bytes": pdf_bytes})
         else:
-            _remove_stale_pdf(out, html_path, previous)
             manifest["pdf"] = None
         manifest.update({
             "title": nb.metadata.get("title", job.title), "status": "ok", "error": None,
@@ -204,22 +232,83 @@ def execute(task: ReportTask) -> dict:
             "answer": answer_line(body.decode("utf-8")),
             "html_sha256": hashlib.sha256(body).hexdigest(),
             "last_good": {"built": built, "html": html_path.name},
+            "failed_notebook": None,
         })
-        if task.kit:  # the key of what this build really read, so the next build can compare
+        if task.kit:  # the key of what this build really read, so the next build can compare (and say why)
+            parts = key_parts(job, task.kit, {"inputs": inputs})
             manifest["cache_key"] = cache_key(job, task.kit, {"inputs": inputs})
+            manifest["key_parts"] = parts
+    except Cancelled:
+        _discard(pdf_tmp)
+        raise
     except Exception as exc:  # noqa: BLE001 - a report failure is data, not a crash of the build
-        if pdf_tmp is not None:
-            with contextlib.suppress(OSError):
-                pdf_tmp.unlink()
+        _discard(pdf_tmp)
+        body = pdf_path = None
+        failed_nb = _executed_notebook()
         manifest.update({"status": "failed", "error": _describe_failure(exc), "pdf": previous.get("pdf"),
-                         "inputs": previous.get("inputs", []), "outputs": previous.get("outputs", {})})
-        if not html_path.exists():
-            manifest["last_good"] = None
+                         "inputs": previous.get("inputs", []), "outputs": previous.get("outputs", {}),
+                         "failed_notebook": f"{FAILED}/{job.name}.ipynb" if failed_nb is not None else None})
+        if previous.get("key_parts") is not None:
+            manifest["key_parts"] = previous["key_parts"]
     finished = time.time()
     manifest["finished"] = now()
     manifest["duration_s"] = round(finished - started, 3)
-    write_manifest(out, job.name, manifest)
+    try:
+        _publish(task, manifest, previous, body, pdf_tmp, pdf_path, failed_nb)
+    finally:
+        _discard(pdf_tmp)
     return manifest
+
+
+def _discard(tmp: Path | None) -> None:
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _executed_notebook() -> bytes | None:
+    """The notebook of the run that just failed, as far as it ran (None when it never started)."""
+    nb = _RUNNING.pop("nb", None)
+    if nb is None:
+        return None
+    try:
+        import nbformat
+
+        return nbformat.writes(nb).encode("utf-8")
+    except Exception:  # noqa: BLE001 - the failure is reported all the same, without its notebook
+        return None
+
+
+def _publish(task: ReportTask, manifest: dict, previous: dict, body: bytes | None, pdf_tmp: Path | None,
+             pdf_path: Path | None, failed_nb: bytes | None) -> None:
+    """Publish one report under the output folder's lock, with SIGTERM and SIGINT held back: nothing at all
+    when its build was stopped (Cancelled); otherwise the page and PDF renamed into place (a success) or the
+    executed notebook kept in ``failed/`` (a failure), then the manifest. The last good page of a failure
+    stays as it was."""
+    out = Path(task.out)
+    html_path = out / task.html
+    kept = out / FAILED / f"{task.name}.ipynb"
+    with processes.signals_held(), processes.BuildLock(out, lambda _: None, quiet=True):
+        if processes.build_stopped(out, task.build, task.host):
+            raise Cancelled()
+        if body is not None:
+            atomic_write(html_path, body)
+            if pdf_path is not None:
+                os.replace(pdf_tmp, pdf_path)
+            else:
+                _remove_stale_pdf(out, html_path, previous)
+            with contextlib.suppress(OSError):
+                kept.unlink()  # the failure it showed is over
+        else:
+            if not html_path.exists():
+                manifest["last_good"] = None
+            if failed_nb is not None:
+                kept.parent.mkdir(exist_ok=True)
+                atomic_write(kept, failed_nb)
+            else:
+                with contextlib.suppress(OSError):
+                    kept.unlink()  # the notebook of an older failure would not show this one
+        write_manifest(out, task.name, manifest)
 
 
 def _remove_stale_pdf(out: Path, html_path: Path, previous: dict) -> None:
@@ -231,11 +320,15 @@ def _remove_stale_pdf(out: Path, html_path: Path, previous: dict) -> None:
 
 
 def record_failure(task: ReportTask, error: str) -> None:
-    """A failure manifest for a report whose process died: the last good report stays as it was."""
+    """A failure manifest for a report whose process died (written by the build, under the lock): the last good
+    report stays as it was; no executed notebook survived the process, so an older failure's goes too."""
     out = Path(task.out)
-    previous = read_manifest(out, task.name) or {}
-    manifest = {**previous, "name": task.name, "status": "failed", "error": error, "finished": now(),
-                "cache_key": task.key}
-    if not (out / task.html).exists():
-        manifest["last_good"] = None
-    write_manifest(out, task.name, manifest)
+    with processes.BuildLock(out, lambda _: None, quiet=True):
+        previous = read_manifest(out, task.name) or {}
+        manifest = {**previous, "name": task.name, "status": "failed", "error": error, "finished": now(),
+                    "cache_key": task.key, "failed_notebook": None}
+        if not (out / task.html).exists():
+            manifest["last_good"] = None
+        with contextlib.suppress(OSError):
+            (out / FAILED / f"{task.name}.ipynb").unlink()
+        write_manifest(out, task.name, manifest)

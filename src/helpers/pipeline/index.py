@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from helpers import __version__
-from helpers.pipeline.publish import atomic_write, now, read_manifest
+from helpers.pipeline.publish import FAILED, atomic_write, now, read_manifest
 from helpers.views.words import human_date
 
 
@@ -39,9 +39,9 @@ def answer_line(page: str, limit: int = 240) -> str:
 
 def write_index(out: Path, names: list[str]) -> None:
     """reports/index.html: the reports grouped by subject (their notebook), each with its title, link and the first
-    line of its answer, the
-    date of its data and of its last good build in words, and its status; a failed report shows its error while
-    its last good HTML stays linked. Self-contained, escaped, one column on a phone."""
+    line of its answer, the date of its data and of its last good build in words, and its status; a failed
+    report shows its error (and links its executed notebook, ``failed/<name>.ipynb``) while its last good HTML
+    stays linked. Self-contained, escaped, one column on a phone."""
     esc = html.escape
     groups: dict[str, list[str]] = {}
     for name in names:
@@ -53,7 +53,12 @@ def write_index(out: Path, names: list[str]) -> None:
         target = str(good.get("html", name + ".html"))
         link = (f'<a href="{esc(target)}">{esc(title)}</a>' if good and (out / target).exists() and
                 "/" not in target and not target.startswith(".") else esc(title))
-        error = f'<div class="err">{esc(str(m["error"]))}</div>' if status == "failed" and m.get("error") else ""
+        error = ""
+        if status == "failed" and m.get("error"):
+            kept = m.get("failed_notebook")
+            kept_link = (f' · <a href="{esc(kept)}">the executed notebook</a>' if isinstance(kept, str) and
+                         kept == f"{FAILED}/{name}.ipynb" and (out / kept).is_file() else "")
+            error = f'<div class="err">{esc(str(m["error"]))}{kept_link}</div>'
         answer = f'<div class="a">{esc(str(m["answer"]))}</div>' if m.get("answer") else ""
         facts = [f'<span class="st">{esc(status)}</span>']
         if m.get("as_of"):
@@ -81,7 +86,7 @@ ul {{ list-style: none; padding: 0; margin: 0; }} li {{ padding: 0.55rem 0; bord
 </style></head><body><main>
 <h1>ballotbook reports</h1>
 <p>Updated {esc(human_date(now()))} by ballotbook {esc(__version__)}. A failed report keeps its last good
-version linked; its error is shown under its title.</p>
+version linked; its error is shown under its title, with the notebook as it ran up to the error.</p>
 {sections}
 </main></body></html>
 """

@@ -209,7 +209,7 @@ def warm_worker(root: str, parent: int | None = None) -> None:
     report's kernel ahead."""
     global _SUPPLY
     if parent is not None:
-        from helpers.pipeline.processes import remove_kernel_folder, watch_parent
+        from helpers.pipeline.processes import die_with_parent, remove_kernel_folder, watch_parent
 
         def on_death():
             from helpers.pipeline.pdf import stop_all
@@ -219,6 +219,7 @@ def warm_worker(root: str, parent: int | None = None) -> None:
             remove_kernel_folder()
 
         watch_parent(parent, on_death)
+        die_with_parent(parent, on_death)  # SIGTERM when the build ends, however it ends (Linux), or stops us
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
     from multiprocessing.util import Finalize
 

@@ -1,12 +1,21 @@
-"""What a build owns and how it lets go when it dies: the build lock, its worker processes and the folder of its
-kernels' sockets.
+"""What a build owns and how it lets go when it ends, is stopped or dies: the output folder's lock, its worker
+processes and kernels, and the folder of its kernels' sockets.
 
-- The lock is a ``filelock`` lock on ``.build.lock`` (``flock`` on Unix, ``LockFileEx`` on Windows): it belongs
-  to the build's own open file, which its spawned workers and kernels do not inherit, and the operating system
-  drops it when the build ends, however it ends. ``.build.holder`` beside it records the holder (process id,
-  start time, host), so a waiting build names it, and a build that finds the holder dead says that it took the
-  lock over, and waits for (then stops) what the dead build left running.
-- Workers watch their parent and exit, stopping their kernels, when it is gone (:func:`watch_parent`).
+- The lock is a ``filelock`` lock on ``.build.lock`` (``flock`` on Unix, ``LockFileEx`` on Windows), held only
+  while something is published into the folder (a report's page, PDF and manifest renamed into place; the index
+  rewritten) and while a build tidies the folder at its start: builds into one folder (``run-one`` pods of an
+  indexed job) run their reports at the same time and take turns only to publish. It belongs to the holder's own
+  open file, which spawned workers and kernels do not inherit, and the operating system drops it when the holder
+  ends, however it ends. ``.build.holder`` beside it records the holder (process id, start time, host, build), so a
+  waiting process names it, and one that finds the holder dead says that it took the lock over, and waits for
+  (then stops) what the dead build left running.
+- SIGTERM and SIGINT stop a build (:class:`Cancellation`): it writes ``.cancel-<build>`` into the output folder,
+  which every worker checks under the lock right before it publishes, stops its workers and their kernels (whole
+  process trees, found by the build's mark in their environment) and exits 143 or 130.
+- Workers die with their build: on Linux the kernel sends them SIGTERM when the build's process ends
+  (``PR_SET_PDEATHSIG``, :func:`die_with_parent`), and a thread also watches the parent (:func:`watch_parent`);
+  either way a worker stops its kernels (each in a session of its own, taken as a whole) before it exits, and a
+  kernel whose worker is gone exits by itself (ipykernel's parent poller).
 - Kernel sockets live in a private folder per process, ``$TMPDIR/ballotbook-<pid>-*``, removed when the process
   exits; folders of processes that no longer exist are removed at the next build (:func:`clean_stale_kernel_folders`).
 
@@ -20,8 +29,10 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -122,8 +133,6 @@ def stop_leftovers(mark: str, say: Callable[[str], None], patience: float = 10.0
         time.sleep(0.2)
         left = marked_processes(mark)
     if left:
-        import signal
-
         say(f"stopping {len(left)} process(es) left running by that build")
         for pid in left:
             try:
@@ -134,13 +143,16 @@ def stop_leftovers(mark: str, say: Callable[[str], None], patience: float = 10.0
 
 # --------------------------------------------------------------------------------------------- the lock
 class BuildLock:
-    """One build per output folder at a time; a second one waits and says so, naming the holder. A lock left by a
-    build that is no longer running is taken over with a note."""
+    """The output folder's lock, held around what must not interleave: publishing a report (its page, PDF and
+    manifest renamed into place), rewriting the index, tidying the folder at a build's start. Another taker waits
+    (and, unless `quiet`, says so, naming the holder). A lock left by a build that is no longer running is taken
+    over with a note, after what that build left running is stopped."""
 
-    def __init__(self, out: Path, say: Callable[[str], None]):
+    def __init__(self, out: Path, say: Callable[[str], None], quiet: bool = False):
         self.path = Path(out) / ".build.lock"
         self.holder_path = Path(out) / ".build.holder"
         self.say = say
+        self.quiet = quiet
         self._lock = None
 
     def _holder(self) -> dict:
@@ -157,7 +169,7 @@ class BuildLock:
         """Record this process as the holder (written whole through a rename: a waiting build reads it at any
         moment). A full disk leaves the record out; the lock holds all the same."""
         record = {"pid": os.getpid(), "start": process_start(os.getpid()) or "", "host": socket.gethostname(),
-                  "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                  "build": os.environ.get(BUILD_MARK) or own_mark(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         tmp = self.holder_path.with_name(f"{self.holder_path.name}.tmp-{os.getpid()}")
         try:
             tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
@@ -185,10 +197,11 @@ class BuildLock:
             try:
                 lock.acquire(timeout=0)
             except Timeout:
-                holder = self._holder()
-                who = f" (process {holder['pid']})" if holder else ""
-                self.say(f"another build{who} is writing to {paths.display(self.path.parent)}; waiting for it to "
-                         "finish")
+                if not self.quiet:
+                    holder = self._holder()
+                    who = f" (process {holder['pid']})" if holder else ""
+                    self.say(f"another build{who} is writing to {paths.display(self.path.parent)}; waiting for it "
+                             "to finish")
                 lock.acquire()
         except OSError as exc:
             raise unwritable(exc) from None
@@ -212,8 +225,14 @@ class BuildLock:
         start = str(holder.get("start") or "")
         if is_running(holder["pid"], start):
             return  # alive and let go without clearing the record: nothing to say
-        self.say(f"took over the lock of build {holder['pid']}, which is no longer running")
-        stop_leftovers(f"{holder['pid']}.{start}", self.say)
+        build = holder.get("build") if isinstance(holder.get("build"), str) else f"{holder['pid']}.{start}"
+        pid, _, build_start = build.partition(".")
+        if pid == str(holder["pid"]):
+            self.say(f"took over the lock of build {holder['pid']}, which is no longer running")
+        else:
+            self.say(f"took over the lock of process {holder['pid']} (of build {pid}), which is no longer running")
+        if not (pid.isdigit() and is_running(int(pid), build_start)):  # a worker of a build that still runs
+            stop_leftovers(build, self.say)                             # died: the build stops its own
 
     def __exit__(self, *exc):
         if self._lock is None:
@@ -227,9 +246,21 @@ class BuildLock:
 
 
 # --------------------------------------------------------------------------------------------- workers
+#: In a pool worker: the build process it serves (set by :func:`watch_parent`); a worker whose parent is no longer
+#: this one publishes nothing.
+_PARENT: int | None = None
+
+
+def parent_gone() -> bool:
+    """In a pool worker: whether the build that started it has ended (False elsewhere)."""
+    return _PARENT is not None and os.getppid() != _PARENT
+
+
 def watch_parent(parent: int, on_death: Callable[[], None], interval: float = 0.2) -> None:
     """In a worker: exit as soon as `parent` (the process that started it) is gone, after `on_death` (which
     stops the worker's kernels). A worker whose build was killed must neither run on nor publish."""
+    global _PARENT
+    _PARENT = parent
 
     def watch():
         while True:
@@ -241,6 +272,156 @@ def watch_parent(parent: int, on_death: Callable[[], None], interval: float = 0.
             time.sleep(interval)
 
     threading.Thread(target=watch, name="ballotbook-watch-parent", daemon=True).start()
+
+
+def die_with_parent(parent: int, on_death: Callable[[], None]) -> None:
+    """In a worker: stop with the build. On Linux the kernel sends this process SIGTERM the moment its parent
+    ends, however it ends (``prctl(PR_SET_PDEATHSIG)``; SIGKILL of the build included); SIGTERM, from there or
+    from the build stopping its workers, runs `on_death` (the worker's kernels and printers are stopped) and
+    exits. SIGINT is ignored: Ctrl-C reaches the whole foreground group, and the build decides for its workers."""
+
+    def stop(signum, frame):
+        try:
+            on_death()
+        finally:
+            os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the parent watcher still covers it
+    if os.getppid() != parent:  # the build ended before the line above
+        stop(signal.SIGTERM, None)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGTERM and SIGINT back for a moment (the renames that publish one report: its page, PDF and
+    manifest together), so that a stop lands before or after them, never between; delivered on leaving. Only
+    in a process's main thread (elsewhere signals are not delivered to Python anyway)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGTERM, signal.SIGINT}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+# --------------------------------------------------------------------------------------------- cancelling
+def cancel_path(out: Path, build: str) -> Path:
+    """The file that says build `build` (its mark, "<pid>.<start>") was stopped: nothing of it publishes."""
+    return Path(out) / f".cancel-{build}"
+
+
+def build_stopped(out: Path, build: str | None, host: str | None = None) -> bool:
+    """Whether build `build` (the mark its worker was given) was stopped or has ended, so that its worker must
+    not publish: its cancel file exists, or (on the build's own machine) its process is gone, or this worker's
+    parent (in a pool) is gone."""
+    if parent_gone():
+        return True
+    if not build:
+        return False
+    if cancel_path(out, build).exists():
+        return True
+    pid, _, start = build.partition(".")
+    if (host is None or host == socket.gethostname()) and pid.isdigit():
+        return not is_running(int(pid), start)
+    return False
+
+
+def stop_processes(mark: str, patience: float = 5.0) -> None:
+    """Stop every process of this user that carries build mark `mark` (the build's workers, their kernels and
+    printers), each kernel with its whole session, and wait until they are gone."""
+    mine = os.getpid()
+    deadline = time.monotonic() + patience
+    while True:
+        left = [pid for pid in marked_processes(mark) if pid != mine]
+        if not left or time.monotonic() > deadline:
+            return
+        for pid in left:
+            try:
+                if os.getpgid(pid) == pid and pid != os.getpgid(mine):  # a session leader: its tree too
+                    os.killpg(pid, signal.SIGKILL)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.1)
+
+
+class Cancellation:
+    """SIGTERM and SIGINT while a build or run is under way (the main thread only; elsewhere a no-op).
+
+    On the first signal: the signal is recorded and ``<out>/.cancel-<build>`` written (workers check it under the
+    lock before they publish). With `raise_now` the handler raises :class:`~helpers.core.errors.Cancelled` at
+    once (a run in this process); otherwise the build's wait loop calls :meth:`check` and raises it there, where
+    it can stop its pool cleanly. The previous handlers come back on leaving."""
+
+    def __init__(self, out: Path, raise_now: bool = False):
+        self.out = Path(out)
+        self.raise_now = raise_now
+        self.mark = os.environ.get(BUILD_MARK) or own_mark()
+        self.signum: int | None = None
+        self.at: float | None = None
+        self._saved: dict = {}
+
+    @property
+    def path(self) -> Path:
+        return cancel_path(self.out, self.mark)
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is not None:
+            return  # the stop is under way; a second Ctrl-C does not interrupt the cleaning up
+        self.signum, self.at = signum, time.time()
+        with contextlib.suppress(OSError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644))
+        if self.raise_now:
+            self.check()
+
+    def check(self) -> None:
+        """Raise Cancelled when a signal came."""
+        if self.signum is not None:
+            from helpers.core.errors import Cancelled
+
+            raise Cancelled(self.signum)
+
+    def __enter__(self):
+        with contextlib.suppress(OSError):
+            self.path.unlink()  # a file left by an earlier process with this very id and start time: not ours
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+        self._saved = {}
+
+    def finish(self, workers_stopped: bool) -> None:
+        """After a stop: the cancel file goes once nothing of this build can publish any more (its local
+        workers are stopped); with workers elsewhere (dask) it stays, and the next build tidies it."""
+        if workers_stopped:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+def clean_cancel_files(out: Path) -> None:
+    """Remove the cancel files of builds that are no longer running (and of none on another machine: those
+    are kept until their build's process id is gone here too, which is harmless)."""
+    for p in Path(out).glob(".cancel-*"):
+        pid, _, start = p.name[len(".cancel-"):].partition(".")
+        if pid.isdigit() and not is_running(int(pid), start):
+            with contextlib.suppress(OSError):
+                p.unlink()
 
 
 # --------------------------------------------------------------------------------------------- kernel sockets

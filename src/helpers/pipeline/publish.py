@@ -20,6 +20,9 @@ from helpers.core.errors import DataError
 from helpers.pipeline.config import safe_name
 
 MANIFEST_VERSION = 1
+#: The folder (inside the output folder) that keeps each failed report's executed notebook, ``<name>.ipynb``:
+#: not a published report, linked from the index beside the error.
+FAILED = "failed"
 
 
 def manifest_path(out: Path, name: str) -> Path:
@@ -86,6 +89,12 @@ def manifest_problem(m) -> str | None:
     for html_name in (m.get("html"), m.get("pdf"), (good or {}).get("html")):
         if html_name is not None and not safe_name(html_name):  # linked from the index: a file name only
             return f"it names {html_name[:80]!r}, which is not a report file name"
+    kept = m.get("failed_notebook")
+    if kept is not None and not (isinstance(kept, str) and kept.startswith(f"{FAILED}/") and kept.endswith(".ipynb")
+                                 and safe_name(kept[len(FAILED) + 1:])):
+        return "its field 'failed_notebook' is not failed/<name>.ipynb"
+    if m.get("key_parts") is not None and not isinstance(m.get("key_parts"), dict):
+        return "its field 'key_parts' is not a mapping"
     if m.get("status") == "failed" and not isinstance(m.get("error"), str):
         return "it says 'failed' without an error"
     return None
@@ -140,8 +149,15 @@ def now() -> str:
 
 
 def clean_temporaries(out: Path) -> None:
-    """Remove what a killed run left: temporary files never replace a report, so they can simply go."""
-    for p in out.glob(".*.tmp-*"):
+    """Remove what killed runs left: temporary files (``.<name>.tmp-<pid>``, in the folder and in its ``failed/``)
+    of processes that no longer run. Never a temporary of a live process: other builds publish into the same
+    folder at the same time."""
+    from helpers.pipeline.processes import is_running
+
+    for p in [*out.glob(".*.tmp-*"), *(out / FAILED).glob(".*.tmp-*")]:
+        pid = p.name.rpartition(".tmp-")[2]
+        if pid.isdigit() and is_running(int(pid)):
+            continue
         try:
             p.unlink()
         except OSError:
