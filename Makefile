@@ -15,8 +15,11 @@ test: $(STAMP)                ## the whole test suite (unit, property, notebooks
 bench: $(STAMP)               ## benchmarks: ratios against baselines run in the same process
 	$(BIN)/python benchmarks/run.py
 
-lab: $(STAMP)                 ## JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab at the project root, so data/, reports.yml and reports/ are in its file browser (it opens on
+# notebooks/). Extra options: make lab LAB_ARGS="--no-browser --port 8899".
+LAB_ARGS ?=
+lab: $(STAMP)                 ## JupyterLab at the project root (opens on notebooks/)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,5 +1,9 @@
-"""Cache keys: a report is rebuilt only when something it depends on changed (the kit's source, its notebook, its
-parameters, or a data file it read or names)."""
+"""Cache keys: a report is rebuilt only when something it depends on changed (the kit's source, its notebook's
+sources, its parameters, or a data file it read or names).
+
+A notebook counts by what it *says*, not by what running it left in it: running it in JupyterLab saves outputs,
+execution counts, cell ids and timing metadata into the file, and none of that changes a report (papermill clears
+outputs before it runs a notebook), so none of it rebuilds one."""
 
 from __future__ import annotations
 
@@ -34,6 +38,54 @@ def sha256_file(path: str | Path) -> str | None:
         return None
 
 
+#: The cell metadata that changes what a report shows: the kit's and papermill's tags ("parameters", "remove",
+#: "injected-parameters"). The rest (collapsed, scrolled, execution timing, jupyter.source_hidden) is how the
+#: notebook looked in JupyterLab.
+_CELL_METADATA_KEPT = ("tags",)
+
+
+def notebook_sources(nb: dict) -> list:
+    """What a notebook says, as plain JSON data: for each cell in order its type, source, tags and (Markdown
+    and raw cells) attachments and raw format. Outputs, execution counts, cell ids, other cell metadata and the
+    notebook's own metadata (kernelspec, language_info) are left out: the pipeline runs every report in its
+    own kernel, and a cell's outputs are replaced when it runs."""
+    cells = []
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        meta = cell.get("metadata") or {}
+        entry = {"type": cell.get("cell_type"), "source": "".join(source) if isinstance(source, list) else source,
+                 **{k: meta[k] for k in _CELL_METADATA_KEPT if k in meta}}
+        if cell.get("cell_type") != "code":
+            if cell.get("attachments"):
+                entry["attachments"] = cell["attachments"]
+            if meta.get("format") or meta.get("raw_mimetype"):
+                entry["format"] = meta.get("format") or meta.get("raw_mimetype")
+        cells.append(entry)
+    return cells
+
+
+def notebook_digest(path: str | Path) -> str | None:
+    """The SHA-256 of a notebook's sources (:func:`notebook_sources`), so that saving it from JupyterLab with
+    its outputs does not rebuild its reports while a changed code or Markdown cell does. A file that cannot be
+    read as a notebook counts by its bytes (:func:`sha256_file`): the build refuses it with its own message."""
+    from helpers.data._table import MAX_NOTEBOOK_BYTES
+
+    if sha256_file(path) is None:  # missing, not a regular file, too large
+        return None
+    try:
+        if os.path.getsize(path) > MAX_NOTEBOOK_BYTES:
+            return sha256_file(path)
+        with open(path, "rb") as f:
+            nb = json.loads(f.read().decode("utf-8"))
+        sources = notebook_sources(nb) if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError, TypeError):
+        sources = None
+    if sources is None:
+        return sha256_file(path)
+    text = json.dumps(sources, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "sources:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def helpers_digest() -> str:
     """One hash of the ``helpers`` package's source and templates: a change to the kit rebuilds every report."""
     root = Path(__file__).resolve().parents[1]  # the whole helpers package
@@ -46,8 +98,8 @@ def helpers_digest() -> str:
 
 
 def cache_key(job: Job, kit: str, previous: dict | None) -> str:
-    """What a report's content depends on: kit source, notebook, parameters, and every data file it read last
-    time (from its previous manifest) or names through a parameter."""
+    """What a report's content depends on: kit source, notebook sources (:func:`notebook_digest`), parameters,
+    and every data file it read last time (from its previous manifest) or names through a parameter."""
     return hashlib.sha256(json.dumps(key_parts(job, kit, previous), sort_keys=True,
                                      default=str).encode()).hexdigest()
 
@@ -63,7 +115,7 @@ def key_parts(job: Job, kit: str, previous: dict | None) -> dict:
         files |= {str(paths.resolve(i["path"])) for i in previous.get("inputs", [])}
     payload = {
         "kit": kit,
-        "notebook": sha256_file(job.notebook_path),
+        "notebook": notebook_digest(job.notebook_path),
         "parameters": job.all_parameters(),
         "inputs": {paths.display(f): sha256_file(f) for f in sorted(files)},
     }
