@@ -20,15 +20,19 @@ from conftest import ROOT, make_project, notebook_json, run_cli, run_cli_process
 CLEAR = "jupyter nbconvert --clear-output --inplace"
 
 
-def committed_notebooks() -> list[Path]:
-    """Every notebook in the repository (git's list; the files on disk when this is not a git checkout)."""
+def committed_notebooks() -> dict[str, str]:
+    """Every notebook in the repository as git would commit it (its staged text, whatever JupyterLab has since
+    saved on disk), by path; the files on disk when this is not a git checkout."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=True,
+                              timeout=60).stdout.decode("utf-8")
+
     try:
-        listed = subprocess.run(["git", "ls-files", "-z", "--", "*.ipynb"], cwd=ROOT, capture_output=True,
-                                check=True, timeout=60).stdout.decode("utf-8").split("\0")
-        found = [ROOT / name for name in listed if name]
+        names = [n for n in git("ls-files", "-z", "--", "*.ipynb").split("\0") if n]
+        return {name: git("show", f":{name}") for name in names}
     except (OSError, subprocess.CalledProcessError):
         found = [p for p in ROOT.rglob("*.ipynb") if ".venv" not in p.parts and ".ipynb_checkpoints" not in p.parts]
-    return sorted(p for p in found if p.is_file())
+        return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in found}
 
 
 def left_by_running(nb: dict) -> list[str]:
@@ -46,13 +50,13 @@ def left_by_running(nb: dict) -> list[str]:
 
 def test_committed_notebooks_have_no_outputs():
     notebooks = committed_notebooks()
-    assert any(p.parent.name == "notebooks" for p in notebooks), notebooks  # the check saw the report notebooks
+    assert any(name.startswith("notebooks/") for name in notebooks), notebooks  # the check saw the reports'
     dirty = {}
-    for path in notebooks:
-        found = left_by_running(json.loads(path.read_text(encoding="utf-8")))
+    for name, text in sorted(notebooks.items()):
+        found = left_by_running(json.loads(text))
         if found:
-            dirty[path.relative_to(ROOT).as_posix()] = found[:3]
-    assert not dirty, (f"notebooks committed with outputs (clear them with `{CLEAR} FILE` before committing): "
+            dirty[name] = found[:3]
+    assert not dirty, (f"notebooks committed with outputs (clear them with `{CLEAR} FILE`, then git add FILE): "
                        f"{dirty}")
 
 
