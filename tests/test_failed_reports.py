@@ -112,3 +112,25 @@ def test_dry_run_names_the_report_and_the_input_that_changed_and_touches_nothing
     shutil.copy(ROOT / "data/events.csv", project / "data/events.csv")
     same = run_cli("build", "--dry-run", "--only", "steady", cwd=project)
     assert same.returncode == 0 and "steady  up to date" in same.stdout, same.stdout
+    assert "0 of 1 report would be rebuilt" in same.stdout, same.stdout
+
+    # The other reasons, each named.
+    def why(*args) -> str:
+        proc = run_cli("build", "--dry-run", "--only", "steady", *args, cwd=project)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()[0]
+
+    assert "forced (--force)" in why("--force")
+    config = (project / "reports.yml").read_text()
+    (project / "reports.yml").write_text(config.replace("notebook: notebooks/r.ipynb\n  - name: flaky",
+                                                        "notebook: notebooks/r.ipynb\n    parameters: {fail: true}\n"
+                                                        "  - name: flaky"))
+    assert "parameters changed" in why()
+    (project / "reports.yml").write_text(config)
+    nb = json.loads((project / "notebooks/r.ipynb").read_text())
+    nb["cells"][-1]["source"] = "Done, with a sentence more."
+    (project / "notebooks/r.ipynb").write_text(json.dumps(nb))
+    assert why().endswith("rebuild: notebook changed")
+    (out / "steady.html").unlink()
+    assert "its page steady.html is missing" in why()
+    assert kernel_starts == []

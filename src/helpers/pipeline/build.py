@@ -142,6 +142,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         except Cancelled:
             processes.stop_processes(cancel.mark)  # workers, kernels, printers: whole trees, then gone
             cancel.finish(workers_stopped=executor is None)
+            progress.close()
             raise
     progress.summary()
     return 1 if failed else 0
