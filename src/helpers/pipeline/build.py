@@ -273,6 +273,9 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
         if own:
             _stop_workers(pool)
             stopped = True
+        else:  # the caller's executor (dask): what is queued there is dropped, nothing waited for
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
         if own:

@@ -22,12 +22,19 @@ class _OwnedDaskExecutor:
         self._executor = client.get_executor(pure=False)
         self._client = client
         self._cluster = cluster
+        self._closed = False
 
     def submit(self, fn, /, *args, **kwargs):
         return self._executor.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False):
-        self._executor.shutdown(wait=wait)
+        """Close the client (and the local cluster). `cancel_futures` (a stopped build): what is queued or
+        running is cancelled instead of waited for; a report already running on a remote worker finishes
+        there but publishes nothing (its build's cancel file). Safe to call again."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=wait and not cancel_futures)
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
