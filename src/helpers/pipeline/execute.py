@@ -195,6 +195,7 @@ def execute(task: ReportTask) -> dict:
         "last_good": previous.get("last_good"),
     }
     body = pdf_path = pdf_tmp = failed_nb = None
+    _RUNNING.clear()  # nothing of this worker's previous report
     try:
         good = previous.get("last_good") or {}
         facts = ({"as_of": previous.get("as_of"), "built": good.get("built"), "outputs": previous.get("outputs")}
@@ -250,6 +251,7 @@ def execute(task: ReportTask) -> dict:
                          "failed_notebook": f"{FAILED}/{job.name}.ipynb" if failed_nb is not None else None})
         if previous.get("key_parts") is not None:
             manifest["key_parts"] = previous["key_parts"]
+    _RUNNING.clear()
     finished = time.time()
     manifest["finished"] = now()
     manifest["duration_s"] = round(finished - started, 3)

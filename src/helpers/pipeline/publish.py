@@ -2,8 +2,9 @@
 reader (or a build killed half-way) sees the old file or the new one, never a part; manifests are read back
 only when they are what the kit wrote, and set aside otherwise.
 
-A report's manifest, ``<out>/<name>.json``, records its status, error, parameters, inputs, outputs and its last
-good page; the index and the next build read it back.
+A report's manifest, ``<out>/<name>.json``, records its status, error, parameters, inputs, outputs, its last
+good page and the parts of its cache key; the index and the next build read it back. A failed report's executed
+notebook is kept in ``<out>/failed/<name>.ipynb`` (named by its manifest), outside the published pages.
 """
 
 from __future__ import annotations
