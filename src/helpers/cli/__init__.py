@@ -165,10 +165,6 @@ def _absolute_paths(args) -> None:
             setattr(args, name, os.path.abspath(os.path.expanduser(value)))
 
 
-#: A build or run stopped by a signal (SIGTERM, SIGINT): its message and exit code (143, 130) are its own.
-_CANCELLED = getattr(errors, "Cancelled", ())
-
-
 def _say(args, text: str) -> None:
     """The command's last word on stderr. A command whose output is a log (``LOG = True`` in its module:
     build, run-one, run) starts it with the time off a terminal, as its other lines are."""
@@ -194,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         _absolute_paths(args)
         check_options(args)
         return int(args.command_run(args) or 0)
-    except _CANCELLED as exc:
+    except errors.Cancelled as exc:  # stopped by SIGTERM or SIGINT: its own message and exit code (143, 130)
         _say(args, f"ballotbook {args.command}: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:

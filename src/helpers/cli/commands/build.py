@@ -50,11 +50,6 @@ def configure(p) -> None:
     pdf_options(p)
 
 
-def _dry_run(args) -> dict:
-    # the pipeline's build() takes dry_run once it lands (issue 16); until then only a dry run passes it
-    return {"dry_run": True} if args.dry_run else {}
-
-
 def run(args) -> int:
     from helpers.cli import pdf_paper
     from helpers.core.errors import DataError
@@ -80,7 +75,7 @@ def run(args) -> int:
         executor = dask_executor(args.scheduler, args.jobs)
     try:
         return build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
-                     timeout=args.timeout, executor=executor, pdf=paper, **_dry_run(args))
+                     timeout=args.timeout, executor=executor, pdf=paper, dry_run=args.dry_run)
     finally:
         if executor is not None:
             executor.shutdown(wait=True)

@@ -38,11 +38,6 @@ def configure(p) -> None:
            help="seconds a notebook cell may run (default: %(default)s)")
 
 
-def _dry_run(args) -> dict:
-    # the pipeline's build() takes dry_run once it lands (issue 16); until then only a dry run passes it
-    return {"dry_run": True} if args.dry_run else {}
-
-
 def run(args) -> int:
     from helpers.core.errors import DataError
     from helpers.pipeline.build import build
@@ -62,4 +57,4 @@ def run(args) -> int:
     if not 0 <= index < len(jobs):
         raise DataError(f"--index {index}: {args.config} has {len(jobs)} reports, numbered 0 to {len(jobs) - 1}.")
     return build(args.config, only=[jobs[index].name], jobs=1, force=args.force, out=args.out,
-                 timeout=args.timeout, **_dry_run(args))
+                 timeout=args.timeout, dry_run=args.dry_run)
