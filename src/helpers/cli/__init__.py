@@ -26,8 +26,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 #: The commands, in the order ``ballotbook --help`` lists them; each is ``helpers.cli.commands.<name>`` with
 #: ``-`` read as ``_``.
-COMMANDS = ("init", "build", "run-one", "run", "params", "add-poll", "seats", "coalitions", "primary", "simulate",
-            "calibrate")
+COMMANDS = ("init", "build", "run-one", "run", "render", "params", "add-poll", "seats", "coalitions", "primary",
+            "simulate", "calibrate")
 
 DESCRIPTION = """\
 Election reports from Jupyter notebooks, and the calculations behind them.

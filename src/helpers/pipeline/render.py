@@ -4,6 +4,7 @@ nbconvert template (``templates/ballotbook``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 #: Tag of the cell the kit appends to a report to record the files it read; never shown on the page.
@@ -115,3 +116,89 @@ def render_html(nb, meta: dict) -> str:
                             embed_images=False, sanitize_html=False)
     body, _ = exporter.from_notebook_node(nb)
     return body
+
+
+#: Tag of the cells papermill adds to a notebook that stopped with an error (a red banner linking the cell).
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+
+
+def executed_failure(nb) -> str | None:
+    """How an executed notebook failed, from its first error output ("cell 3 raised ZeroDivisionError:
+    division by zero"), or None when no cell raised."""
+    for i, cell in enumerate(nb.cells, start=1):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else ():
+            if out.get("output_type") == "error":
+                where = f"cell {cell.get('execution_count') or i}"
+                return f"{where} raised {out.get('ename') or 'an error'}: {out.get('evalue') or ''}".strip()[:600]
+    return None
+
+
+def _error_notice(text: str):
+    """An output that shows an error as text on the page (escaped, then sanitised as every output is)."""
+    import html
+
+    import nbformat
+
+    return nbformat.v4.new_output("display_data", data={"text/html": f"<p><strong>{html.escape(text)}</strong></p>"})
+
+
+def render_executed(path: str | Path, title: str | None = None) -> tuple[str, str | None]:
+    """A notebook executed outside the kit (papermill, Airflow's PapermillOperator, JupyterLab) as the kit's
+    page, through :func:`render_html`: its header (title, data as-of from the kit's record when the notebook
+    carries one, else "not stated"), the same sanitiser and Content-Security-Policy, no code, and a footer with
+    what is known (parameters and run time from papermill's metadata, seed and sources from the record).
+
+    Returns (page, failure): `failure` says which cell raised when the notebook stopped with an error; the page
+    then shows that error where it happened and above the first cell. DataError (exit 2) for a file that is not
+    a notebook or was never executed."""
+    import nbformat
+
+    from helpers import __version__
+    from helpers.core import paths
+    from helpers.core.errors import DataError
+    from helpers.notebook import read_record
+    from helpers.pipeline.parameters import _read_notebook
+    from helpers.pipeline.publish import now
+
+    name = paths.display(path)
+    raw = _read_notebook(Path(path))  # a regular file, not too large, JSON of the shape of a v4 notebook
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)  # sources and texts joined from their lists of lines
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - nbformat's ValidationError, or what a malformed field raises
+        first = (str(getattr(exc, "message", "") or exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise DataError(f"notebook {name} is not a valid Jupyter notebook: {first}.") from None
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not any(c.get("outputs") or c.get("execution_count") is not None for c in code):
+        raise DataError(f"notebook {name} has not been executed (no code cell has an output or an execution "
+                        "count): run it first, e.g. with papermill, or use 'ballotbook run' to run and render it.")
+    failure = executed_failure(nb)
+    nb.cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
+    if failure:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [_error_notice(f"This cell failed: {o.get('ename') or 'error'}: {o.get('evalue') or ''}")
+                                if o.get("output_type") == "error" else o for o in cell.outputs]
+        notice = nbformat.v4.new_code_cell(outputs=[_error_notice(
+            f"This notebook stopped with an error: {failure}. The page shows what it produced up to there.")])
+        nb.cells.insert(0, notice)  # before the title cell: the title is still the first Markdown heading
+    try:
+        record = read_record(nb)
+    except (ValueError, TypeError):
+        record = {}
+    record = record if isinstance(record, dict) else {}
+    papermill = nb.metadata.get("papermill") if isinstance(nb.metadata.get("papermill"), dict) else {}
+    given = papermill.get("parameters") if isinstance(papermill.get("parameters"), dict) else {}
+    used = record.get("used") if isinstance(record.get("used"), dict) else {}
+    shown = {str(k): json.dumps(used.get(k, v), ensure_ascii=False, default=str) for k, v in given.items()}
+    sources = record.get("sources") if isinstance(record.get("sources"), list) else []
+    ran = papermill.get("end_time")
+    source = papermill.get("input_path")
+    meta = {"title": title, "as_of": record.get("as_of") if isinstance(record.get("as_of"), str) else None,
+            "parameters": shown, "seed": record.get("seed"), "sources": [str(s) for s in sources],
+            "built": f"run {ran if isinstance(ran, str) else 'at a time not stated'} outside the kit, "
+                     f"rendered {now()}",
+            "version": __version__, "commit": None,
+            "notebook": name + (f" (run from {source})" if isinstance(source, str) and source else ""),
+            "inputs": []}
+    return render_html(nb, meta), failure
