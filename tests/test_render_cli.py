@@ -32,7 +32,7 @@ def _notebook(*cells: tuple[str, str]) -> nbformat.NotebookNode:
 GOOD = _notebook(
     ("code", "code_only_marker = 7\nfrom helpers import notebook\n"
              "notebook.record(as_of='2024-05-06', sources=['https://example.org/polls'], seed=11)"),
-    ("md", "## Findings\n\nProse between the cells."),
+    ("md", "## Findings\n\nProse between the cells. <script>alert(3)</script><img src=y onerror=alert(4)>"),
     ("code", f"from IPython.display import HTML, display\ndisplay(HTML({HOSTILE!r}))\nprint('printed', label)"),
 )
 FAILING = _notebook(("code", "print('before the error')"), ("code", "1 / 0"), ("code", "print('never run')"))
@@ -80,13 +80,15 @@ def test_render_gives_an_executed_notebook_the_kits_page(executed, tmp_path, ker
     assert f'<meta content="{CSP}" http-equiv="Content-Security-Policy"' in page
     # no code: not a cell's source, not an input area
     assert "code_only_marker" not in page and "import helpers" not in page and "jp-CodeMirrorEditor" not in page
-    # the hostile output: its script and handler are gone, the rest of it is on the page
-    assert "<script" not in page.lower() and "onerror" not in page.lower() and "src=x" not in page
+    # the hostile output and Markdown: their script and handlers are gone, the rest of them is on the page
+    assert "<script" not in page.lower() and "onerror" not in page.lower()
+    assert "src=x" not in page and "src=y" not in page and 'src="y"' not in page
     assert "<b>bold kept</b>" in page and "printed from-airflow" in page
     header = _header(page)
     assert re.search(r"<h1>\s*Made by the scheduler\s*</h1>", header), header
     assert "Data as of 2024-05-06" in header
     assert "Prose between the cells." in page and "What the scheduler ran." in page
+    assert re.search(r"<h2[^>]*>\s*Findings", page) and "# Made by the scheduler" not in page
     footer = _footer(page)
     assert "How this report was made" in footer
     assert "<code>label</code> = &#34;from-airflow&#34;" in footer or '<code>label</code> = "from-airflow"' in footer

@@ -142,6 +142,27 @@ def _error_notice(text: str):
     return nbformat.v4.new_output("display_data", data={"text/html": f"<p><strong>{html.escape(text)}</strong></p>"})
 
 
+def _markdown_as_outputs(nb, title: str | None) -> str:
+    """Markdown cells of a notebook made outside the kit, turned into Markdown outputs, so that they go through
+    the sanitiser as data does (a built report's Markdown is the project's own; this one's may not be: raw HTML
+    in it, such as a script or an event handler, is removed). Returns the title: `title`, else the first
+    Markdown cell's '# ' heading, which leaves its cell as :func:`render_html` takes it from a built report's."""
+    import nbformat
+
+    found, heading = _report_title(nb, title)
+    if heading is not None:
+        lines = nb.cells[heading].source.splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("# "))
+        nb.cells[heading].source = "\n".join(lines[:first] + lines[first + 1:]).strip()
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            shown = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+                "display_data", data={"text/markdown": cell.source})] if cell.source.strip() else [])
+            shown.metadata["tags"] = list(cell.metadata.get("tags", []))
+            nb.cells[i] = shown
+    return found
+
+
 def render_executed(path: str | Path, title: str | None = None) -> tuple[str, str | None]:
     """A notebook executed outside the kit (papermill, Airflow's PapermillOperator, JupyterLab) as the kit's
     page, through :func:`render_html`: its header (title, data as-of from the kit's record when the notebook
@@ -182,6 +203,7 @@ def render_executed(path: str | Path, title: str | None = None) -> tuple[str, st
         notice = nbformat.v4.new_code_cell(outputs=[_error_notice(
             f"This notebook stopped with an error: {failure}. The page shows what it produced up to there.")])
         nb.cells.insert(0, notice)  # before the title cell: the title is still the first Markdown heading
+    title = _markdown_as_outputs(nb, title)
     try:
         record = read_record(nb)
     except (ValueError, TypeError):
