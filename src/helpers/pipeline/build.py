@@ -43,6 +43,10 @@ from helpers.pipeline.processes import BuildLock
 from helpers.pipeline.progress import Progress
 from helpers.pipeline.publish import clean_temporaries, make_output_folder, read_manifest, set_aside_bad_manifests
 
+#: Seconds a build waits for the folder's lock before it says so: builds overlap, and each holds the lock only for
+#: a few renames, so a short wait is routine and not worth a line in the log.
+LOCK_NOTICE = 5.0
+
 
 def git_commit() -> str | None:
     """The project's short git commit (recorded in each manifest), or None outside a git checkout."""
@@ -110,9 +114,14 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         _print_plan(selected, reasons)
         return 0
     make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
+    if executor is None:  # started before the mark: stopping a cancelled build's processes must spare it
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
     with processes.marked(), processes.Cancellation(out_dir) as cancel:
         try:
-            with BuildLock(out_dir, progress.say):  # tidying what dead processes left: one at a time
+            # tidying what dead processes left: one at a time
+            with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
                 clean_temporaries(out_dir)
                 processes.clean_cancel_files(out_dir)
                 set_aside_bad_manifests(out_dir, [j.name for j in all_jobs], progress.say)
@@ -135,7 +144,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                                     pdf=pdf, build=cancel.mark, host=socket.gethostname())
                          for i, j in enumerate(todo)]
                 failed = _run_all(tasks, jobs, executor, progress, str(root), cancel)
-            with BuildLock(out_dir, progress.say):
+            with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
                 cancel.check()
                 clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
                 write_index(out_dir, [j.name for j in all_jobs])
@@ -268,12 +277,12 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
                 progress.finished(task.name, m["status"], m["duration_s"], m.get("error"))
             cancel.check()
     except Cancelled:
-        for fut in futures:
-            fut.cancel()
-        if own:
-            _stop_workers(pool)
+        if own:  # no future is cancelled by hand: the stopped workers break the pool, which fails every one
+            _stop_workers(pool)  # (a cancelled one would trip Python 3.11's pool thread: InvalidStateError)
             stopped = True
         else:  # the caller's executor (dask): what is queued there is dropped, nothing waited for
+            for fut in futures:
+                fut.cancel()
             with contextlib.suppress(Exception):
                 pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -327,7 +336,7 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
                       pdf=pdf)
     with processes.marked(), processes.Cancellation(target.parent, raise_now=True) as cancel:
         try:
-            with BuildLock(target.parent, progress.say):
+            with BuildLock(target.parent, progress.say, notice_after=LOCK_NOTICE):
                 set_aside_bad_manifests(target.parent, [target.stem], progress.say)
             processes.clean_stale_kernel_folders()
             m = execute(dataclasses.replace(task, build=cancel.mark, host=socket.gethostname()))

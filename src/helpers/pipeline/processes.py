@@ -145,14 +145,15 @@ def stop_leftovers(mark: str, say: Callable[[str], None], patience: float = 10.0
 class BuildLock:
     """The output folder's lock, held around what must not interleave: publishing a report (its page, PDF and
     manifest renamed into place), rewriting the index, tidying the folder at a build's start. Another taker waits
-    (and, unless `quiet`, says so, naming the holder). A lock left by a build that is no longer running is taken
-    over with a note, after what that build left running is stopped."""
+    (and, unless `quiet`, says so, naming the holder, once it has waited `notice_after` seconds). A lock left by a
+    build that is no longer running is taken over with a note, after what that build left running is stopped."""
 
-    def __init__(self, out: Path, say: Callable[[str], None], quiet: bool = False):
+    def __init__(self, out: Path, say: Callable[[str], None], quiet: bool = False, notice_after: float = 0.0):
         self.path = Path(out) / ".build.lock"
         self.holder_path = Path(out) / ".build.holder"
         self.say = say
         self.quiet = quiet
+        self.notice_after = notice_after  # seconds of waiting before the note: holds are short where builds overlap
         self._lock = None
 
     def _holder(self) -> dict:
@@ -195,7 +196,7 @@ class BuildLock:
         lock = FileLock(self.path)
         try:
             try:
-                lock.acquire(timeout=0)
+                lock.acquire(timeout=self.notice_after)
             except Timeout:
                 if not self.quiet:
                     holder = self._holder()
