@@ -40,14 +40,27 @@ def kernel_manager_class():
     goes with the folder."""
     global _KM_CLASS
     if _KM_CLASS is None:
+        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
         from jupyter_client.manager import AsyncKernelManager
 
         from helpers.pipeline.processes import kernel_folder
+
+        class ThisPython(KernelSpecManager):
+            """The kernel is always ipykernel on the interpreter running the kit (its venv), whatever a
+            ``python3`` kernelspec in the user's or the system's Jupyter folders says: the same inputs give the
+            same numbers only with the same packages."""
+
+            def get_kernel_spec(self, kernel_name):
+                from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+                return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
 
         # nbclient notices a kernel that dies mid-report only with an async manager (a blocking one hangs).
         class IPCKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
                 import uuid
+
+                kwargs.setdefault("kernel_spec_manager", ThisPython())
 
                 base = os.path.join(kernel_folder(), f"kernel-{uuid.uuid4().hex[:12]}")
                 kwargs["transport"] = "ipc"
