@@ -159,6 +159,27 @@ def notebook_json(*cells: tuple[str, str], parameters: str = "") -> dict:
     return json.loads(nbformat.writes(nb))
 
 
+# A report that sleeps while the file 'slow' exists in its project (at most 60 s), so a test can stop or kill a
+# build mid-report.
+SLEEPY = notebook_json(
+    ("code", "import os, time\nfrom helpers import notebook\nnotebook.start()\n"
+             "deadline = time.time() + 60\n"
+             "while os.path.exists('slow') and time.time() < deadline:\n    time.sleep(0.2)\n"
+             "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': n})"),
+    ("md", "Done."),
+    parameters="n = 1  # a number recorded in the manifest",
+)
+
+
+def copy_project(project: Path, tmp_path: Path) -> Path:
+    """A copy of a built project (its last good reports included), for a test that may spoil it."""
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory):
     """`ballotbook build` of the shipped reports.yml into a temporary folder: (process, out folder).

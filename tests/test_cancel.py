@@ -5,7 +5,6 @@ the last good reports byte for byte as they were."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -15,19 +14,10 @@ import psutil
 import pytest
 from filelock import FileLock
 
-from conftest import BALLOTBOOK, make_project, notebook_json
+from conftest import BALLOTBOOK, SLEEPY, copy_project, make_project
 
 pytestmark = pytest.mark.slow
 
-# Sleeps while the file 'slow' exists in the project (at most 60 s), so a test can stop the build mid-report.
-SLEEPY = notebook_json(
-    ("code", "import os, time\nfrom helpers import notebook\nnotebook.start()\n"
-             "deadline = time.time() + 60\n"
-             "while os.path.exists('slow') and time.time() < deadline:\n    time.sleep(0.2)\n"
-             "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': n})"),
-    ("md", "Done."),
-    parameters="n = 1  # a number recorded in the manifest",
-)
 # Three reports on two workers: two run when the signal comes, one is still queued.
 THREE_REPORTS = ("reports:\n  - name: first\n    notebook: notebooks/r.ipynb\n    parameters: {n: 1}\n"
                  "  - name: second\n    notebook: notebooks/r.ipynb\n    parameters: {n: 2}\n"
@@ -50,9 +40,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def project(built, tmp_path):
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy)
-    return copy
+    return copy_project(built, tmp_path)
 
 
 def folder_state(out: Path) -> dict[str, bytes]:

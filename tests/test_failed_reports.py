@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from filelock import FileLock
 
-from conftest import BALLOTBOOK, ROOT, make_project, notebook_json, run_cli
+from conftest import BALLOTBOOK, ROOT, copy_project, make_project, notebook_json, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +52,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def project(built, tmp_path):
-    copy = tmp_path / "project"
-    shutil.copytree(built, copy)
-    return copy
+    return copy_project(built, tmp_path)
 
 
 def test_a_failed_report_keeps_its_executed_notebook_until_it_succeeds(project):

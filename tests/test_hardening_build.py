@@ -18,17 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import BALLOTBOOK, assert_clean_error, make_project, notebook_json, run_cli, run_cli_process
-
-# A report that sleeps while the file 'slow' exists in the project, so a test can kill the build mid-report.
-SLEEPY = notebook_json(
-    ("code", "import os, time\nfrom helpers import notebook\nnotebook.start()\n"
-             "deadline = time.time() + 60\n"
-             "while os.path.exists('slow') and time.time() < deadline:\n    time.sleep(0.2)\n"
-             "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': n})"),
-    ("md", "Done."),
-    parameters="n = 1  # a number recorded in the manifest",
-)
+from conftest import BALLOTBOOK, SLEEPY, assert_clean_error, make_project, run_cli, run_cli_process
 
 TWO_REPORTS = ("reports:\n  - name: first\n    notebook: notebooks/r.ipynb\n    parameters: {n: 1}\n"
                "  - name: second\n    notebook: notebooks/r.ipynb\n    parameters: {n: 2}\n")
