@@ -258,14 +258,24 @@ def test_build_only_thresholds_pdf_publishes_a4_then_letter(tmp_path, browser_co
     assert_tables_fit(browser_context, out / "thresholds.html", printable_width_px("a4"))
     assert_tables_fit(browser_context, out / "thresholds.html", printable_width_px("letter"))
 
-    # Unchanged and printed on that paper: up to date. Another paper: printed again.
+    # Unchanged and printed on that paper: up to date. Another paper: the published page printed again, the
+    # notebook not run (the page is byte for byte the same, built at the same time).
     proc = run_cli_process("build", "--only", "thresholds", "--pdf", "--out", out)
     assert proc.returncode == 0 and "up to date" in proc.stderr, proc.stderr
     assert (out / "thresholds.pdf").read_bytes() == pdf
+    page = (out / "thresholds.html").read_bytes()
+    dry = run_cli_process("build", "--only", "thresholds", "--pdf", "--paper", "letter", "--out", out, "--dry-run")
+    assert dry.returncode == 0 and "no letter PDF of it yet" in dry.stdout and "not run" in dry.stdout, dry.stdout
     proc = run_cli_process("build", "--only", "thresholds", "--pdf", "--paper", "letter", "--out", out)
     assert proc.returncode == 0 and "up to date" not in proc.stderr, proc.stderr
     assert_paper((out / "thresholds.pdf").read_bytes(), "letter", min_pages=2)
-    assert json.loads((out / "thresholds.json").read_text(encoding="utf-8"))["pdf_paper"] == "letter"
+    again = json.loads((out / "thresholds.json").read_text(encoding="utf-8"))
+    assert (again["status"], again["pdf_paper"], again["pdf_bytes"]) == (
+        "ok", "letter", len((out / "thresholds.pdf").read_bytes()))
+    assert (out / "thresholds.html").read_bytes() == page
+    assert again["last_good"] == manifest["last_good"] and again["cache_key"] == manifest["cache_key"]
+    proc = run_cli_process("build", "--only", "thresholds", "--pdf", "--paper", "letter", "--out", out)
+    assert proc.returncode == 0 and "up to date" in proc.stderr, proc.stderr
 
 
 @pytest.mark.slow

@@ -128,7 +128,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             processes.clean_stale_kernel_folders()
             cancel.check()
             checked = {j.name for j in todo}
-            todo, keys, _ = plan()  # again: a bad manifest set aside, or another build published meanwhile
+            todo, keys, reasons = plan()  # again: a bad manifest set aside, or another build published meanwhile
             check([j for j in todo if j.name not in checked])
             for job in selected:
                 if job not in todo:
@@ -141,7 +141,8 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                 tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
                                     html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
                                     key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers,
-                                    pdf=pdf, build=cancel.mark, host=socket.gethostname())
+                                    pdf=pdf, build=cancel.mark, host=socket.gethostname(),
+                                    print_only=bool(pdf) and reasons.get(j.name) == PRINT_ONLY.format(paper=pdf))
                          for i, j in enumerate(todo)]
                 failed = _run_all(tasks, jobs, executor, progress, str(root), cancel)
             with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
@@ -174,8 +175,12 @@ def rebuild_reason(job: Job, previous: dict | None, key: str, parts: dict, out_d
         return _changed(previous.get("key_parts"), parts)
     if pdf and not (previous.get("pdf_paper") == pdf and previous.get("pdf") == f"{job.name}.pdf"
                     and (out_dir / previous["pdf"]).is_file()):
-        return f"no {pdf} PDF of it yet"
+        return PRINT_ONLY.format(paper=pdf)
     return None
+
+
+#: The one reason a report is printed again from its published page instead of being run (rebuild_reason).
+PRINT_ONLY = "no {paper} PDF of it yet (its page is up to date: printed again, not run)"
 
 
 def _changed(before, now: dict) -> str:

@@ -54,6 +54,8 @@ class ReportTask:
     pdf: str | None = None     #: also print ``<out>/<name of html>.pdf`` on this paper ("a4", "letter"; --pdf)
     build: str | None = None   #: the build's mark ("<pid>.<start>"): a worker publishes nothing once it is stopped
     host: str | None = None    #: the build's machine (its process is looked up only there)
+    print_only: bool = False   #: the published page is up to date and only its PDF on this paper is missing: print
+    #:                            that page again instead of running the notebook (a full run if the page changed)
 
 
 def inject_parameters(nb, values: dict) -> None:
@@ -194,6 +196,10 @@ def execute(task: ReportTask) -> dict:
         "html": html_path.name,
         "last_good": previous.get("last_good"),
     }
+    if task.print_only and task.pdf:
+        again = _print_again(task, previous)
+        if again is not None:
+            return again
     body = pdf_path = pdf_tmp = failed_nb = None
     _RUNNING.clear()  # nothing of this worker's previous report
     try:
@@ -257,6 +263,46 @@ def execute(task: ReportTask) -> dict:
     manifest["duration_s"] = round(finished - started, 3)
     try:
         _publish(task, manifest, previous, body, pdf_tmp, pdf_path, failed_nb)
+    finally:
+        _discard(pdf_tmp)
+    return manifest
+
+
+def _print_again(task: ReportTask, previous: dict) -> dict | None:
+    """Print the published page of an up-to-date report on another paper (or again, its PDF gone) and publish
+    the PDF with the manifest updated; the page stays as it is. None when the page on disk is not the one the
+    manifest describes (then the report is run in full). A failed print leaves the report as it was, its
+    manifest saying so."""
+    from helpers.pipeline.pdf import print_pdf
+
+    out = Path(task.out)
+    html_path = out / task.html
+    try:
+        body = html_path.read_bytes()
+    except OSError:
+        return None
+    if previous.get("status") != "ok" or hashlib.sha256(body).hexdigest() != previous.get("html_sha256"):
+        return None
+    started = time.time()
+    pdf_path = html_path.with_suffix(".pdf")
+    pdf_tmp = out / f".{pdf_path.name}.tmp-{os.getpid()}"
+    manifest = {**previous, "started": now()}
+    try:
+        manifest.update({"pdf": pdf_path.name, "pdf_paper": task.pdf,
+                         "pdf_bytes": print_pdf(body, pdf_tmp, task.pdf)})
+        printed = True
+    except ReportError as exc:
+        manifest.update({"status": "failed", "error": f"the PDF could not be printed: {exc}"})
+        printed = False
+    manifest["finished"] = now()
+    manifest["duration_s"] = round(time.time() - started, 3)
+    try:
+        with processes.signals_held(), processes.BuildLock(out, lambda _: None, quiet=True):
+            if processes.build_stopped(out, task.build, task.host):
+                raise Cancelled()
+            if printed:
+                os.replace(pdf_tmp, pdf_path)
+            write_manifest(out, task.name, manifest)
     finally:
         _discard(pdf_tmp)
     return manifest

@@ -146,7 +146,7 @@ def write_manifest(out: Path, name: str, manifest: dict) -> None:
 
 def now() -> str:
     """The local time with its offset, to the second: when a report started, finished, was built."""
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def clean_temporaries(out: Path) -> None:

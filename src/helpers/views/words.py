@@ -66,5 +66,5 @@ def human_date(value) -> str:
     except ValueError:
         return text
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc)
+        stamp = stamp.astimezone(dt.UTC)
     return f"{stamp.day} {stamp:%B %Y, %H:%M} UTC"
