@@ -167,6 +167,8 @@ def outside(kind: K.Kind) -> list[str]:
         return values
     if isinstance(kind, K.Bool):
         return ["maybe"]
+    if isinstance(kind, K.ThresholdWords):  # the words of helpers.core.threshold
+        return ["many", "nan", "-0.5", "100", "100%", "1/1", "3/2", "1/0", "1.5/150", "-1 quota"]
     if isinstance(kind, K.Date):
         return ["2022-02-30", "2022-13", "22-10-01", " "] + ([] if kind.partial else ["2022-10", "2022"])
     if isinstance(kind, K.Choice):

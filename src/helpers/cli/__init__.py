@@ -46,6 +46,8 @@ ballotbook seats votes.csv --threshold 3.25"""
 #: The kinds of the options that mean the same in several commands (and in the notebooks' parameters cells).
 SEATS, DRAWS, SEED = "count 1..MAX_SEATS", "count 1..MAX_DRAWS", "seed"
 KNESSET_THRESHOLD, FIRST_ROUND_THRESHOLD = "percent [0, 100)", "percent (0, 100]"
+#: A parliament's threshold in the kit's words (helpers.core.threshold): 3.25, 3.25%, 1/150 or 1 quota.
+THRESHOLD = "threshold"
 TIMEOUT = "count of seconds 1..MAX_TIMEOUT"
 
 
@@ -77,8 +79,8 @@ def option(p: argparse.ArgumentParser, *flags: str, kind: str, **kw) -> None:
     checks it with that kind's validator, the one a notebook parameter of that kind gets."""
     from helpers.pipeline.declarations import parse
 
-    whole = parse(kind).type == "int"
-    action = p.add_argument(*flags, type=_whole if whole else float, **kw)
+    plain = parse(kind).type
+    action = p.add_argument(*flags, type=_whole if plain == "int" else float if plain == "float" else str, **kw)
     p.set_defaults(option_kinds={**(p.get_default("option_kinds") or {}), action.dest: (flags[-1], kind)})
 
 
@@ -90,7 +92,8 @@ def check_options(args) -> None:
     for dest, (flag, kind) in (getattr(args, "option_kinds", None) or {}).items():
         value = getattr(args, dest, None)
         if value is not None:
-            setattr(args, dest, parse(kind).validate(value, flag))
+            # a kind that is neither whole nor a number (a threshold's words) comes as text and reads it itself
+            setattr(args, dest, parse(kind).validate(value, flag, from_text=isinstance(value, str)))
 
 
 def path(p: argparse.ArgumentParser, *flags: str, **kw) -> None:

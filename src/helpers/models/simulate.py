@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,9 @@ class Simulation:
     timings: dict = field(default_factory=dict)
     error_model: object = None
     others: float = 0.0
+    #: the threshold as given, an exact Fraction percent (`threshold` is its float, for display and arithmetic);
+    #: None means the float is exact (a Simulation built by hand)
+    threshold_exact: Fraction | None = None
 
     @property
     def draws(self) -> int:
@@ -183,8 +187,9 @@ def vote_counts(shares: np.ndarray) -> np.ndarray:
     return np.floor(shares / totals * VOTE_SCALE + 0.5).astype(np.int64)
 
 
-def clears(counts: np.ndarray, threshold: float) -> np.ndarray:
-    """Which lists clear `threshold` (percent) in each draw, exactly as the seat engine compares."""
+def clears(counts: np.ndarray, threshold) -> np.ndarray:
+    """Which lists clear `threshold` (percent: a number or an exact Fraction, or the words of
+    :mod:`helpers.core.threshold` but quotas) in each draw, exactly as the seat engine compares."""
     from helpers.models.seats import Threshold
 
     p = Threshold.of(threshold).percent
@@ -200,7 +205,7 @@ def clears(counts: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, draws: int = 20_000,
-             seed: int = 0, seats: int = 120, threshold: float = 3.25, poll_error: float = 0.0,
+             seed: int = 0, seats: int = 120, threshold=3.25, poll_error: float = 0.0,
              agreements: Sequence[tuple[str, str]] = (), method: str | None = None,
              error_model="historical", others: float = 0.0, chunk: int = CHUNK) -> Simulation:
     """Simulate `draws` elections from poll-of-polls `shares` (percent per list) with `sample_size`
@@ -209,7 +214,9 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     draws: 1 to helpers.core.limits.MAX_DRAWS (1,000,000). seed: a whole number >= 0.
     seats: seats to allocate per draw, 0 to helpers.core.limits.MAX_SEATS (10,000); 0: shares and the threshold
     only, e.g. a leadership first round.
-    threshold: percent of valid votes (0 <= t < 100). error_model: 'historical' (default), 'sampling' or an
+    threshold: percent of valid votes (0 <= t < 100) as a number or an exact Fraction (Fraction(2, 3) is 1/150
+    of the valid votes), or the words of :mod:`helpers.core.threshold` ("1/150", "1 quota" of `seats`); it is
+    compared exactly in every draw. error_model: 'historical' (default), 'sampling' or an
     :class:`helpers.models.uncertainty.ErrorModel`; poll_error: a fixed extra error in points (0-50) on top.
     others: percent of valid votes for lists not in `shares` (a residual that counts in the total and never
     wins seats); the lists share the rest in proportion to `shares`. agreements: pairs of list keys
@@ -222,8 +229,11 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
     draws = _limits.check_count(draws, "draws", 1, MAX_DRAWS)
     seed = _limits.check_count(seed, "seed", 0, _limits.MAX_SEED)
     seats = _limits.check_count(seats, "seats", 0, _limits.MAX_SEATS)
-    if not (np.isfinite(threshold) and 0 <= threshold < 100):
+    from helpers.models.seats import Threshold
+
+    if isinstance(threshold, float | int) and not (np.isfinite(threshold) and 0 <= threshold < 100):
         raise DataError(f"threshold {threshold!r} is outside 0 <= threshold < 100 (percent of valid votes).")
+    limit = Threshold.of(threshold, seats or None).percent  # exact; DataError for bad words
     if not (np.isfinite(poll_error) and 0 <= poll_error <= _limits.MAX_POLL_ERROR):
         raise DataError(f"poll_error is an error in percentage points from 0 to {_limits.MAX_POLL_ERROR} "
                         f"(got {poll_error!r}).")
@@ -263,7 +273,7 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
         t0 = time.perf_counter()
         s = draw_shares(alpha, n, streams, sd=sd, extra_sd=extra, model=model)
         counts = vote_counts(s)
-        ok = clears(counts, threshold)[:, :k]
+        ok = clears(counts, limit)[:, :k]
         counts = counts[:, :k]
         t1 = time.perf_counter()
         all_shares[start:start + n] = s[:, :k]
@@ -283,10 +293,10 @@ def simulate(shares: Mapping[str, float] | pd.Series, sample_size: float, *, dra
         timing["allocate_s"] += time.perf_counter() - t1
     summary = summarise(parties, all_shares, all_passed, all_seats)
     return Simulation(parties=parties, shares=all_shares, seats=all_seats, passed=all_passed,
-                      summary=summary, threshold=float(threshold), total_seats=int(seats), seed=int(seed),
+                      summary=summary, threshold=float(limit), total_seats=int(seats), seed=int(seed),
                       sample_size=float(sample_size), poll_error=float(poll_error),
                       method=method if seats else None, agreements=[(a, b) for a, b in agreements],
-                      timings=timing, error_model=model, others=float(others))
+                      timings=timing, error_model=model, others=float(others), threshold_exact=limit)
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
@@ -333,7 +343,8 @@ def projection(sim: Simulation) -> pd.Series:
     median = np.median(sim.shares, axis=0)
     rest = max(1.0 - float(np.median(sim.shares.sum(axis=1))), 0.0)  # the unlisted lists' typical share
     counts = vote_counts(np.append(median, rest)[None, :])
-    ok = clears(counts, sim.threshold)[:, :len(sim.parties)]
+    exact = sim.threshold_exact if sim.threshold_exact is not None else sim.threshold
+    ok = clears(counts, exact)[:, :len(sim.parties)]
     counts = counts[:, :len(sim.parties)]
     if not ok.any():
         return pd.Series(0, index=sim.parties, name="seats")

@@ -22,6 +22,8 @@ Grammar (spaces between words are free; keywords are lower case)::
               | "seed"                                            count 0..MAX_SEED
               | "number" [" of " UNIT] [" " RANGE]               a finite number
               | "percent" [" " RANGE]                             a number, by default [0, 100]
+              | "threshold"                                       3.25, "3.25%", "1/150" or "1 quota"
+                                                                  (helpers.core.threshold)
               | "date"                                            YYYY-MM-DD, a real day
               | "partial date"                                    YYYY, YYYY-MM or YYYY-MM-DD
               | "one of " LITERAL {", " LITERAL}                  a choice: 'text', a number or a bare word
@@ -64,6 +66,7 @@ from helpers.pipeline.kinds import (
     Number,
     Reference,
     Text,
+    ThresholdWords,
     Whole,
 )
 from helpers.pipeline.values import INT_MAX, INT_MIN
@@ -136,7 +139,7 @@ def _base(text: str, spec: str) -> Kind:
     if text in _PYTHON and text not in ("bool", "any"):
         return _base(_PYTHON[text], spec)
     simple = {"text": Text(), "bool": Bool(), "mapping": Mapping(), "any": Anything(), "date": Date(),
-              "partial date": Date(partial=True), "seed": None}
+              "partial date": Date(partial=True), "threshold": ThresholdWords(), "seed": None}
     if text in simple:
         from helpers.core import limits
 

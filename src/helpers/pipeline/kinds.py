@@ -18,6 +18,7 @@ second.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from helpers.core.errors import DataError, ParameterError
@@ -380,6 +381,46 @@ class ListOf(Kind):
 
     def files(self, value) -> list[str]:
         return [f for x in (value if isinstance(value, list) else []) for f in self.item.files(x)]
+
+
+@dataclass(frozen=True)
+class ThresholdWords(Kind):
+    """A threshold in the kit's one set of words (:mod:`helpers.core.threshold`): a percent of the valid votes
+    (3.25, "3.25%"), an exact fraction of them ("1/150") or a number of quotas ("1 quota"). A number (or text
+    that is just a number) is kept as a float, anything else as its text; the notebook or command reads it with
+    :func:`helpers.core.threshold.parse_threshold`, which these checks call (quotas are checked against the seats
+    there)."""
+
+    type = "any"
+
+    def describe(self) -> str:
+        from helpers.core.threshold import ACCEPTED
+
+        return ACCEPTED
+
+    def read(self, text: str, where: str):
+        try:
+            return float(text.strip()) if _PLAIN_NUMBER.fullmatch(text.strip()) else " ".join(text.split())
+        except ValueError:
+            return text
+
+    def convert(self, value, where: str):
+        if type(value) is int:
+            return float(value)
+        if type(value) not in (float, str):
+            raise self._wrong(value, where)
+        return value
+
+    def check(self, value, where: str) -> None:
+        from helpers.core.threshold import parse_threshold
+
+        try:
+            parse_threshold(value, where)
+        except DataError as exc:
+            raise ParameterError(str(exc)) from None
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """allocate seats from a votes file
 
 VOTES.csv has columns list,votes (other columns ignored) and holds every list that ran: the
-threshold is a percent of the file's total votes (the valid votes), compared exactly. PAIRS.csv
-has list_a,list_b, one surplus-vote agreement per row.
+threshold is a share of the file's total votes (the valid votes), compared exactly: a percent
+(3.25 or 3.25%), an exact fraction (1/150: one full quota of 150 seats) or a number of quotas
+(1 quota = 1/seats). PAIRS.csv has list_a,list_b, one surplus-vote agreement per row.
 
 Output: one row per list in input order, every list kept, columns list,votes,seats,tie; tie is
 true for the lists in an exact tie for the last seat (the seat goes to the first of them in the
@@ -44,20 +45,26 @@ EXAMPLES = """\
 ballotbook seats data/knesset/results/2022-11-01.csv --threshold 3.25
 ballotbook seats votes.csv --threshold 3.25 --agreements pairs.csv --format json
 ballotbook seats votes.csv --method sainte-lague --seats 20 --audit
+ballotbook seats votes.csv --seats 150 --threshold 1/150 --method dhondt
 """
 
 
+#: The allocation methods (helpers.models.seats.METHODS), for --method of seats and simulate.
+METHODS = ["bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare", "droop"]
+#: --threshold's help, for seats and simulate.
+THRESHOLD_HELP = ("the share of valid votes a list needs: a percent 0 <= t < 100 (3.25 or 3.25%%), an exact "
+                  "fraction a/b < 1 (1/150) or N quotas (1 quota = 1/seats) (default: %(default)s)")
+
+
 def configure(p) -> None:
-    from helpers.cli import KNESSET_THRESHOLD, SEATS, fmt, option, path
+    from helpers.cli import SEATS, THRESHOLD, fmt, option, path
     from helpers.core.limits import MAX_SEATS
 
     path(p, "votes", metavar="VOTES.csv", help="votes per list: columns list,votes")
     option(p, "--seats", kind=SEATS, default=120, metavar="N",
            help=f"seats to allocate, 1 to {MAX_SEATS:,} (default: %(default)s)")
-    option(p, "--threshold", metavar="PERCENT", kind=KNESSET_THRESHOLD, default=0.0,
-           help="percent of valid votes a list needs, 0 <= t < 100 (default: %(default)s)")
-    p.add_argument("--method", default=None,
-                   choices=["bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare", "droop"],
+    option(p, "--threshold", metavar="T", kind=THRESHOLD, default=0.0, help=THRESHOLD_HELP)
+    p.add_argument("--method", default=None, choices=METHODS,
                    help="the allocation rule (default: bader-ofer with --agreements, dhondt without)")
     path(p, "--agreements", default=None, metavar="PAIRS.csv",
          help="surplus-vote agreements: columns list_a,list_b (default: none)")
@@ -67,15 +74,18 @@ def configure(p) -> None:
 
 
 def run(args) -> int:
+    from helpers.core.threshold import parse_threshold
     from helpers.data.knesset import load_pairs, load_votes
     from helpers.models.seats import allocate
 
-    # --seats and --threshold are checked by their kinds (helpers.cli.check_options) before this runs
+    # --seats and --threshold are checked by their kinds (helpers.cli.check_options) before this runs; quotas
+    # are checked against --seats here, before any file is read
+    threshold = parse_threshold(args.threshold, "--threshold", seats=args.seats).percent
     frame = load_votes(args.votes)
     votes = list(zip(frame["list"].astype(str), (int(v) for v in frame["votes"]), strict=True))
     pairs = load_pairs(args.agreements) if args.agreements else []
     try:
-        result = allocate(votes, seats=args.seats, threshold=args.threshold, method=args.method,
+        result = allocate(votes, seats=args.seats, threshold=threshold, method=args.method,
                           agreements=pairs)
     except DataError as exc:
         text = str(exc)

@@ -4,9 +4,12 @@ Pools the polls in POLLS.csv that asked its main question (less partial and exit
 poll of polls as of the latest poll's date: the newest poll of each polling house in the last 14
 days of polling, weighted by sample size and recency. Seats polls are read with the threshold: a
 party shown with 0 seats counts as its published percentage, else as somewhere below the
-threshold. The election-day error is the kit's historical model, fitted on past elections, unless
---error-model sampling; --poll-error P adds a fixed extra error of P points. A surplus agreement
-naming a list that is not in the polls is void (a note on stderr says so).
+threshold. The threshold is a percent (3.25 or 3.25%), an exact fraction of the valid votes
+(1/150) or a number of quotas (1 quota = 1/seats), compared exactly in every draw; --method is
+the allocation rule, as for 'ballotbook seats'. The election-day error is the kit's historical
+model, fitted on past elections, unless --error-model sampling; --poll-error P adds a fixed
+extra error of P points. A surplus agreement naming a list that is not in the polls is void (a
+note on stderr says so).
 
 Output, one row per party, largest first: party,share_mean (percent of valid votes),seats_mean,
 seats_p05,seats_p95 (5 and 95 percent points of the seat draws),p_pass (probability of clearing
@@ -33,13 +36,15 @@ def _text(x: float) -> str:
 
 EXAMPLES = """\
 ballotbook simulate data/polls/knesset-2022.csv
-ballotbook simulate polls.csv --draws 20000 --seed 7 --threshold 3.25 --format json
-ballotbook simulate polls.csv --error-model sampling --poll-error 1.5
+ballotbook simulate polls.csv --draws 20000 --seed 7 --error-model sampling --poll-error 1.5 --format json
+ballotbook simulate polls.csv --seats 150 --threshold 1/150 --method dhondt
+ballotbook simulate polls.csv --seats 50 --threshold 5% --method sainte-lague
 """
 
 
 def configure(p) -> None:
-    from helpers.cli import DRAWS, KNESSET_THRESHOLD, SEATS, SEED, fmt, option, path
+    from helpers.cli import DRAWS, SEATS, SEED, THRESHOLD, fmt, option, path
+    from helpers.cli.commands.seats import METHODS, THRESHOLD_HELP
     from helpers.core.limits import MAX_DRAWS, MAX_POLL_ERROR, MAX_SEATS
 
     path(p, "polls", metavar="POLLS.csv",
@@ -50,8 +55,9 @@ def configure(p) -> None:
            help="random seed, a whole number >= 0 (default: %(default)s)")
     option(p, "--seats", kind=SEATS, default=120, metavar="N",
            help=f"seats in the house, 1 to {MAX_SEATS:,} (default: %(default)s)")
-    option(p, "--threshold", metavar="PERCENT", kind=KNESSET_THRESHOLD, default=3.25,
-           help="percent of valid votes a list needs, 0 <= t < 100 (default: %(default)s)")
+    option(p, "--threshold", metavar="T", kind=THRESHOLD, default=3.25, help=THRESHOLD_HELP)
+    p.add_argument("--method", default=None, choices=METHODS,
+                   help="the allocation rule (default: bader-ofer with --agreements, dhondt without)")
     p.add_argument("--error-model", choices=["historical", "sampling"], default="historical",
                    help="election-day error: 'historical' (fitted on past elections) or 'sampling' (the "
                         "polls' sampling error only) (default: %(default)s)")
@@ -64,16 +70,19 @@ def configure(p) -> None:
 
 
 def run(args) -> int:
-    # every option is checked by its kind (helpers.cli.check_options) before this runs
+    # every option is checked by its kind (helpers.cli.check_options) before this runs; quotas are checked
+    # against --seats here, before any file is read
+    from helpers.core.threshold import parse_threshold
     from helpers.data import polls as data_polls
     from helpers.models import polls as model
     from helpers.models.simulate import simulate
 
+    threshold = parse_threshold(args.threshold, "--threshold", seats=args.seats).percent
     registry = data_polls.default_parties()
     table = data_polls.load_polls(args.polls, parties=registry)
     chosen, question = model.select_question(table)
     merges = data_polls.merges_of(registry, chosen["party"].unique())
-    pp = model.poll_of_polls(chosen, threshold=args.threshold, merges=merges)
+    pp = model.poll_of_polls(chosen, threshold=float(threshold), merges=merges)
     agreements, void = [], []
     if args.agreements:
         from helpers.data.knesset import load_pairs
@@ -86,8 +95,8 @@ def run(args) -> int:
             sys.stderr.write(f"ballotbook simulate: note: the agreement {a}-{b} is void in this simulation: "
                              f"'{missing}' is not in the polls.\n")
     sim = simulate(pp.shares, pp.effective_sample_size, draws=args.draws, seed=args.seed, seats=args.seats,
-                   threshold=args.threshold, poll_error=args.poll_error, agreements=agreements,
-                   error_model=args.error_model, others=pp.others)
+                   threshold=threshold, poll_error=args.poll_error, agreements=agreements,
+                   method=args.method, error_model=args.error_model, others=pp.others)
     rows = sim.summary
     if args.format == "json":
         doc = {

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from helpers.core.errors import DataError
+from helpers.core.threshold import percent_words
 from helpers.models.seats.exact import _allocate_exact, _check_seats, _float_exact
-from helpers.models.seats.rules import DHONDT, DivisorRule, LargestRemainder, Method, Threshold, _decimal, method_for
+from helpers.models.seats.rules import DHONDT, DivisorRule, LargestRemainder, Method, Threshold, method_for
 
 #: Float shares are converted to whole votes out of this many per draw (see :func:`to_vote_counts`).
 VOTE_SCALE = 10**9
@@ -76,13 +77,16 @@ def to_vote_counts(votes) -> np.ndarray:
     return _share_rows(a).T.astype(np.int64)
 
 
-def allocate_batch(votes: np.ndarray, seats: int = 120, threshold: float = 0.0, method: str = "dhondt",
+def allocate_batch(votes: np.ndarray, seats: int = 120, threshold=0, method: str = "dhondt",
                    agreements: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     """Seats for many draws at once: int64 array (draws, lists), the same as :func:`allocate` gives on each
     draw (ties resolved by input order, as there).
 
     votes: (draws, lists) array of vote counts or shares (see :func:`to_vote_counts` for how float shares
-    become whole votes). threshold: percent of each draw's valid votes. method: any of :data:`METHODS`.
+    become whole votes). threshold: percent of each draw's valid votes, or any threshold words of
+    :mod:`helpers.core.threshold` ("1/150", "1 quota"); give an exact Fraction (Fraction(2, 3) for 1/150), not a
+    rounded float, and it is compared exactly, on the fast path (votes x 100 x den >= total x num in exact
+    float64 integers). method: any of :data:`METHODS`.
     agreements: pairs of column indices. Raises DataError where allocate would (e.g. a draw with no votes).
 
     How it stays exact and fast: whole-array integer arithmetic. A divisor method first gives every list the
@@ -92,7 +96,7 @@ def allocate_batch(votes: np.ndarray, seats: int = 120, threshold: float = 0.0, 
     gauge's initial seats."""
     a = _votes_array(votes)
     seats = _check_seats(seats)
-    limit = Threshold.of(threshold)
+    limit = Threshold.of(threshold, seats)
     n_draws, n_lists = a.shape
     pairs = _batch_pairs(agreements, n_lists)
     how = method_for(method, bool(pairs))
@@ -130,8 +134,8 @@ def _allocate_chunk(a, counts: bool, offset: int, seats: int, limit: Threshold, 
     n_passed = passed.sum(axis=0)
     if not n_passed.all():
         bad = offset + int(np.flatnonzero(n_passed == 0)[0])
-        raise DataError(f"In draw {bad} no list reaches the threshold of {_decimal(limit.percent)}%, so no "
-                        "seat can be allocated.")
+        raise DataError(f"In draw {bad} no list reaches the threshold of {percent_words(limit.percent, seats)}, "
+                        "so no seat can be allocated.")
     votes_ok = rows * passed
 
     # a pair in force counts as one list, in the row of its first list; the other row holds 0 votes, and a

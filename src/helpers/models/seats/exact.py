@@ -10,6 +10,7 @@ from fractions import Fraction
 from numbers import Integral, Real
 
 from helpers.core.errors import DataError
+from helpers.core.threshold import percent_words
 from helpers.models.seats.rules import (
     DHONDT,
     DivisorRule,
@@ -150,14 +151,15 @@ def allocate(votes, seats: int = 120, threshold=0, method: str | None = None, ag
 
     votes: a mapping list -> votes, or a sequence of (list, votes) pairs, holding every list that ran (the
     threshold is a percent of their total). threshold: percent of valid votes (number, decimal string or
-    Fraction), 0 <= t < 100. method: "bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare"
+    Fraction), 0 <= t < 100, or any threshold words of :mod:`helpers.core.threshold` ("1/150" of the valid
+    votes, "1 quota" of `seats`). method: "bader-ofer", "dhondt", "sainte-lague", "modified-sainte-lague", "hare"
     or "droop"; None means "bader-ofer" when agreements are given, else "dhondt". agreements: pairs of list
     names that signed a surplus-vote agreement (matched exactly, else ignoring letter case).
 
     Bad arguments raise DataError with a sentence saying what is wrong."""
     names, counts = _votes_input(votes)
     seats = _check_seats(seats)
-    limit = Threshold.of(threshold)
+    limit = Threshold.of(threshold, seats)
     pairs = _agreement_positions(agreements, names)
     how = method_for(method, bool(pairs))
     got, tied, passed, audit = _allocate_exact(names, counts, seats, limit, how, pairs, audit=True)
@@ -174,14 +176,13 @@ def _allocate_exact(names, counts, seats, limit: Threshold, how: Method, pairs, 
     if audit:
         need = limit.minimum(total)
         rows.append(_row("threshold", votes=total, quotient=need,
-                         note=f"threshold {_decimal(limit.percent)}% of {total:,} valid votes = "
-                              f"{_decimal(need)} votes"))
+                         note=f"threshold {_of_total(limit.percent, seats, total)} = {_decimal(need)} votes"))
         for name, v, ok in zip(names, counts, passed, strict=True):
             rows.append(_row("threshold", list=name, votes=v,
                              note="passes" if ok else ("no votes" if v == 0 else "below the threshold")))
     if not any(passed):
-        raise DataError(f"No list reaches the threshold of {_decimal(limit.percent)}% of valid votes, so no "
-                        "seat can be allocated.")
+        raise DataError(f"No list reaches the threshold of {_of_valid(limit.percent, seats)}, so no seat can be "
+                        "allocated.")
     units, status = SurplusAgreements(pairs).units(passed)
     if audit:
         for a, b, live in status:
@@ -259,6 +260,20 @@ def _allocate_exact(names, counts, seats, limit: Threshold, how: Method, pairs, 
                 if split_tie:
                     _tie_row(rows, [names[a], names[b]], f"the last seat of {labels[u]}")
     return seat, tied, passed, rows
+
+
+def _of_valid(percent: Fraction, seats: int) -> str:
+    """'3.25% of valid votes', '1/150 of the valid votes (one full quota)'."""
+    words = percent_words(percent, seats)
+    return f"{words} of valid votes" if words.endswith("%") else words
+
+
+def _of_total(percent: Fraction, seats: int, total: int) -> str:
+    """'3.25% of 4,764,742 valid votes', '1/150 of the 15,000 valid votes (one full quota)'."""
+    words = percent_words(percent, seats)
+    if words.endswith("%"):
+        return f"{words} of {total:,} valid votes"
+    return words.replace(" of the valid votes", f" of the {total:,} valid votes", 1)
 
 
 def _tie_row(rows, involved, what):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Integral, Real
 
 from helpers.core.errors import DataError
 
@@ -38,30 +37,20 @@ class Threshold:
     percent: Fraction = Fraction(0)
 
     @classmethod
-    def of(cls, value) -> Threshold:
-        """A threshold from a percent given as a number, a decimal string or a Fraction; 0 <= t < 100.
+    def of(cls, value, seats: int | None = None) -> Threshold:
+        """A threshold from the kit's threshold words (:func:`helpers.core.threshold.parse_threshold`): a percent
+        as a number, a decimal string ("3.25", "3.25%") or a Fraction, 0 <= t < 100; an exact fraction of the
+        valid votes ("1/150"); or "N quota(s)", which needs `seats`.
 
         A float is read as the decimal it prints as (3.25 -> 13/4, 0.1 -> 1/10): what the user typed."""
         if isinstance(value, Threshold):
             return value
-        if isinstance(value, bool):
-            raise DataError(f"The threshold must be a percent between 0 and 100, not {value!r}.")
-        try:
-            if isinstance(value, Fraction | Integral):
-                percent = Fraction(value)
-            elif isinstance(value, Real):
-                percent = Fraction(repr(float(value)))
-            elif isinstance(value, str):
-                percent = Fraction(value.strip().rstrip("%").strip())
-            else:
-                raise TypeError
-        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
-            raise DataError(f"The threshold must be a percent between 0 and 100 (such as 3.25), "
-                            f"not {value!r}.") from None
-        if not 0 <= percent < 100:
-            raise DataError(f"The threshold is a percent of valid votes with 0 <= t < 100; "
-                            f"{_decimal(percent)} is out of range.")
-        return cls(percent)
+        from helpers.core.threshold import parse_threshold
+
+        parsed = parse_threshold(value, "The threshold", seats=seats)
+        if parsed.percent is None:
+            raise DataError(f"The threshold {value!r} counts quotas, which needs the number of seats.")
+        return cls(parsed.percent)
 
     def minimum(self, total: int) -> Fraction:
         """The exact number of votes (possibly fractional) a list needs out of `total` valid votes."""
