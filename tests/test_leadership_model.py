@@ -45,7 +45,8 @@ def _prepare(candidates: str, **kw):
     with at_root():
         return leadership.prepare(candidates, transfers="data/primaries/scenarios-2008.csv",
                                   contests="data/primaries/contests.csv", rounds="data/primaries/rounds.csv",
-                                  calibration_polls=[f"data/primaries/{p}" for p in POLLS], **kw)
+                                  calibration_polls=[f"data/primaries/{p}" for p in POLLS],
+                                  follow="Ehud Barak", swept="Amir Peretz", colours="data/primaries/colours.csv", **kw)
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +348,7 @@ def test_2008_figures_are_a_scenario_with_their_assumptions_listed_and_varied(ru
     for name in assumed:
         assert escaped(name) in said
     table = section.values["table"]
-    lo, hi = run.bounds_2007.range("Amir Peretz", A)
+    lo, hi = run.ref.bounds.range("Amir Peretz", A)
     assert any(f"{100 * lo:.0f}% to {A}" in a for a in table["assumption"])
     assert any(f"{100 * hi:.0f}% to {A}" in a for a in table["assumption"])
     # the sensitivity is wide: the assumptions, not the simulation, decide the answer

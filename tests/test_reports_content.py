@@ -38,7 +38,8 @@ def _leadership(candidates: str):
     with at_root():
         return leadership.prepare(candidates, draws=DRAWS, transfers="data/primaries/scenarios-2008.csv",
                                   contests="data/primaries/contests.csv", rounds="data/primaries/rounds.csv",
-                                  calibration_polls=POLLS)
+                                  calibration_polls=POLLS, follow="Ehud Barak", swept="Amir Peretz",
+                                  colours="data/primaries/colours.csv")
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +55,11 @@ def scenario_run():
 #: Every section of the leadership report, in the notebook's order.
 LEADERSHIP_SECTIONS = [
     leadership.answer, leadership.intro, leadership.first_round_figures, leadership.rule_check,
-    leadership.boundary, leadership.poll_misses, leadership.pooled_2007, leadership.calibration_2007,
-    leadership.endorsed_2007, lambda run: leadership.flows(run, 2007), leadership.peretz_2007,
-    leadership.endorsements_2011, leadership.calibration_2011, leadership.mitzna_2011,
-    lambda run: leadership.flows(run, 2011), leadership.plans, leadership.plan_chances, leadership.plan_table,
+    leadership.boundary, leadership.poll_misses, leadership.transfer_ranges, leadership.transfer_note,
+    leadership.calibration, leadership.turnout_ranges, lambda run: leadership.flows(run, "reference"),
+    leadership.swept_followers, leadership.endorsements, leadership.endorsement_note,
+    leadership.endorsement_calibration, leadership.endorsement_followers,
+    lambda run: leadership.flows(run, "comparison"), leadership.plans, leadership.plan_chances, leadership.plan_table,
     leadership.why, leadership.scenario, leadership.replay, leadership.sweep_chart, leadership.sweep_summary,
     leadership.caveats,
 ]
@@ -185,7 +187,7 @@ def test_the_sensitivity_chart_labels_do_not_overprint(poll_run):
 
 
 def test_plans_never_take_a_candidate_colour(poll_run):
-    candidate_colours = {c.lower() for c in leadership.COLOURS.values()}
+    candidate_colours = {c.lower() for c in poll_run.colours.values()}
     for fn in (leadership.sweep_chart, leadership.scenario):
         fig = fn(poll_run).of("figure")[0]
         ax = fig.axes[0]

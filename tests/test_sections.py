@@ -168,7 +168,8 @@ def leadership_run():
             contests="data/primaries/contests.csv", rounds="data/primaries/rounds.csv",
             calibration_polls=["data/primaries/candidates-2007-05-24-dialog.csv",
                                "data/primaries/candidates-2007-05-25-dahaf.csv",
-                               "data/primaries/candidates-2007-06-06-dialog-runoff.csv"])
+                               "data/primaries/candidates-2007-06-06-dialog-runoff.csv"],
+            follow="Ehud Barak", swept="Amir Peretz", colours="data/primaries/colours.csv")
 
 
 def test_leadership_2007_rates_give_back_the_runoff_count(leadership_run):
@@ -176,14 +177,14 @@ def test_leadership_2007_rates_give_back_the_runoff_count(leadership_run):
            if r["contest"] == "labor-2007" and r["kind"] == "candidate"]
     r1 = {r["candidate"]: int(r["votes"]) for r in raw if r["round"] == "1"}
     r2 = {r["candidate"]: int(r["votes"]) for r in raw if r["round"] == "2"}
-    section = leadership.peretz_2007(leadership_run)
-    to_barak = section.values["to_barak"]
+    section = leadership.swept_followers(leadership_run)
+    to_barak = section.values["to_away"]
     # Barak keeps his voters, gets 75% of Pines-Paz's and Yatom's and his share of Peretz's
     barak = r1["Ehud Barak"] + 0.75 * (r1["Ophir Pines-Paz"] + r1["Danny Yatom"]) + to_barak * r1["Amir Peretz"]
     assert barak == pytest.approx(r2["Ehud Barak"], abs=1)
-    assert escaped(f"{section.values['to_ayalon']:.0%}") in section.of("say")[0]
+    assert escaped(f"{section.values['to_toward']:.0%}") in section.of("say")[0]
     out = leadership.record(leadership_run)["outputs"]
-    assert out["peretz_to_ayalon_2007"] == round(section.values["to_ayalon"], 4)
+    assert out["peretz_to_ayalon_2007"] == round(section.values["to_toward"], 4)
 
 
 def test_leadership_sections_show_what_the_report_shows(leadership_run):
@@ -191,11 +192,11 @@ def test_leadership_sections_show_what_the_report_shows(leadership_run):
     rounds = {(r["contest"], r["round"]) for r in rows("data/primaries/contests.csv")}
     rule = leadership.rule_check(run)
     assert kinds(rule) == ["table", "say"] and rule.values["rounds"] == len(rounds)
-    for name in ("calibration_2007", "calibration_2011", "plan_chances", "sweep_chart"):
+    for name in ("calibration", "endorsement_calibration", "plan_chances", "sweep_chart"):
         assert kinds(getattr(leadership, name)(run)) == ["figure"], name
-    assert kinds(leadership.flows(run, 2007)) == kinds(leadership.flows(run, 2011)) == ["figure"]
-    assert kinds(leadership.endorsed_2007(run)) == ["table", "table"]
-    assert kinds(leadership.endorsements_2011(run)) == ["say", "table", "table", "say"]
+    assert kinds(leadership.flows(run, "reference")) == kinds(leadership.flows(run, "comparison")) == ["figure"]
+    assert kinds(leadership.turnout_ranges(run)) == ["table", "table"]
+    assert kinds(leadership.endorsements(run)) == ["say", "table", "table", "say"]
     plans = {r["scenario"] for r in rows("data/primaries/scenarios-2008.csv")}
     frame, _ = leadership.plan_table(run).of("table")[0]
     assert frame["Plan"].nunique() == len(plans)

@@ -18,6 +18,7 @@ _LOADERS = {
     "load_polls": "polls", "load_parties": "polls",
     "load_round": "primaries", "load_candidates": "primaries", "load_contests": "primaries",
     "load_rounds": "primaries", "load_transfers": "primaries", "load_poll": "primaries",
+    "load_colours": "primaries",
     "load_votes": "knesset", "load_pairs": "knesset", "load_seats": "knesset", "load_elections": "knesset",
     "load_scenario": "scenarios",
 }

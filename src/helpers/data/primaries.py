@@ -10,6 +10,8 @@
   :func:`load_contests`.
 * Rounds file (``data/primaries/rounds.csv``): ballots cast, registered members, invalid ballots per round.
   :func:`load_rounds`.
+* Colours file (the leadership report's ``colours`` parameter): ``candidate,colour`` (``#RRGGBB``), the colour of
+  each candidate in the report's charts; a candidate it leaves out takes the house palette. :func:`load_colours`.
 * Transfers file (scenarios for the report): ``scenario,title,step,source,target,percent`` where ``step`` is
   ``withdraw`` (before round one) or ``transfer`` (into round two) and ``percent`` is the share of `source`'s
   voters going to `target`; whatever is not assigned stays home. :func:`load_transfers`.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 import pandas as pd
 
@@ -299,3 +302,21 @@ def load_transfers(path: str | os.PathLike, candidates=None) -> pd.DataFrame:
         "percent": pd.Series([math.nan if p is None else p for p in percents], dtype="float64"),
         "notes": pd.Series(table.text("notes", required=False), dtype=object),
     })
+
+
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def load_colours(path: str | os.PathLike) -> dict[str, str]:
+    """{candidate: colour (#RRGGBB)} from a colours file (``candidate,colour``), in file order.
+
+    DataError for a missing file or column, an empty name, a candidate named twice (letter case ignored) or a
+    colour not written #RRGGBB."""
+    table = read_table(path, ["candidate", "colour"], what="colours file (candidate,colour)")
+    names = name_column(table, "candidate")
+    table.unique("candidate", names, what="candidate")
+    colours = table.text("colour")
+    for colour, row in zip(colours, table.rows, strict=True):
+        if not _HEX.fullmatch(colour.strip()):
+            raise fail(table.path, row, "colour", f"'{colour}' is not a colour written #RRGGBB")
+    return {str(n): c.strip() for n, c in zip(names, colours, strict=True)}

@@ -1,38 +1,43 @@
-"""The leadership race report (notebooks/03_leadership_race.ipynb): would a coordinated candidacy beat Barak?
+"""The leadership race report (notebooks/03_leadership_race.ipynb): would a coordinated candidacy beat the
+followed candidate?
 
 :func:`prepare` loads the files and computes, once: the member-poll bias (a mean miss with its own uncertainty),
-the range of vote transfers the 2007 and 2011 counts allow (partial identification, not a point solved to fit),
-the simulated plans, and, when the candidates file is a poll of a contest in the data, the replay of that poll
-against what happened. Each other function returns one section (:class:`helpers.sections.Section`) in the order
-the report shows them; :func:`record` gives the facts the report records for the pipeline.
+the range of vote transfers the counts of two past contests with a runoff allow (partial identification, not a
+point solved to fit), the simulated plans, and, when the candidates file is a poll of a contest in the data, the
+replay of that poll against what happened. Each other function returns one section
+(:class:`helpers.sections.Section`) in the order the report shows them; :func:`record` gives the facts the report
+records for the pipeline.
+
+Nothing here names a party, a contest, a candidate or a year: they come from the files and parameters. The two
+past contests the report studies are the *reference* contest (a runoff in which the swept candidate was
+eliminated: where the plans' transfer rates come from) and the *comparison* contest (another runoff in which an
+eliminated candidate endorsed a finalist: how far an endorsement carries). Either is named by a parameter or,
+when empty, found in the contests file.
 
 Which numbers are forecasts: the simulated plans use sampling error, plus the member-poll bias only when it is
 measured out of sample (on polls of other contests) and the figures are a published poll. A candidates file
-with figures marked ASSUMPTION (the 2008 report) is a scenario: its numbers are "if these assumptions hold",
-with the assumptions listed and varied (:func:`scenario`).
+with figures marked ASSUMPTION is a scenario: its numbers are "if these assumptions hold", with the assumptions
+listed and varied (:func:`scenario`).
 """
 
 from __future__ import annotations
 
 import re
 from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
 
+from helpers.core.errors import DataError
 from helpers.data import primaries as primary_data
 from helpers.models import primaries
 from helpers.sections import Section
 from helpers.views import primaries as primary_views
+from helpers.views.charts import PALETTE
 from helpers.views.charts import primaries as primary_charts
 from helpers.views.words import and_list, chance, percent
 
-#: The candidates' colours in every chart of the report.
-COLOURS = {"Ehud Barak": "#0072B2", "Ami Ayalon": "#D55E00", "Amir Peretz": "#009E73",
-           "Ophir Pines-Paz": "#CC79A7", "Danny Yatom": "#E69F00", "Shelly Yachimovich": "#56B4E9",
-           "Isaac Herzog": "#CC79A7", "Amram Mitzna": "#E69F00"}
-#: The 2007 candidates who endorsed Barak for the runoff.
-ENDORSERS_2007 = ["Ophir Pines-Paz", "Danny Yatom"]
 #: The assumptions the calibration charts run through: a share of a group's voters from 0 to 1.
 ASSUMPTIONS = np.linspace(0, 1, 41)
 #: The assumptions about turnout under which the transfer ranges are also shown: (retention floor, newcomers as
@@ -40,17 +45,6 @@ ASSUMPTIONS = np.linspace(0, 1, 41)
 TURNOUT_SETTINGS = [(0.0, 0.0), (0.9, 0.0), (0.0, 0.02), (0.0, 0.05), (0.9, 0.05)]
 #: Points added to the followed candidate's first-round margin over the rival in the scenario sensitivity.
 MARGIN_SHIFTS = (-10.0, -5.0, 5.0, 10.0)
-#: The flow charts: the calibration drawn, the two rounds' labels, title and source.
-FLOW_CHARTS = {
-    2007: ("endorsed_2007", ("Round 1, 28 May 2007", "Runoff, 12 June 2007"),
-           "2007: one of the flows the counts allow (Pines-Paz's and Yatom's voters 75% to Barak, assumed)",
-           "Source: Labor Party counts 2007 (Haaretz; Wikipedia). One point of the range in the table above, "
-           "picked by the report's assumption about Pines-Paz's and Yatom's voters; not a fit."),
-    2011: ("pooled_2011", ("Round 1, 12 Sep 2011", "Runoff, 21 Sep 2011"),
-           "2011: one of the flows the counts allow (Herzog's and Mitzna's voters at one common rate)",
-           "Source: Labor Party counts 2011 (Ynet; Wikipedia). Drawn with Herzog's and Mitzna's voters at a "
-           "common rate, an assumption: the counts cannot tell them apart."),
-}
 
 
 def _endorsement_groups(past, contest: str, finalists) -> dict[str, list[str]]:
@@ -64,10 +58,106 @@ def _endorsement_groups(past, contest: str, finalists) -> dict[str, list[str]]:
     return {" + ".join(members): members for members in by.values()}
 
 
-def _bounds(past, contest: str):
-    r1, r2 = (primary_data.contest_round(past, contest, n) for n in (1, 2))
-    groups = _endorsement_groups(past, contest, list(r2))
-    return r1, r2, groups, primaries.transfer_bounds(r1, r2, groups)
+def _surname(name) -> str:
+    """How the report's prose names a candidate after the first mention: the last word of the name."""
+    words = str(name).split()
+    return words[-1] if words else str(name)
+
+
+def _their(name) -> str:
+    """A candidate's surname in the possessive."""
+    s = _surname(name)
+    return s + "'" if s.endswith("s") else s + "'s"
+
+
+def _runoff_contests(past) -> list[str]:
+    """The contests of the contests file that went to a runoff, in file order."""
+    return list(dict.fromkeys(past.loc[past["round"] == 2, "contest"]))
+
+
+def _endorsed(past, contest: str) -> dict[str, str]:
+    """{eliminated candidate of round one: whom they endorsed for the runoff ("" for nobody)}."""
+    rows = past[(past["contest"] == contest) & (past["round"] == 1) & (past["kind"] == "candidate")]
+    return {str(c): str(e) for c, e in zip(rows["candidate"], rows["endorsed"], strict=True)}
+
+
+def _find_reference(past, swept: str) -> str:
+    """The latest contest with a runoff in which `swept` ran in round one and was eliminated ("" for none)."""
+    found = ""
+    for key in _runoff_contests(past):
+        r1, r2 = (primary_data.contest_round(past, key, n) for n in (1, 2))
+        if swept in r1 and swept not in r2:
+            if not found or past.loc[past["contest"] == key, "date"].min() > \
+                    past.loc[past["contest"] == found, "date"].min():
+                found = key
+    return found
+
+
+def _find_comparison(past, reference: str) -> str:
+    """The latest other contest with a runoff in which an eliminated candidate endorsed a finalist ("" for
+    none)."""
+    found = ""
+    for key in _runoff_contests(past):
+        if key == reference:
+            continue
+        r2 = primary_data.contest_round(past, key, 2)
+        if any(e in r2 for c, e in _endorsed(past, key).items() if c not in r2):
+            if not found or past.loc[past["contest"] == key, "date"].min() > \
+                    past.loc[past["contest"] == found, "date"].min():
+                found = key
+    return found
+
+
+def _study(past, key: str, contests: str):
+    """One past contest with a runoff, as the report reads it: its two rounds (``r1``, ``r2``), the finalists
+    (``won``, ``lost``), the eliminated candidates (``eliminated``) grouped by endorsement (``groups``), whom each
+    endorsed (``endorsed``), the range of transfers the counts allow (``bounds``), the rounds' dates, year and
+    label. None when `key` is empty; DataError when it is not a contest with a runoff in the contests file."""
+    if not key:
+        return None
+    if key not in _runoff_contests(past):
+        raise DataError(f"{contests}: no contest '{key}' with a round 2 (a runoff); the contests with one are "
+                        f"{', '.join(_runoff_contests(past)) or 'none'}.")
+    r1, r2 = (primary_data.contest_round(past, key, n) for n in (1, 2))
+    groups = _endorsement_groups(past, key, list(r2))
+    won, lost = sorted(r2, key=lambda c: -r2[c])[:2]
+    dates = {n: past.loc[(past["contest"] == key) & (past["round"] == n), "date"].iloc[0] for n in (1, 2)}
+    return SimpleNamespace(key=key, label=_contest_label(key), year=pd.Timestamp(dates[1]).year, r1=r1, r2=r2,
+                           won=won, lost=lost, eliminated=[c for c in r1 if c not in r2], groups=groups,
+                           endorsed=_endorsed(past, key), bounds=primaries.transfer_bounds(r1, r2, groups),
+                           dates=dates, publishers=_publishers(past, key))
+
+
+def _publishers(past, contest: str) -> str:
+    """The sites the contests file cites for a contest, once each: "example.org; wikipedia.org"."""
+    if "source_url" not in past.columns:
+        return "the contests file"
+    hosts = []
+    for url in past.loc[past["contest"] == contest, "source_url"]:
+        host = urlparse(str(url)).hostname if str(url).startswith("http") else None
+        if host:
+            hosts.append(".".join(host.split(".")[-2:]))
+    return "; ".join(dict.fromkeys(hosts)) or "the contests file"
+
+
+def _party(run) -> str:
+    """The party as the prose names it: the words of the studied contests' keys that are not a year."""
+    study = run.ref or run.cmp
+    key = study.key if study is not None else (str(run.past["contest"].iloc[0]) if len(run.past) else "")
+    words = [w for w in _contest_label(key).split() if not w.isdigit()]
+    return " ".join(words) or "the party"
+
+
+def _colours(run) -> dict[str, str]:
+    """Every candidate's colour: the colours file's, then the house palette in order for the others (a colour
+    the file gives is not handed out again while unused ones remain)."""
+    given = primary_data.load_colours(run.colours_file) if run.colours_file else {}
+    names = list(dict.fromkeys([*run.shares, *run.past.loc[run.past["kind"] == "candidate", "candidate"]]))
+    free = [c for c in PALETTE if c.casefold() not in {g.casefold() for g in given.values()}] or list(PALETTE)
+    out = {}
+    for name in names:
+        out[name] = given.get(name) or free[len([n for n in out if n not in given]) % len(free)]
+    return out
 
 
 def _assumed(field) -> list[str]:
@@ -76,26 +166,41 @@ def _assumed(field) -> list[str]:
             if "assumption" in str(src).casefold()]
 
 
-def prepare(candidates: str, *, threshold: float = 40.0, inclusive: bool = False, draws: int = 20000, seed: int = 0,
-            transfers: str, contests: str, rounds: str, calibration_polls=(), sample_size: float = 0,
-            concentration: float = 50.0, invalid: float = 0.0, others_to_barak: float = 75.0,
-            follow: str = "Ehud Barak", swept: str = "Amir Peretz") -> SimpleNamespace:
+def _toward(study, follow: str, swept: str) -> tuple[str, str]:
+    """(toward, away): the reference contest's finalist the swept candidate endorsed (else the one not followed)
+    and the other finalist."""
+    finalists = [study.won, study.lost]
+    toward = study.endorsed.get(swept, "")
+    if toward not in finalists:
+        toward = next((f for f in finalists if f != follow), study.lost) if follow in finalists else study.lost
+    return toward, next(f for f in finalists if f != toward)
+
+
+def prepare(candidates: str, *, follow: str, swept: str, threshold: float = 40.0, inclusive: bool = False,
+            draws: int = 20000, seed: int = 0, transfers: str, contests: str, rounds: str, calibration_polls=(),
+            sample_size: float = 0, concentration: float = 50.0, invalid: float = 0.0,
+            others_followed: float = 75.0, reference: str = "", comparison: str = "",
+            colours: str = "") -> SimpleNamespace:
     """Everything the report shows but the sensitivity sweeps, computed once: the parameters; the candidates
-    (``field``, ``shares``, ``follow_name``, ``swept_name``, ``assumed``: names whose figure is an assumption);
-    the past contests (``past``) and their replay under the rule (``replayed``); the member polls' misses
-    (``misses``), the bias on all of them (``bias_all``) and out of sample (``bias``: leaving out the polls of
-    the contest the candidates file polls, None when nothing is left); the sampling size (``effective``); the
-    transfer ranges the 2007 and 2011 counts allow (``bounds_2007``, ``bounds_2011``) and one point of each
-    under the report's assumptions (``endorsed_2007``, ``pooled_2011``, ...); the plans and their simulated
-    contests (``results``, ``summary``); the real contest of the poll, if any (``contest``), and its replay
-    (``replay``)."""
+    (``field``, ``shares``, ``follow_name``, ``swept_name``, ``assumed``: names whose figure is an assumption)
+    and their colours (``colours``: the colours file's, the house palette for the rest); the past contests
+    (``past``) and their replay under the rule (``replayed``); the member polls' misses (``misses``), the bias on
+    all of them (``bias_all``) and out of sample (``bias``: leaving out the polls of the contest the candidates
+    file polls, None when nothing is left); the sampling size (``effective``); the two studied contests (``ref``
+    and ``cmp``, see :func:`_study`; `reference` and `comparison` name them, empty: found in the contests file)
+    with one point of each range under the report's assumptions (``endorsed_ref``: the reference contest's other
+    eliminated candidates' voters `others_followed` percent to the finalist they endorsed; ``pooled_ref``,
+    ``pooled_cmp``, ``family_cmp``); the plans and their simulated contests (``results``, ``summary``); the real
+    contest of the poll, if any (``contest``), and its replay (``replay``)."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
+    run.colours_file = colours
     run.field = primary_data.load_candidates(candidates)
     run.shares = primary_data.candidate_shares(run.field)
     run.follow_name = primaries.resolve_name(follow, list(run.shares))
     run.swept_name = primaries.resolve_name(swept, list(run.shares))
     run.assumed = _assumed(run.field)
     run.past = primary_data.load_contests(contests)
+    run.colours = None
     run.replayed = primaries.replay(run.past, primary_data.load_rounds(rounds), threshold=threshold,
                                     inclusive=inclusive)
     polls = [primary_data.load_poll(p) for p in calibration_polls]
@@ -112,19 +217,28 @@ def prepare(candidates: str, *, threshold: float = 40.0, inclusive: bool = False
     # the file itself as a poll, left out of its own hindsight bias
     label = primary_data.load_poll(candidates)[0]
     run.bias_hindsight = primaries.poll_bias(run.misses, exclude=[label])
+    run.colours = _colours(run)
 
-    r1, r2, run.groups_2007, run.bounds_2007 = _bounds(run.past, "labor-2007")
-    run.round1_2007, run.round2_2007 = r1, r2
-    run.pooled_2007 = primaries.calibrate(r1, r2, label="Peretz + Pines-Paz + Yatom")
-    fixed = {name: {"Ehud Barak": others_to_barak / 100, "Ami Ayalon": 1 - others_to_barak / 100}
-             for name in ENDORSERS_2007}
-    run.endorsed_2007 = primaries.calibrate(r1, r2, fixed=fixed)
-    r1, r2, run.groups_2011, run.bounds_2011 = _bounds(run.past, "labor-2011")
-    run.round1_2011, run.round2_2011 = r1, r2
-    run.pooled_2011 = primaries.calibrate(r1, r2, label="Herzog + Mitzna")
-    run.family_2011 = primaries.calibration_family(
-        r1, r2, ["Isaac Herzog"], ASSUMPTIONS, towards="Amir Peretz",
-        stay_home=run.pooled_2011.rates["Herzog + Mitzna"][primaries.STAY_HOME])
+    reference = reference or _find_reference(run.past, run.swept_name)
+    run.ref = ref = _study(run.past, reference, contests)
+    run.cmp = cmp = _study(run.past, comparison or _find_comparison(run.past, reference), contests)
+    if ref is not None:
+        ref.toward, ref.away = _toward(ref, run.follow_name, run.swept_name)
+        ref.others = [c for c in ref.eliminated if c != run.swept_name]
+        run.pooled_ref = primaries.calibrate(ref.r1, ref.r2, label=" + ".join(_surname(c) for c in ref.eliminated))
+        fixed = {name: {ref.away: others_followed / 100, ref.toward: 1 - others_followed / 100}
+                 for name in ref.others}
+        run.endorsed_ref = primaries.calibrate(ref.r1, ref.r2, fixed=fixed)
+    if cmp is not None:
+        cmp.endorsers = [c for c in cmp.eliminated if cmp.endorsed.get(c) in cmp.r2]
+        cmp.target = cmp.endorsed[cmp.endorsers[0]] if cmp.endorsers else cmp.won
+        cmp.other = next(f for f in (cmp.won, cmp.lost) if f != cmp.target)
+        cmp.neutral = [c for c in cmp.eliminated if c not in cmp.endorsers]
+        cmp.pool_label = " + ".join(_surname(c) for c in cmp.eliminated)
+        run.pooled_cmp = primaries.calibrate(cmp.r1, cmp.r2, label=cmp.pool_label)
+        run.family_cmp = primaries.calibration_family(
+            cmp.r1, cmp.r2, cmp.neutral, ASSUMPTIONS, towards=cmp.target,
+            stay_home=run.pooled_cmp.rates[cmp.pool_label][primaries.STAY_HOME]) if cmp.neutral else None
     run.moves = primary_data.load_transfers(transfers, candidates=list(run.shares))
     run.plans = primaries.plans_from_frame(run.moves)
     run.settings = dict(sample_size=run.effective, threshold=threshold, inclusive=inclusive, invalid=invalid,
@@ -182,12 +296,12 @@ def _replay(run):
 
 
 def _contest_label(key) -> str:
-    """A contest's key as readers name it: "labor-2007" -> "Labor 2007"."""
+    """A contest's key as readers name it: each word capitalised, the dashes as spaces."""
     return " ".join(w.capitalize() if w.isalpha() else w for w in str(key).split("-"))
 
 
 def _day(date) -> str:
-    """A date (YYYY-MM-DD, YYYY-MM, YYYY or a timestamp) in words: "28 May 2007", "May 2007", "2008"."""
+    """A date (YYYY-MM-DD, YYYY-MM, YYYY or a timestamp) in words: day, month and year; month and year; year."""
     text = str(date)[:10]
     parts = text.split("-")
     try:
@@ -202,8 +316,7 @@ def _day(date) -> str:
 
 
 def _assumption_source(src) -> str:
-    """Where an assumed figure comes from, without the ASSUMPTION marker: "derived from the 2007 runoff
-    counts (contests.csv)"."""
+    """Where an assumed figure comes from, without the ASSUMPTION marker (the source's own words)."""
     text = str(src)
     for marker in ("ASSUMPTION, not data:", "ASSUMPTION:", "ASSUMPTION"):
         text = text.replace(marker, "")
@@ -404,7 +517,8 @@ def poll_misses(run) -> Section:
         "Poll margin": misses["poll_margin"], "Count margin": misses["result_margin"], "Miss": misses["miss"]})
     section = Section(values={"effective": run.effective, "bias": bias, "bias_out_of_sample": run.bias}).table(
         frame, formats={"Poll margin": "+.1f", "Count margin": "+.1f", "Miss": "+.1f"},
-        caption="Final polls of Labor members against the count (margin in points; miss = count minus poll)")
+        caption=f"Final polls of {_party(run)} members against the count (margin in points; miss = count minus "
+                "poll)")
     if bias is None:
         return section.say("No member poll to measure a bias on: the simulation uses sampling error only.")
     section.say(
@@ -448,8 +562,8 @@ def _range_table(bounds):
 
 
 def _endorsements(past, contest: str) -> str:
-    """Who endorsed whom for the runoff, from the contests file: "Amir Peretz (22.4% in round one) endorsed Ami
-    Ayalon; Ophir Pines-Paz (8.0%) and Danny Yatom (2.7%) endorsed Ehud Barak."."""
+    """Who endorsed whom for the runoff, from the contests file: each endorser with their round-one share, grouped
+    by the finalist they endorsed (or who stayed neutral)."""
     rows = past[(past["contest"] == contest) & (past["round"] == 1) & (past["kind"] == "candidate")
                 & (past["endorsed"] != "")]
     by: dict[str, list[str]] = {}
@@ -461,150 +575,266 @@ def _endorsements(past, contest: str) -> str:
     return ("; ".join(said) + ".") if said else "Nobody endorsed a finalist."
 
 
-def _runoff_story(contest: str, r2) -> str:
-    """One sentence of a real runoff from its count: "In the Labor 2007 runoff Ehud Barak beat Ami Ayalon,
-    34,542 votes to 32,117."."""
-    (w, wv), (o, ov) = sorted(r2.items(), key=lambda kv: -kv[1])[:2]
-    return f"In the {_contest_label(contest)} runoff {w} beat {o}, {wv:,} votes to {ov:,}."
+def _runoff_story(study) -> str:
+    """One sentence of a real runoff from its count: who beat whom, and by how many votes."""
+    (w, wv), (o, ov) = sorted(study.r2.items(), key=lambda kv: -kv[1])[:2]
+    return f"In the {study.label} runoff {w} beat {o}, {wv:,} votes to {ov:,}."
 
 
-def pooled_2007(run) -> Section:
-    """What the 2007 counts allow about where the eliminated candidates' voters went: a range per group."""
-    bounds = run.bounds_2007
+def _none_studied(what: str) -> Section:
+    return Section().say("The contests file has no {what}, so this part of the report is left out.", what=what)
+
+
+_NO_REFERENCE = "contest with a runoff in which the swept candidate was eliminated"
+_NO_COMPARISON = "other contest with a runoff in which an eliminated candidate endorsed a finalist"
+
+
+def _others(ref) -> str:
+    """The reference contest's other eliminated candidates in the possessive: "A's and B's"."""
+    return and_list([_their(c) for c in ref.others]) or "the other eliminated candidates'"
+
+
+def _others_endorsed(ref) -> bool:
+    return bool(ref.others) and all(ref.endorsed.get(c) == ref.away for c in ref.others)
+
+
+def transfer_ranges(run) -> Section:
+    """What the reference contest's counts allow about where the eliminated candidates' voters went: a range
+    per group."""
+    ref = run.ref
+    if ref is None:
+        return _none_studied(_NO_REFERENCE)
+    bounds = ref.bounds
     table, formats = _range_table(bounds)
-    lo, hi = bounds.range(list(bounds.groups), "Ami Ayalon")
-    p_lo, p_hi = bounds.range("Amir Peretz", "Ami Ayalon") if "Amir Peretz" in bounds.groups else (lo, hi)
-    return Section(values={"pooled_to_ayalon": (lo, hi), "peretz_to_ayalon": (p_lo, p_hi)}).say(
-        "{runoff} {endorsed}", runoff=_runoff_story("labor-2007", run.round2_2007),
-        endorsed=_endorsements(run.past, "labor-2007")).table(
+    lo, hi = bounds.range(list(bounds.groups), ref.toward)
+    swept = run.swept_name
+    p_lo, p_hi = bounds.range(swept, ref.toward) if swept in bounds.groups else (lo, hi)
+    return Section(values={"pooled_to_toward": (lo, hi), "swept_to_toward": (p_lo, p_hi)}).say(
+        "{runoff} {endorsed}", runoff=_runoff_story(ref), endorsed=_endorsements(run.past, ref.key)).table(
         table, formats=formats,
-        caption="2007: the range of each group's runoff choice that the two counts allow (percent of its "
+        caption=f"{ref.year}: the range of each group's runoff choice that the two counts allow (percent of its "
                 "round-one voters; finalists' voters may stay home, newcomers at most the net rise in votes)",
-    ).say("Taken together the eliminated candidates' voters went **{lo}-{hi}%** to Ayalon: with few newcomers "
-          "the counts pin that down. How Peretz's own voters split is not pinned down: anything from **{plo}% "
-          "to {phi}%** to Ayalon gives back both counts exactly, depending on what Pines-Paz's and Yatom's "
-          "voters did.",
-          lo=f"{100 * lo:.1f}", hi=f"{100 * hi:.1f}", plo=f"{100 * p_lo:.0f}", phi=f"{100 * p_hi:.0f}")
+    ).say("Taken together the eliminated candidates' voters went **{lo}-{hi}%** to {toward}{pinned}. How "
+          "{swept} own voters split is {not_pinned}: anything from **{plo}% to {phi}%** to {toward} gives back "
+          "both counts exactly, depending on what {others} voters did.",
+          lo=f"{100 * lo:.1f}", hi=f"{100 * hi:.1f}", toward=_surname(ref.toward),
+          pinned=": with few newcomers the counts pin that down" if hi - lo < 0.05 else "",
+          swept=_their(swept), not_pinned="not pinned down" if p_hi - p_lo >= 0.05 else "nearly pinned down",
+          plo=f"{100 * p_lo:.0f}", phi=f"{100 * p_hi:.0f}", others=_others(ref))
 
 
-def calibration_2007(run) -> Section:
-    """What Peretz's voters did under each assumption about Pines-Paz's and Yatom's voters."""
-    family = primaries.calibration_family(run.round1_2007, run.round2_2007, ENDORSERS_2007, ASSUMPTIONS,
-                                          towards="Ehud Barak")
+def transfer_note(run) -> Section:
+    """What the reference contest's turnout and the assumption about the other groups do to the swept
+    candidate's range (the words before the calibration chart)."""
+    ref = run.ref
+    if ref is None:
+        return Section()
+    swept = _their(run.swept_name)
+    return Section().say(
+        "The range for {swept} voters widens if more of the runoff's voters were newcomers; the first table below "
+        "shows it under several turnout assumptions. Any single rate inside it needs an assumption about {others} "
+        "voters; the chart shows what each assumption implies for {swept} voters (the dashed line is the report's "
+        "illustration, `others_followed`).", swept=swept, others=_others(ref))
+
+
+def calibration(run) -> Section:
+    """What the swept candidate's voters did in the reference runoff under each assumption about the other
+    eliminated candidates' voters."""
+    ref = run.ref
+    if ref is None:
+        return Section()
+    family = primaries.calibration_family(ref.r1, ref.r2, ref.others, ASSUMPTIONS, towards=ref.away)
+    swept = _their(run.swept_name)
     return Section().figure(primary_charts.calibration_chart(
-        family, {"Ami Ayalon": "Peretz's voters to Ayalon", "Ehud Barak": "Peretz's voters to Barak",
-                 primaries.STAY_HOME: "Peretz's voters who stayed home (negative: net newcomers)"},
-        title="2007 runoff: what Peretz's voters did, for each assumption about the others",
-        xlabel="Assumed share of Pines-Paz's and Yatom's voters who went to Barak (percent)",
-        ylabel="Share of Peretz's voters (percent)", colours=COLOURS, mark=run.others_to_barak,
+        family, {ref.toward: f"{swept} voters to {_surname(ref.toward)}",
+                 ref.away: f"{swept} voters to {_surname(ref.away)}",
+                 primaries.STAY_HOME: f"{swept} voters who stayed home (negative: net newcomers)"},
+        title=f"{ref.year} runoff: what {swept} voters did, for each assumption about the others",
+        xlabel=f"Assumed share of {_others(ref)} voters who went to {_surname(ref.away)} (percent)",
+        ylabel=f"Share of {swept} voters (percent)", colours=run.colours, mark=run.others_followed,
         mark_label="report's assumption",
-        source="Source: Labor Party counts, 28 May and 12 June 2007 (Haaretz; Wikipedia); the rates that give back "
-               "both counts under each assumption."))
+        source=f"Source: {_party(run)} Party counts, {_day(ref.dates[1])} and {_day(ref.dates[2])} "
+               f"({ref.publishers}); the rates that give back both counts under each assumption."))
 
 
-def endorsed_2007(run) -> Section:
-    """How the range for Peretz's voters widens with looser turnout assumptions, and the one point the
-    report's assumption about the others picks."""
-    sens = primaries.bounds_sensitivity(run.round1_2007, run.round2_2007, run.groups_2007, "Amir Peretz",
-                                        "Ami Ayalon", TURNOUT_SETTINGS)
-    endorsed = run.endorsed_2007
+def turnout_ranges(run) -> Section:
+    """How the range for the swept candidate's voters widens with looser turnout assumptions, and the one point
+    the report's assumption about the others picks."""
+    ref = run.ref
+    if ref is None:
+        return Section()
+    sens = primaries.bounds_sensitivity(ref.r1, ref.r2, ref.groups, run.swept_name, ref.toward, TURNOUT_SETTINGS)
+    toward = _surname(ref.toward)
+    least, most = f"Least to {toward} (%)", f"Most to {toward} (%)"
     frame = sens.rename(columns={"retention_floor": "Finalists' voters who came back, at least (%)",
                                  "newcomers": "Newcomers, at most (% of runoff votes)",
-                                 "newcomer_votes": "Newcomers, at most (votes)", "low": "Least to Ayalon (%)",
-                                 "high": "Most to Ayalon (%)"})
-    point = endorsed.table().rename(columns={"group": "Voters of", "votes": "Round-one votes",
-                                             "Ehud Barak": "To Ehud Barak (%)", "Ami Ayalon": "To Ami Ayalon (%)",
-                                             primaries.STAY_HOME: "Stayed home (%; negative: net newcomers)"})
+                                 "newcomer_votes": "Newcomers, at most (votes)", "low": least, "high": most})
+    point = run.endorsed_ref.table().rename(columns={
+        "group": "Voters of", "votes": "Round-one votes", **{f: f"To {f} (%)" for f in (ref.away, ref.toward)},
+        primaries.STAY_HOME: "Stayed home (%; negative: net newcomers)"})
     return Section(values={"sensitivity": sens}).table(
         frame, formats={frame.columns[0]: ".0f", frame.columns[1]: ".1f", frame.columns[2]: ",.0f",
-                        "Least to Ayalon (%)": ".1f", "Most to Ayalon (%)": ".1f"},
-        caption="2007: the range of Peretz's voters who went to Ayalon (percent) under each turnout assumption "
-                "(retention floor: least share of a finalist's voters who came back; newcomers: most runoff "
-                "voters, percent, who had not voted in round one)",
+                        least: ".1f", most: ".1f"},
+        caption=f"{ref.year}: the range of {_their(run.swept_name)} voters who went to {toward} (percent) under "
+                "each turnout assumption (retention floor: least share of a finalist's voters who came back; "
+                "newcomers: most runoff voters, percent, who had not voted in round one)",
     ).table(point, formats={"Round-one votes": ",d", **{c: ".1f" for c in point.columns if "(%" in c}},
-            caption="One point of that range, picked by an assumption (Pines-Paz's and Yatom's voters went "
-                    f"{run.others_to_barak:g}% to Barak): two equations, two unknowns, so it gives back the "
-                    "counts by construction and is no test of anything (percent of each group's voters)")
+            caption=f"One point of that range, picked by an assumption ({_others(ref)} voters went "
+                    f"{run.others_followed:g}% to {_surname(ref.away)}): two equations, two unknowns, so it gives "
+                    "back the counts by construction and is no test of anything (percent of each group's voters)")
 
 
-def flows(run, year: int) -> Section:
-    """Where the first-round votes of `year` went in the runoff: 2007 under the report's assumption, 2011 with
-    Herzog's and Mitzna's voters pooled."""
-    calibration, (left, right), title, source = FLOW_CHARTS[year]
-    return Section().figure(primary_charts.flow_chart(getattr(run, calibration).flows, colours=COLOURS,
-                                                      left_label=left, right_label=right, title=title,
-                                                      source=source))
+def flows(run, which: str) -> Section:
+    """Where the first-round votes of a studied contest went in its runoff: the ``"reference"`` contest under
+    the report's assumption about the other groups, the ``"comparison"`` contest with its eliminated groups
+    pooled at one common rate."""
+    study = run.ref if which == "reference" else run.cmp
+    if study is None:
+        return Section()
+    left, right = f"Round 1, {_day(study.dates[1])}", f"Runoff, {_day(study.dates[2])}"
+    counts = f"Source: {_party(run)} Party counts {study.year} ({study.publishers})."
+    if which == "reference":
+        calibration, others = run.endorsed_ref, _others(study)
+        title = (f"{study.year}: one of the flows the counts allow ({others} voters {run.others_followed:g}% to "
+                 f"{_surname(study.away)}, assumed)")
+        source = (f"{counts} One point of the range in the table above, picked by the report's assumption about "
+                  f"{others} voters; not a fit.")
+    else:
+        calibration, pooled = run.pooled_cmp, and_list([_their(c) for c in study.eliminated])
+        title = f"{study.year}: one of the flows the counts allow ({pooled} voters at one common rate)"
+        source = f"{counts} Drawn with {pooled} voters at a common rate, an assumption: the counts cannot tell " \
+                 "them apart."
+    return Section().figure(primary_charts.flow_chart(calibration.flows, colours=run.colours, left_label=left,
+                                                      right_label=right, title=title, source=source))
 
 
-def peretz_2007(run) -> Section:
-    """How many of Peretz's voters followed him to Ayalon: the range the counts allow, and the point the
-    report's assumption picks."""
-    rates = run.endorsed_2007.rates["Amir Peretz"]
-    lo, hi = run.bounds_2007.range("Amir Peretz", "Ami Ayalon")
-    r1, r2 = run.round1_2007, run.round2_2007
+def swept_followers(run) -> Section:
+    """How many of the swept candidate's voters went where they were asked in the reference runoff: the range
+    the counts allow, and the point the report's assumption picks."""
+    ref = run.ref
+    if ref is None:
+        return Section()
+    swept = run.swept_name
+    rates = run.endorsed_ref.rates[swept]
+    lo, hi = ref.bounds.range(swept, ref.toward)
+    r1, r2 = ref.r1, ref.r2
     won, lost = sorted(r2, key=lambda c: -r2[c])[:2]
-    return Section(values={"to_ayalon": rates["Ami Ayalon"], "to_barak": rates["Ehud Barak"],
-                           "range": (lo, hi)}).say(
-        "The counts allow anything from **{lo}** to **{hi}** of Peretz's voters to have followed him to Ayalon. "
-        "If {others}% of Pines-Paz's and Yatom's voters followed their endorsement of Barak (an assumption), it "
-        "was **{p_a}** (and **{p_b}** to Barak). Either way, Peretz's endorsement moved his voters but far from "
-        "all of them, and {won}, {lead} points ahead in round one, still won.",
-        lo=f"{lo:.0%}", hi=f"{hi:.0%}", others=f"{run.others_to_barak:g}", p_a=f"{rates['Ami Ayalon']:.0%}",
-        p_b=f"{rates['Ehud Barak']:.0%}", won=won, lead=f"{100 * (r1[won] - r1[lost]) / sum(r1.values()):.1f}")
+    asked = ref.endorsed.get(swept) == ref.toward
+    gone = f"followed the endorsement of {_surname(ref.toward)}" if asked else f"gone to {_surname(ref.toward)}"
+    lead = 100 * (r1[won] - r1[lost]) / sum(r1.values())
+    return Section(values={"to_toward": rates[ref.toward], "to_away": rates[ref.away], "range": (lo, hi)}).say(
+        "The counts allow anything from **{lo}** to **{hi}** of {swept} voters to have {gone}. If {others}% of "
+        "{other_voters} voters {followed} {away} (an assumption), it was **{p_a}** (and **{p_b}** to {away}). "
+        "{either} {won}{ahead}.",
+        lo=f"{lo:.0%}", hi=f"{hi:.0%}", swept=_their(swept), gone=gone, others=f"{run.others_followed:g}",
+        other_voters=_others(ref),
+        followed="followed their endorsement of" if _others_endorsed(ref) else "went to",
+        away=_surname(ref.away), p_a=f"{rates[ref.toward]:.0%}", p_b=f"{rates[ref.away]:.0%}",
+        either=(f"Either way, {_their(swept)} endorsement moved voters but far from all of them, and"
+                if asked and hi < 0.9 else "In the runoff"),
+        won=won, ahead=f", {lead:.1f} points ahead in round one, still won" if lead > 0 else " won")
 
 
-def endorsements_2011(run) -> Section:
-    """The 2011 endorsements, the range the counts allow for where the eliminated voters went, and what Peretz
-    gained."""
-    past, r1, bounds = run.past, run.round1_2011, run.bounds_2011
-    gained = primaries.gains(r1, run.round2_2011)
+def endorsements(run) -> Section:
+    """The comparison contest's endorsements, the range the counts allow for where the eliminated voters went,
+    and what the endorsed finalist gained."""
+    cmp = run.cmp
+    if cmp is None:
+        return _none_studied(_NO_COMPARISON)
+    past, r1, bounds = run.past, cmp.r1, cmp.bounds
+    gained = primaries.gains(r1, cmp.r2)
     table, formats = _range_table(bounds)
     home = bounds.range(list(bounds.groups), primaries.STAY_HOME)
-    mitzna = [g for g in bounds.groups if "Amram Mitzna" in bounds.groups[g]]
-    m_lo, m_hi = bounds.range(mitzna[0], "Amir Peretz") if mitzna else (float("nan"), float("nan"))
-    rows = past[(past["contest"] == "labor-2011") & (past["endorsed"] != "")]
+    mine = [g for g in bounds.groups if set(bounds.groups[g]) & set(cmp.endorsers)]
+    m_lo, m_hi = bounds.range(mine[0], cmp.target) if mine else (float("nan"), float("nan"))
+    rows = past[(past["contest"] == cmp.key) & (past["endorsed"] != "")]
     frame = pd.DataFrame({"Candidate": rows["candidate"], "Round-one votes": rows["votes"],
                           "Endorsed for the runoff": [str(e).strip("()") for e in rows["endorsed"]],
                           "Source": rows["endorsement_source"]})
-    return Section(values={"gained": gained, "home": home, "mitzna_to_peretz": (m_lo, m_hi)}).say(
-        "{story} {endorsed}", story=_runoff_story("labor-2011", run.round2_2011),
-        endorsed=_endorsements(past, "labor-2011")).table(
+    section = Section(values={"gained": gained, "home": home, "endorsers_to_target": (m_lo, m_hi)}).say(
+        "{story} {endorsed}", story=_runoff_story(cmp), endorsed=_endorsements(past, cmp.key)).table(
         frame, formats={"Round-one votes": ",d"}, links=["Source"],
-        caption="2011: endorsements for the runoff",
+        caption=f"{cmp.year}: endorsements for the runoff",
     ).table(table, formats=formats,
-            caption="2011: the range of each group's runoff choice that the two counts allow (percent of its "
-                    "round-one voters)",
-    ).say("Peretz gained **{gp}** votes between the rounds: fewer than Mitzna alone had won in round one "
-          "(**{m}**), even though Mitzna endorsed him. Yachimovich, endorsed by nobody, gained **{gy}**. Between "
-          "{h_lo} and {h_hi} of the eliminated candidates' voters did not vote in the runoff, and the counts "
-          "allow anything from **{m_lo}** to **{m_hi}** of Mitzna's voters to have followed him: two counts "
-          "cannot say how far an endorsement carried.",
-          gp=f"{gained['Amir Peretz']:,}", m=f"{r1['Amram Mitzna']:,}", gy=f"{gained['Shelly Yachimovich']:,}",
-          h_lo=f"{home[0]:.0%}", h_hi=f"{home[1]:.0%}", m_lo=f"{m_lo:.0%}", m_hi=f"{m_hi:.0%}")
+            caption=f"{cmp.year}: the range of each group's runoff choice that the two counts allow (percent of "
+                    "its round-one voters)")
+    if not cmp.endorsers:
+        return section
+    had = sum(r1[c] for c in cmp.endorsers)
+    by_other = [c for c in cmp.eliminated if cmp.endorsed.get(c) == cmp.other]
+    endorsers = and_list([_surname(c) for c in cmp.endorsers])
+    return section.say(
+        "{target} gained **{gp}** votes between the rounds: {fewer} than {endorsers} {alone} had won in round one "
+        "(**{m}**), {though} {endorsers} endorsed {target}. {other}, endorsed by {by}, gained **{gy}**. Between "
+        "{h_lo} and {h_hi} of the eliminated candidates' voters did not vote in the runoff, and the counts "
+        "allow anything from **{m_lo}** to **{m_hi}** of {their} voters to have followed the endorsement: two "
+        "counts cannot say how far an endorsement carried.",
+        target=_surname(cmp.target), gp=f"{gained[cmp.target]:,}",
+        fewer="fewer" if gained[cmp.target] < had else "more", endorsers=endorsers,
+        alone="alone" if len(cmp.endorsers) == 1 else "together", m=f"{had:,}",
+        though="even though" if gained[cmp.target] < had else "and", other=_surname(cmp.other),
+        by=and_list([_surname(c) for c in by_other]) or "nobody", gy=f"{gained[cmp.other]:,}",
+        h_lo=f"{home[0]:.0%}", h_hi=f"{home[1]:.0%}", m_lo=f"{m_lo:.0%}", m_hi=f"{m_hi:.0%}",
+        their=and_list([_their(c) for c in cmp.endorsers]))
 
 
-def calibration_2011(run) -> Section:
-    """What Mitzna's voters did under each assumption about Herzog's."""
+def endorsement_note(run) -> Section:
+    """Why a single number for the endorsers' voters needs assumptions (the words before the chart)."""
+    cmp = run.cmp
+    if cmp is None or not cmp.endorsers or run.family_cmp is None:
+        return Section()
+    return Section().say(
+        "A single number for {their} voters needs assumptions the counts cannot check. The chart assumes "
+        "{all_groups} stayed home at the same rate and shows, for each split of {neutral} voters, what {their} "
+        "must have done.", their=and_list([_their(c) for c in cmp.endorsers]),
+        all_groups="both groups" if len(cmp.groups) == 2 else "all groups",
+        neutral=and_list([_their(c) for c in cmp.neutral]))
+
+
+def _stayed_neutral(cmp) -> bool:
+    return all("neutral" in cmp.endorsed.get(c, "").casefold() for c in cmp.neutral)
+
+
+def endorsement_calibration(run) -> Section:
+    """What the endorsers' voters did in the comparison runoff under each assumption about the others'."""
+    cmp = run.cmp
+    if cmp is None or not cmp.endorsers or run.family_cmp is None:
+        return Section()
+    their = and_list([_their(c) for c in cmp.endorsers])
+    neutral = and_list([_surname(c) for c in cmp.neutral])
     return Section().figure(primary_charts.calibration_chart(
-        run.family_2011, {"Amir Peretz": "Mitzna's voters to Peretz (endorsed)",
-                          "Shelly Yachimovich": "Mitzna's voters to Yachimovich"},
-        title="2011 runoff: how many of Mitzna's voters followed his endorsement?",
-        xlabel="Assumed share of Herzog's runoff voters who chose Peretz (percent; Herzog stayed neutral)",
-        ylabel="Share of Mitzna's voters (percent)",
-        colours={"Amir Peretz": "#009E73", "Shelly Yachimovich": "#56B4E9"}, mark=50, mark_label="even split",
-        source="Source: Labor Party counts, 12 and 21 September 2011 (Ynet; Wikipedia); the rates that give back "
-               "both counts under each assumption."))
+        run.family_cmp, {cmp.target: f"{their} voters to {_surname(cmp.target)} (endorsed)",
+                         cmp.other: f"{their} voters to {_surname(cmp.other)}"},
+        title=f"{cmp.year} runoff: how many of {their} voters followed the endorsement?",
+        xlabel=f"Assumed share of {and_list([_their(c) for c in cmp.neutral])} runoff voters who chose "
+               f"{_surname(cmp.target)} (percent"
+               + (f"; {neutral} stayed neutral)" if _stayed_neutral(cmp) else ")"),
+        ylabel=f"Share of {their} voters (percent)",
+        colours={c: run.colours[c] for c in (cmp.target, cmp.other) if c in run.colours}, mark=50,
+        mark_label="even split",
+        source=f"Source: {_party(run)} Party counts, {_day(cmp.dates[1])} and {_day(cmp.dates[2])} "
+               f"({cmp.publishers}); the rates that give back both counts under each assumption."))
 
 
-def mitzna_2011(run) -> Section:
-    """How far Mitzna's endorsement carried his voters, in a sentence."""
-    even = primaries.family_at(run.family_2011, "Amir Peretz", 50)
+def endorsement_followers(run) -> Section:
+    """How far the endorsement carried the endorsers' voters, in a sentence."""
+    cmp = run.cmp
+    if cmp is None or not cmp.endorsers or run.family_cmp is None:
+        return Section()
+    even = primaries.family_at(run.family_cmp, cmp.target, 50)
+    half = primaries.family_solve(run.family_cmp, cmp.target, 50)
+    neutral = and_list([_their(c) for c in cmp.neutral])
+    said = ("Only with more assumptions does a number appear: if {all_groups} stayed home at the same rate and "
+            "{neutral} voters split evenly{asked}, **{even}%** of {their} voters followed the endorsement to "
+            "{target}")
+    said += ("; for the endorsement to have carried even half of them, no more than **{x}%** of {neutral} voters "
+             "can have chosen {target}." if half is not None else ".")
     return Section(values={"even": even}).say(
-        "Only with more assumptions does a number appear: if both groups stayed home at the same rate and "
-        "Herzog's voters split evenly, as his neutrality asked, **{even}%** of Mitzna's voters followed him to "
-        "Peretz; for his endorsement to have carried even half of them, no more than **{x}%** of Herzog's "
-        "voters can have chosen Peretz. These are assumptions, not findings.",
-        even=f"{even:.0f}", x=f"{primaries.family_solve(run.family_2011, 'Amir Peretz', 50):.0f}")
+        said + " These are assumptions, not findings.",
+        all_groups="both groups" if len(cmp.groups) == 2 else "all groups", neutral=neutral,
+        asked=", as the neutrality asked" if _stayed_neutral(cmp) else "", even=f"{even:.0f}",
+        their=and_list([_their(c) for c in cmp.endorsers]), target=_surname(cmp.target),
+        x=f"{half:.0f}" if half is not None else "")
 
 
 def plans(run) -> Section:
@@ -629,19 +859,30 @@ def _model_note(run) -> str:
     return f"{what} {run.effective:,.0f} respondents{bias}"
 
 
+def _within(run) -> str:
+    """ " (within the range the <year> counts allow)" for the notes under the charts; "" without a reference."""
+    return f" (within the range the {run.ref.year} counts allow)" if run.ref is not None else ""
+
+
+def _measured(run) -> str:
+    """The member-poll error's origin as the prose says it: "<year>'s" when the polls are of one contest."""
+    years = {str(r).split(" round ")[0].rsplit("-", 1)[-1] for r in run.misses["round"]}
+    return f"{years.pop()}'s" if len(years) == 1 and next(iter(years)).isdigit() else "the one measured"
+
+
 def plan_chances(run) -> Section:
     """The chart of who leads under each plan (a scenario's chart says so in its title)."""
     lead = "If the assumptions hold: who" if _is_scenario(run) else "Who"
     return Section().figure(primary_charts.scenario_bars(
-        run.summary, colours=COLOURS,
-        title=f"{lead} leads Labor under each plan ({run.draws:,} simulated contests each)",
+        run.summary, colours=run.colours,
+        title=f"{lead} leads {_party(run)} under each plan ({run.draws:,} simulated contests each)",
         source=f"Source: ballotbook simulation ({_model_note(run)}); first-round figures from the candidates "
-               "file; transfer rates from the transfers file (within the range the 2007 counts allow)."
+               f"file; transfer rates from the transfers file{_within(run)}."
                + _what_happened(run)))
 
 
 def _what_happened(run) -> str:
-    """" What happened: Ehud Barak won (Labor 2007, in a runoff against Ami Ayalon)." for a poll of a real
+    """" What happened: <winner> won (<contest>, in a runoff against <the other finalist>)." for a poll of a real
     contest, for the notes under its charts; "" otherwise."""
     if run.replay is None:
         return ""
@@ -673,10 +914,13 @@ def plan_table(run) -> Section:
 
 
 def _transfer_source(run):
-    """(source, toward, (low, high)) for varying the plans' transfers across the 2007 range: the swept
-    candidate's voters, towards the 2007 finalist who is not the followed candidate. None when it does not
-    apply (the swept candidate was not a 2007 group of their own, or the followed one was no 2007 finalist)."""
-    bounds = run.bounds_2007
+    """(source, toward, (low, high)) for varying the plans' transfers across the reference contest's range: the
+    swept candidate's voters, towards that contest's finalist who is not the followed candidate. None when it
+    does not apply (no reference contest, the swept candidate was not a group of their own there, or the followed
+    one was no finalist)."""
+    if run.ref is None:
+        return None
+    bounds = run.ref.bounds
     if run.swept_name not in bounds.groups or run.follow_name not in bounds.finalists:
         return None
     toward = next(f for f in bounds.finalists if f != run.follow_name)
@@ -708,8 +952,8 @@ def _sensitivity(run):
         who, toward, (lo, hi) = source
         for end, value in (("low", lo), ("high", hi)):
             plans = [primaries.vary_plan(p, who, toward, value) for p in run.plans]
-            add(f"{who}'s voters {100 * value:.0f}% to {toward} (the {end} end of the 2007 range)", run.shares,
-                plans, base_bias)
+            add(f"{who}'s voters {100 * value:.0f}% to {toward} (the {end} end of the {run.ref.year} range)",
+                run.shares, plans, base_bias)
     if rival is not None:
         total = sum(run.shares.values())
         names = list(run.shares)
@@ -721,7 +965,7 @@ def _sensitivity(run):
     bias = run.bias or run.bias_all
     if bias is not None and {bias.a, bias.b} <= set(run.shares) and not run.bias_applied:
         for sign, side in ((1, bias.a), (-1, bias.b)):
-            add(f"a member-poll error as large as 2007's, favouring {side} (Normal({sign * bias.mean:+.1f}, "
+            add(f"a member-poll error as large as {_measured(run)}, favouring {side} (Normal({sign * bias.mean:+.1f}, "
                 f"{bias.sd:.1f}) on the {bias.a} - {bias.b} margin)", run.shares, run.plans,
                 primaries.MarginBias(bias.a, bias.b, sign * bias.mean, bias.sd))
     run.scenario_table = pd.DataFrame(rows)
@@ -742,8 +986,8 @@ def scenario(run) -> Section:
                     names=", ".join(run.assumed))
         for name, src in zip(run.field["candidate"], run.field["source"], strict=True):
             section.say("- {name}: {share}% ({src})", name=name, share=f"{run.shares[name]:g}", src=src)
-        section.say("- transfers: the rates in the transfers file (each within the range the 2007 counts "
-                    "allow, which is wide)")
+        section.say("- transfers: the rates in the transfers file{within}", within=(
+            f" (each within the range the {run.ref.year} counts allow, which is wide)" if run.ref else ""))
         section.say("- uncertainty: {note}", note=_model_note(run))
     section.figure(primary_charts.range_chart(
         table, follow=follow, title=f"{follow}'s chance under each plan, across the assumptions",
@@ -830,7 +1074,7 @@ def sweep_chart(run) -> Section:
     sweep = _sweep(run)
     floor = no_runoff_below(sweep)
     marks = _marks(sweep, {"these figures": run.shares[swept],
-                           "2007 count": primaries.share_in(run.round1_2007, swept)})
+                           **({f"{run.ref.year} count": primaries.share_in(run.ref.r1, swept)} if run.ref else {})})
     return Section(values={"floor": floor}).figure(primary_charts.sweep_chart(
         sweep, follow=follow, swept=swept, floor=floor,
         floor_label=(f"{swept} at most {floor:g}%: a runoff in under 1 in 100 simulated contests"
@@ -903,10 +1147,13 @@ def caveats(run) -> Section:
         said.append(f"The poll is of the contest it is checked against ({_contest_label(run.contest['contest'])}); "
                     "a member-poll bias measured on that contest's own count would be hindsight, so the plans do "
                     "not use it.")
-    lo, hi = run.bounds_2007.range(run.swept_name, next(iter(run.bounds_2007.finalists))) \
-        if run.swept_name in run.bounds_2007.groups else (0.0, 1.0)
-    said.append(f"Transfer rates are known only as ranges the counts allow (for {run.swept_name}'s 2007 voters, "
-                f"{100 * (hi - lo):.0f} points wide), so each plan's rate is one assumed point of its range.")
+    if run.ref is not None:
+        bounds = run.ref.bounds
+        lo, hi = bounds.range(run.swept_name, next(iter(bounds.finalists))) \
+            if run.swept_name in bounds.groups else (0.0, 1.0)
+        said.append(f"Transfer rates are known only as ranges the counts allow (for {run.swept_name}'s "
+                    f"{run.ref.year} voters, {100 * (hi - lo):.0f} points wide), so each plan's rate is one assumed "
+                    "point of its range.")
     bias = run.bias_all
     if bias is not None:
         said.append(f"The member-poll bias rests on {_count(bias.polls, 'poll')} of "
@@ -917,11 +1164,16 @@ def caveats(run) -> Section:
 
 def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs."""
-    p_lo, p_hi = run.bounds_2007.range("Amir Peretz", "Ami Ayalon")
-    outputs = {**primaries.outputs(run.results, run.follow_name), "effective_sample_size": run.effective,
-               "peretz_to_ayalon_2007": round(run.endorsed_2007.rates["Amir Peretz"]["Ami Ayalon"], 4),
-               "peretz_to_ayalon_2007_low": round(p_lo, 4), "peretz_to_ayalon_2007_high": round(p_hi, 4),
-               "scenario": int(_is_scenario(run)), "bias_applied": int(bool(run.bias_applied))}
+    outputs = {**primaries.outputs(run.results, run.follow_name), "effective_sample_size": run.effective}
+    ref, swept = run.ref, run.swept_name
+    if ref is not None and swept in ref.bounds.groups:
+        # the swept candidate's voters to the finalist they were asked to back, in the reference runoff:
+        # <swept>_to_<finalist>_<year>, names by surname
+        key = f"{_surname(swept).casefold()}_to_{_surname(ref.toward).casefold()}_{ref.year}"
+        p_lo, p_hi = ref.bounds.range(swept, ref.toward)
+        outputs.update({key: round(run.endorsed_ref.rates[swept][ref.toward], 4), f"{key}_low": round(p_lo, 4),
+                        f"{key}_high": round(p_hi, 4)})
+    outputs.update(scenario=int(_is_scenario(run)), bias_applied=int(bool(run.bias_applied)))
     if run.bias_all is not None:
         outputs.update(bias_mean=round(run.bias_all.mean, 4), bias_sd=round(run.bias_all.sd, 4))
     if run.replay is not None:
