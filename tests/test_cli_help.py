@@ -80,8 +80,12 @@ def test_each_command_has_help_a_description_examples_and_every_option_states_it
 def test_help_defaults_are_the_real_defaults():
     text = " ".join(run_cli("simulate", "--help").stdout.split())
     parser = subparsers(cli.build_parser())["simulate"]
-    for dest in ("seed", "threshold", "error_model", "format"):
+    for dest in ("seed", "format"):
         assert f"(default: {parser.get_default(dest)})" in text, dest
+    # left out, these come from the --rules file when there is one (tests/test_rules.py), else the Knesset's
+    for dest, shown in (("seats", "120"), ("threshold", "3.25"), ("error_model", "historical")):
+        assert parser.get_default(dest) is None and "(default: the --rules file's" in text, dest
+        assert f"else {shown})" in text, dest
 
 
 def test_building_the_parser_imports_no_heavy_library():

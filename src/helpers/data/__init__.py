@@ -21,6 +21,7 @@ _LOADERS = {
     "load_colours": "primaries",
     "load_votes": "knesset", "load_pairs": "knesset", "load_seats": "knesset", "load_elections": "knesset",
     "load_scenario": "scenarios",
+    "load_rules": "rules",
 }
 
 

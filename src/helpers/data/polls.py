@@ -415,6 +415,19 @@ def default_parties() -> pd.DataFrame | None:
     return load_parties(p) if p and p.is_file() else None
 
 
+def registry_for(rules=None) -> pd.DataFrame | None:
+    """The party registry of a subject: the one its rules file names (`rules`: a rules file's path, or one loaded
+    by :func:`helpers.data.rules.load_rules`), else the project's (:func:`default_parties`: the Knesset's
+    data/parties.csv). Polls read for a report are matched against it."""
+    if rules is None or (isinstance(rules, str) and not rules.strip()):
+        return default_parties()
+    if isinstance(rules, str | os.PathLike):
+        from helpers.data.rules import load_rules
+
+        rules = load_rules(rules)
+    return rules.registry()
+
+
 def registry_of(path: str | os.PathLike) -> pd.DataFrame | None:
     """The registry of the project a file lies in (the nearest folder up from it holding reports.yml), else the
     working project's (:func:`default_parties`): ``add-poll`` on a project's polls file from anywhere."""

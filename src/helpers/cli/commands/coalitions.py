@@ -11,6 +11,8 @@ JSON: a list of objects with the same keys plus parties (the members as a list).
 
 --power prints a-priori voting power instead: party,seats,banzhaf_swings,banzhaf,shapley_shubik
 (shares 0-1), over every coalition of the parties with seats; --veto and --require do not apply.
+
+--rules RULES.yml takes the majority from a house's rules file (its 'majority'); --majority wins.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ EXAMPLES = """\
 ballotbook coalitions seats.csv
 ballotbook coalitions seats.csv --veto likud,yesh_atid --require shas --all
 ballotbook coalitions seats.csv --power --format json
+ballotbook coalitions seats.csv --rules data/knesset/rules.yml
 """
 
 
@@ -45,7 +48,11 @@ def configure(p) -> None:
 
     path(p, "seats", metavar="SEATS.csv", help="seats per party: columns party,seats")
     option(p, "--majority", kind=SEATS, default=None, metavar="N",
-           help="seats needed, from 1 to the seats in the file (default: half of them + 1, 61 of 120)")
+           help="seats needed, from 1 to the seats in the file (default: the --rules file's majority, else "
+                "half of them + 1, 61 of 120)")
+    path(p, "--rules", default=None, metavar="RULES.yml",
+         help="a house's rules file (helpers.data.rules): the majority comes from it unless --majority is "
+              "given (default: none)")
     p.add_argument("--veto", action="append", default=[], metavar="A,B",
                    help="two parties that will not sit together; repeat for more (default: none)")
     p.add_argument("--require", action="append", default=[], metavar="A",
@@ -69,6 +76,15 @@ def run(args) -> int:
         raise DataError(f"--majority must be between 1 and the {total} seats in the file "
                         f"(got {args.majority}).")
     majority = majority_of(total) if args.majority is None else args.majority
+    if args.rules and args.majority is None:
+        from helpers.core import paths
+        from helpers.data.rules import load_rules
+
+        rules = load_rules(args.rules)
+        if rules.majority > total:
+            raise DataError(f"{rules.path} says a majority is {rules.majority} seats, more than the {total} seats "
+                            f"in {paths.display(args.seats)}; give --majority or another rules file.")
+        majority = rules.majority
     vetoes = [_veto(v, parties) for v in args.veto]
     required = [resolve_party(r, parties, "party in --require") for r in args.require]
 

@@ -13,6 +13,9 @@ file, and a note on stderr says so). JSON: a list of objects with the same keys.
 with the quotient that won it, agreement splits): columns step,seat,list,votes,quotient,
 quotient_exact,seats,note, where quotient is a decimal (6 places at most) and quotient_exact the
 exact fraction.
+
+--rules RULES.yml reads a house's rules file: its seats, threshold and method are the defaults
+of --seats, --threshold and --method (an option given wins).
 """
 
 from __future__ import annotations
@@ -56,18 +59,56 @@ THRESHOLD_HELP = ("the share of valid votes a list needs: a percent 0 <= t < 100
                   "fraction a/b < 1 (1/150) or N quotas (1 quota = 1/seats) (default: %(default)s)")
 
 
+#: --method's help, for seats and simulate.
+METHOD_HELP = ("the allocation rule (default: the --rules file's method, its agreements' method with --agreements; "
+               "else bader-ofer with --agreements, dhondt without)")
+
+
+def rules_option(p) -> None:
+    """--rules, for seats and simulate."""
+    from helpers.cli import path
+
+    path(p, "--rules", default=None, metavar="RULES.yml",
+         help="a house's rules file (data/knesset/rules.yml is the Knesset's): --seats, --threshold and "
+              "--method default to its seats, threshold and method, and simulate matches party names against "
+              "its party registry; an option given wins (default: none)")
+
+
+def apply_rules(args, *, seats: int, threshold: float) -> None:
+    """Fill --seats, --threshold and --method when they are left out: from the --rules file when there is one
+    (its agreements' method with --agreements; --agreements with rules that have no agreements is bad input),
+    else the command's own defaults (`seats`, `threshold`; the method stays None: bader-ofer with agreements,
+    dhondt without). Sets ``args.rules_loaded`` to the loaded rules (None without --rules)."""
+    rules = None
+    if getattr(args, "rules", None):
+        from helpers.data.rules import load_rules
+
+        rules = load_rules(args.rules)
+        if getattr(args, "agreements", None) and rules.agreements_method is None:
+            raise DataError(f"{rules.path} says this house has no surplus-vote agreements (agreements: none); "
+                            "leave --agreements out or use other rules.")
+        if args.method is None:
+            args.method = rules.allocation_method(bool(getattr(args, "agreements", None)))
+    if args.seats is None:
+        args.seats = rules.seats if rules else seats
+    if args.threshold is None:
+        args.threshold = rules.threshold_option if rules else threshold
+    args.rules_loaded = rules
+
+
 def configure(p) -> None:
     from helpers.cli import SEATS, THRESHOLD, fmt, option, path
     from helpers.core.limits import MAX_SEATS
 
     path(p, "votes", metavar="VOTES.csv", help="votes per list: columns list,votes")
-    option(p, "--seats", kind=SEATS, default=120, metavar="N",
-           help=f"seats to allocate, 1 to {MAX_SEATS:,} (default: %(default)s)")
-    option(p, "--threshold", metavar="T", kind=THRESHOLD, default=0.0, help=THRESHOLD_HELP)
-    p.add_argument("--method", default=None, choices=METHODS,
-                   help="the allocation rule (default: bader-ofer with --agreements, dhondt without)")
+    option(p, "--seats", kind=SEATS, default=None, metavar="N",
+           help=f"seats to allocate, 1 to {MAX_SEATS:,} (default: the --rules file's, else 120)")
+    option(p, "--threshold", metavar="T", kind=THRESHOLD, default=None,
+           help=THRESHOLD_HELP.replace("%(default)s", "the --rules file's, else 0"))
+    p.add_argument("--method", default=None, choices=METHODS, help=METHOD_HELP)
     path(p, "--agreements", default=None, metavar="PAIRS.csv",
          help="surplus-vote agreements: columns list_a,list_b (default: none)")
+    rules_option(p)
     p.add_argument("--audit", action="store_true",
                    help="print the allocation's steps instead of the seats (default: the seats)")
     fmt(p)
@@ -77,6 +118,8 @@ def run(args) -> int:
     from helpers.core.threshold import parse_threshold
     from helpers.data.knesset import load_pairs, load_votes
     from helpers.models.seats import allocate
+
+    apply_rules(args, seats=120, threshold=0.0)
 
     # --seats and --threshold are checked by their kinds (helpers.cli.check_options) before this runs; quotas
     # are checked against --seats here, before any file is read

@@ -15,6 +15,10 @@ Output, one row per party, largest first: party,share_mean (percent of valid vot
 seats_p05,seats_p95 (5 and 95 percent points of the seat draws),p_pass (probability of clearing
 the threshold), to 6 decimals. JSON adds the run's facts (as_of, polls used, effective sample
 size, draws, seed...). The same file, options and seed give byte-identical output.
+
+--rules RULES.yml reads a house's rules file: its seats, threshold, method and election-day error
+are the defaults of --seats, --threshold, --method and --error-model (an option given wins), and
+the polls' party names are matched against its party registry instead of data/parties.csv.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ ballotbook simulate polls.csv --seats 50 --threshold 5% --method sainte-lague
 
 def configure(p) -> None:
     from helpers.cli import DRAWS, SEATS, SEED, THRESHOLD, fmt, option, path
-    from helpers.cli.commands.seats import METHODS, THRESHOLD_HELP
+    from helpers.cli.commands.seats import METHOD_HELP, METHODS, THRESHOLD_HELP, rules_option
     from helpers.core.limits import MAX_DRAWS, MAX_POLL_ERROR, MAX_SEATS
 
     path(p, "polls", metavar="POLLS.csv",
@@ -53,32 +57,40 @@ def configure(p) -> None:
            help=f"simulated elections, 1 to {MAX_DRAWS:,} (default: 100,000)")
     option(p, "--seed", kind=SEED, default=0, metavar="N",
            help="random seed, a whole number >= 0 (default: %(default)s)")
-    option(p, "--seats", kind=SEATS, default=120, metavar="N",
-           help=f"seats in the house, 1 to {MAX_SEATS:,} (default: %(default)s)")
-    option(p, "--threshold", metavar="T", kind=THRESHOLD, default=3.25, help=THRESHOLD_HELP)
-    p.add_argument("--method", default=None, choices=METHODS,
-                   help="the allocation rule (default: bader-ofer with --agreements, dhondt without)")
-    p.add_argument("--error-model", choices=["historical", "sampling"], default="historical",
+    option(p, "--seats", kind=SEATS, default=None, metavar="N",
+           help=f"seats in the house, 1 to {MAX_SEATS:,} (default: the --rules file's, else 120)")
+    option(p, "--threshold", metavar="T", kind=THRESHOLD, default=None,
+           help=THRESHOLD_HELP.replace("%(default)s", "the --rules file's, else 3.25"))
+    p.add_argument("--method", default=None, choices=METHODS, help=METHOD_HELP)
+    p.add_argument("--error-model", choices=["historical", "sampling"], default=None,
                    help="election-day error: 'historical' (fitted on past elections) or 'sampling' (the "
-                        "polls' sampling error only) (default: %(default)s)")
+                        "polls' sampling error only) (default: the --rules file's election_day_error, else "
+                        "historical)")
     option(p, "--poll-error", kind="number of points [0, MAX_POLL_ERROR]", default=0.0, metavar="P",
            help=f"a fixed extra election-day error in points on top of the error model, 0 to {MAX_POLL_ERROR} "
                 "(default: %(default)s)")
     path(p, "--agreements", default=None, metavar="PAIRS.csv",
          help="surplus-vote agreements: columns list_a,list_b (default: none)")
+    rules_option(p)
     fmt(p)
 
 
 def run(args) -> int:
     # every option is checked by its kind (helpers.cli.check_options) before this runs; quotas are checked
     # against --seats here, before any file is read
+    from helpers.cli.commands.seats import apply_rules
     from helpers.core.threshold import parse_threshold
     from helpers.data import polls as data_polls
     from helpers.models import polls as model
     from helpers.models.simulate import simulate
 
+    apply_rules(args, seats=120, threshold=3.25)
+    rules = args.rules_loaded
+    if args.error_model is None:
+        args.error_model = rules.election_day_error if rules else "historical"
+
     threshold = parse_threshold(args.threshold, "--threshold", seats=args.seats).percent
-    registry = data_polls.default_parties()
+    registry = rules.registry() if rules else data_polls.default_parties()
     table = data_polls.load_polls(args.polls, parties=registry)
     chosen, question = model.select_question(table)
     merges = data_polls.merges_of(registry, chosen["party"].unique())

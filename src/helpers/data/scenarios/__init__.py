@@ -10,6 +10,10 @@ Keys (only ``polls`` + ``as_of`` or ``results`` are required)::
 
     title: Knesset 2022, final week          # text; the file name otherwise
     description: ...                         # optional text shown under the title
+    rules: data/knesset/rules.yml            # the house's rules file (helpers.data.rules): seats, threshold,
+                                             #   majority and agreements come from it unless given here, and
+                                             #   party names resolve against its registry (default: the
+                                             #   Knesset's numbers below and data/parties.csv)
     polls: data/polls/knesset-2022.csv       # base: a polls file (with as_of) ...
     as_of: 2022-10-28                        # ... using the polls published up to this date (YYYY-MM-DD)
     results: data/knesset/results/2022-11-01.csv   # ... or instead an official votes file (list,votes)

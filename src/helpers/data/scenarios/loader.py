@@ -49,6 +49,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     from helpers.data import knesset
     from helpers.data._table import read_yaml
     from helpers.data.polls import default_parties, load_polls, merges_of
+    from helpers.data.rules import load_rules
 
     p = paths.resolve(path)
     # read_yaml refuses anything but a regular file, anchors and aliases, and a key twice in one mapping
@@ -63,7 +64,11 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     title = _text(doc, data["title"], ("title",)) if data.get("title") is not None else p.stem
     description = _text(doc, data["description"], ("description",)) if data.get("description") else ""
 
-    registry = default_parties()
+    # --- the subject: a rules file gives the house's rules and the party registry names resolve against
+    rules_file = rules = None
+    if data.get("rules") is not None:
+        rules_file, rules = _file(doc, data["rules"], "rules", load_rules)
+    registry = rules.registry() if rules is not None else default_parties()
     # --- the base
     if ("polls" in data) == ("results" in data):
         raise DataError(f"{doc.name}: a scenario needs one base: 'polls:' (a polls file) with 'as_of:', or "
@@ -98,15 +103,20 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
 
     threshold = (_number(doc, data["threshold"], ("threshold",),
                          "a percentage from 0 up to (not including) 100", 0, 100, high_open=True)
-                 if data.get("threshold") is not None else DEFAULT_THRESHOLD)
+                 if data.get("threshold") is not None else
+                 float(rules.threshold) if rules is not None else DEFAULT_THRESHOLD)
     seats = (_whole(doc, data["seats"], ("seats",), f"a whole number of seats > 0 and at most {MAX_SEATS:,}",
                     1, MAX_SEATS)
-             if data.get("seats") is not None else DEFAULT_SEATS)
+             if data.get("seats") is not None else rules.seats if rules is not None else DEFAULT_SEATS)
     majority = (_whole(doc, data["majority"], ("majority",),
                        f"a whole number of seats > 0 and at most {seats}", 1, seats)
-                if data.get("majority") is not None else seats // 2 + 1)
+                if data.get("majority") is not None else
+                rules.majority if rules is not None and seats == rules.seats else seats // 2 + 1)
     agreements_file, pairs = None, []
     if data.get("agreements") is not None:
+        if rules is not None and rules.agreements_method is None:
+            raise doc.fail(("agreements",), f"{rules.path} says this house has no surplus-vote agreements "
+                                            "(agreements: none); leave 'agreements:' out or use other rules.")
         agreements_file, pairs = _file(doc, data["agreements"], "agreements", knesset.load_pairs)
     poll_error = (_number(doc, data["poll_error"], ("poll_error",),
                           "a number of percentage points from 0 to 50", 0, 50)
@@ -140,7 +150,9 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
                      threshold=threshold, seats=seats, majority=majority, agreements_file=agreements_file,
                      agreements=list(pairs), poll_error=poll_error, valid_votes=valid_votes, vetoes=vetoes,
                      required=required, excluded=excluded, blocs=blocs, coalitions=coalitions, what_if=[],
-                     description=description, base_lists=base_lists)
+                     description=description, base_lists=base_lists, rules=rules_file,
+                     method=rules.allocation_method(bool(pairs)) if rules is not None else None,
+                     parties=rules.parties if rules is not None else None)
     base = Politics.of(draft, base_lists)
     for i, item in enumerate(data.get("what_if") or []):
         here = ("what_if", i)

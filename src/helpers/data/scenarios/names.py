@@ -14,7 +14,9 @@ class _Names:
     def __init__(self, registry, base_lists=(), base_labels=None):
         self.index = NameIndex()
         self.labels: dict[str, str] = {}
+        self.registry_file = "data/parties.csv"  # named in messages: the registry the names resolve against
         if registry is not None:
+            self.registry_file = registry.attrs.get("path", self.registry_file)
             from helpers.data.polls import party_index
 
             self.index = party_index(registry)
@@ -27,6 +29,7 @@ class _Names:
         new = _Names(None)
         new.index.keys = dict(self.index.keys)
         new.labels = dict(self.labels)
+        new.registry_file = self.registry_file
         return new
 
     def add(self, key: str, label: str | None = None) -> None:
@@ -42,7 +45,7 @@ class _Names:
         keys = self.index.near(name, n=6, cutoff=0.6)[:3]
         if keys:
             return "; did you mean " + " or ".join(f"'{k}'" for k in keys) + "?"
-        return "; use a key, name or alias from data/parties.csv."
+        return f"; use a key, name or alias from {self.registry_file}."
 
 
 def _party(doc: _Doc, names: _Names, value, path: tuple) -> str:

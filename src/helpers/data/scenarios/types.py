@@ -10,7 +10,7 @@ DEFAULT_POLL_ERROR = 0.0
 DEFAULT_THRESHOLD = 3.25
 DEFAULT_SEATS = 120
 
-TOP_KEYS = ("title", "description", "polls", "as_of", "results", "threshold", "seats", "majority",
+TOP_KEYS = ("title", "description", "rules", "polls", "as_of", "results", "threshold", "seats", "majority",
             "agreements", "poll_error", "valid_votes", "vetoes", "required", "excluded", "blocs",
             "coalitions", "what_if")
 
@@ -71,7 +71,9 @@ class Scenario:
     keys, as loaded). poll_error: points, or None for the kit's default for the base (see
     :meth:`default_poll_error`). valid_votes: for turning points into votes, or None. vetoes: pairs; required,
     excluded: keys; blocs, coalitions: {name: [keys]}; what_if: WhatIf list. base_lists: the lists running in
-    the scenario's own base."""
+    the scenario's own base. rules: the rules file as written (None: the Knesset's defaults); method: the
+    allocation method its rules give (None: the kit's default, bader-ofer with agreements, dhondt without);
+    parties: the party registry its names resolve against, as written (None: the project's)."""
 
     path: str
     title: str
@@ -94,6 +96,9 @@ class Scenario:
     description: str = ""
     base_lists: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    rules: str | None = None
+    method: str | None = None
+    parties: str | None = None
 
     @property
     def base_file(self) -> str:
@@ -113,4 +118,6 @@ class Scenario:
         out = [self.path, self.base_file]
         if self.agreements_file:
             out.append(self.agreements_file)
+        if self.rules:
+            out += [self.rules, self.parties or ""]
         return out
