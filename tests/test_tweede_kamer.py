@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import GOLDEN, ROOT, rows
+from conftest import GOLDEN, ROOT, rows, run_cli
 from helpers import data
 from helpers.models.seats import allocate
 
@@ -91,3 +91,40 @@ def test_last_seat_ties_exactly_between_the_margins(votes, party, change):
     tied = {name for name, t in zip(alloc.lists, alloc.tie, strict=True) if t}
     assert tied == {"d66", "sp"}
 
+
+@pytest.mark.parametrize("how", [
+    ("--seats", "150", "--threshold", "1/150", "--method", "dhondt"),  # the law, spelt out
+    ("--rules", "data/tweede-kamer/rules.yml"),                         # the house's rules file
+])
+def test_cli_reproduces_the_official_seats(how):
+    proc = run_cli("seats", RESULTS, *how)
+    assert proc.returncode == 0, proc.stderr
+    printed = {r["list"]: int(r["seats"]) for r in csv.DictReader(proc.stdout.splitlines())}
+    assert printed == {r["list"]: int(r["seats"]) for r in rows(RESULTS)}
+
+
+def test_rules_file_reads_as_the_law_says():
+    rules = data.load_rules(ROOT / "data/tweede-kamer/rules.yml")
+    assert (rules.seats, rules.majority, rules.method, rules.agreements_method) == (150, 76, "dhondt", None)
+    assert rules.threshold == QUOTA  # "1 quota" = 1/150 of the valid votes, exactly
+    assert rules.parties == "data/tweede-kamer/parties.csv"
+
+
+def test_scenario_reads_the_dutch_rules_and_registry():
+    from helpers.data.scenarios import load_scenario
+    from helpers.models.scenarios import breaks
+
+    s = load_scenario(ROOT / "data/tweede-kamer/scenarios/2023.yml")
+    assert (s.seats, s.majority) == (150, 76)
+    assert s.valid_votes == 10_432_726
+    assert set(map(frozenset, s.vetoes)) == {frozenset(p) for p in [
+        ("nsc", "pvv"), ("pvv", "gl_pvda"), ("pvv", "d66"), ("cda", "pvv"), ("cda", "fvd"), ("vvd", "gl_pvda")]}
+    official = {r["list"]: int(r["seats"]) for r in rows(RESULTS)}
+    assert {name: sum(official[p] for p in members) for name, members in s.coalitions.items()} == {
+        "PVV–VVD–NSC–BBB": 88, "GL-PvdA–VVD–NSC–D66": 78}
+    # both named majorities are blocked by a stated refusal; the what-ifs lift exactly that one
+    assert breaks(s.coalitions["PVV–VVD–NSC–BBB"], vetoes=s.vetoes)
+    assert breaks(s.coalitions["GL-PvdA–VVD–NSC–D66"], vetoes=s.vetoes)
+    lifted = [(step.kind, frozenset(step.parties)) for w in s.what_if for step in w.steps]
+    assert lifted == [("veto_remove", frozenset({"nsc", "pvv"})), ("veto_remove", frozenset({"vvd", "gl_pvda"}))]
+    assert not breaks(s.coalitions["PVV–VVD–NSC–BBB"], vetoes=[v for v in s.vetoes if set(v) != {"nsc", "pvv"}])
