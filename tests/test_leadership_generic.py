@@ -175,6 +175,11 @@ def test_a_bad_colours_file_or_contest_is_a_clear_data_error(party, tmp_path):
     with pytest.raises(DataError, match=r"contests\.csv: no contest 'greens-2001' with a round 2.*greens-1999, "
                                          r"greens-2003"):
         _prepare(party, reference="greens-2001")
+    # a contest the contests file does not hold (here the notebook's default, with another party's file) is
+    # refused before any kernel starts, with the choices
+    proc = run_cli("run", str(NOTEBOOK), "-p", "contests", str(party / "contests.csv"), "-o",
+                   str(tmp_path / "out.html"))
+    assert_clean_error(proc, "parameter 'reference'", "is not a contest in", "'greens-1999'")
 
 
 def test_without_a_second_runoff_the_endorsement_part_says_so(party, tmp_path):

@@ -292,6 +292,10 @@ def _candidates(frame) -> list[str]:
     return [str(c) for c in frame["candidate"]]
 
 
+def _contests(contests) -> list[str]:
+    return [str(c) for c in dict.fromkeys(contests["contest"])]
+
+
 def _groups(scenario) -> list[str]:
     blocs = list(dict(scenario.blocs))
     return blocs + [k for k in dict(scenario.coalitions) if k not in blocs]
@@ -305,6 +309,7 @@ def _questions(polls) -> list[str]:
 #: message names it).
 THINGS = {
     "candidate": (("candidates", "round"), _candidates, "a candidate"),
+    "contest": (("contests",), _contests, "a contest"),
     "coalition or bloc": (("scenario",), _groups, "a coalition or bloc"),
     "question": (("polls",), _questions, "a question asked"),
 }
