@@ -61,10 +61,13 @@ def test_show_displays_every_item_in_order_and_releases_each_figure(capsys):
 @pytest.fixture(scope="module")
 def backtest_run():
     with at_root():
+        days = [r["date"] for r in rows("data/knesset/elections.csv")]
         return backtest.prepare("data/polls/knesset-2022.csv", "data/knesset/results/2022-11-01.csv",
                                 as_of="2022-10-31", threshold=3.25,
                                 agreements="data/knesset/agreements/2022-11-01.csv", election="2022-11-01",
-                                draws=DRAWS)
+                                draws=DRAWS, elections="data/knesset/elections.csv",
+                                audit_results=[f"data/knesset/results/{d}.csv" for d in days],
+                                audit_agreements=[f"data/knesset/agreements/{d}.csv" for d in days])
 
 
 def test_backtest_official_result_counts_the_lists_over_the_threshold(backtest_run):

@@ -20,6 +20,24 @@ def subject(notebook) -> str:
     return words[:1].upper() + words[1:] if words else "Other reports"
 
 
+def subject_of(manifest: dict) -> str:
+    """The group a report is listed under: its notebook's subject (:func:`subject`), or, for a report run under
+    another subject's rules than the project's (its ``rules`` parameter names another rules file), that
+    subject's body ('Tweede Kamer (House of Representatives)'), so one subject's reports stand together."""
+    from helpers.core import paths
+    from helpers.core.errors import DataError
+
+    rules = (manifest.get("parameters") or {}).get("rules") if isinstance(manifest.get("parameters"), dict) else None
+    if isinstance(rules, str) and rules.strip() and Path(rules).as_posix() != paths.RULES:
+        from helpers.data.rules import load_rules
+
+        try:
+            return load_rules(rules).name
+        except (DataError, OSError):
+            return rules
+    return subject(manifest.get("notebook"))
+
+
 def answer_line(page: str, limit: int = 240) -> str:
     """The first sentences of a report's bottom line (the box with id="answer"), as plain text of at most
     `limit` characters, cut at a sentence end where there is one; '' when the page has no answer box."""
@@ -38,7 +56,8 @@ def answer_line(page: str, limit: int = 240) -> str:
 
 
 def write_index(out: Path, names: list[str]) -> None:
-    """reports/index.html: the reports grouped by subject (their notebook), each with its title, link and the first
+    """reports/index.html: the reports grouped by subject (their notebook, or the body of the rules they ran
+    under when those are not the project's: :func:`subject_of`), each with its title, link and the first
     line of its answer, the date of its data and of its last good build in words, and its status; a failed
     report shows its error (and links its executed notebook, ``failed/<name>.ipynb``) while its last good HTML
     stays linked. Self-contained, escaped, one column on a phone."""
@@ -64,7 +83,7 @@ def write_index(out: Path, names: list[str]) -> None:
         if m.get("as_of"):
             facts.append(f"data as of {esc(human_date(m.get('as_of')))}")
         facts.append(f"built {esc(human_date(good.get('built')))}" if good.get("built") else "never built")
-        groups.setdefault(subject(m.get("notebook")), []).append(
+        groups.setdefault(subject_of(m), []).append(
             f'<li class="{esc(status)}"><div class="t">{link}</div>{answer}{error}'
             f'<div class="m">{" · ".join(facts)} · <code>{esc(name)}</code></div></li>')
     sections = "\n".join(f'<section><h2>{esc(g)}</h2><ul>{"".join(items)}</ul></section>'

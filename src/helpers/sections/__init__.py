@@ -15,6 +15,7 @@ Data text stays text: prose is a Markdown template with its values apart (shown 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from helpers.views import charts, tables
 
@@ -68,6 +69,46 @@ class Section:
                 tables.show(item[1], **item[2])
             else:
                 charts.show(item[1])
+
+
+def subject(rules: str = "", *, seats: int | None = None, threshold=None, error_model: str = "",
+            agreements: str = "") -> SimpleNamespace:
+    """The rules a report runs under: the rules file `rules` (:func:`helpers.data.load_rules`; empty: the
+    project's, :data:`helpers.core.paths.RULES`), with what a parameter gives instead: `seats` (0 or None: the
+    rules'), `threshold` (the words of :mod:`helpers.core.threshold`; empty or None: the rules'), `error_model`
+    (empty: the rules' election-day error). `agreements` is the report's agreements file: a subject whose rules
+    have no surplus agreements refuses one.
+
+    Returns rules (the Rules), name (the body), seats, majority, threshold (an exact Fraction percent), line (its
+    float, for the poll models), threshold_text (the reader's words: "3.25%", "1/150 of the valid votes (one full
+    quota)"), method (the allocation method among the lists), agreements_method (None for none), polls_report,
+    registry (the subject's party registry), parties (its path) and error_model."""
+    from helpers.core import paths
+    from helpers.core.errors import ParameterError
+    from helpers.core.threshold import parse_threshold
+    from helpers.data.rules import load_rules
+
+    r = load_rules(rules or paths.RULES)
+    n = int(seats) if seats else r.seats
+    if threshold is None or (isinstance(threshold, str) and not threshold.strip()):
+        if n == r.seats:
+            percent, text = r.threshold, r.threshold_text
+        else:  # the rules' words again, for this many seats ("1 quota" of another house)
+            from helpers.data._table import read_yaml
+
+            words = read_yaml(paths.resolve(rules or paths.RULES), "a rules file (YAML)")["threshold"]
+            reading = parse_threshold(words, f"{r.path}, threshold", seats=n)
+            percent, text = reading.percent, reading.text
+    else:
+        reading = parse_threshold(threshold, "parameter 'threshold'", seats=n)
+        percent, text = reading.percent, reading.text
+    if agreements and r.agreements_method is None:
+        raise ParameterError(f"parameter 'agreements' names {agreements}, but {r.path} says the {r.name} has no "
+                             "surplus-vote agreements (agreements: none); leave it empty.")
+    return SimpleNamespace(rules=r, name=r.name, seats=n, majority=r.majority, threshold=percent,
+                           line=float(percent), threshold_text=text, method=r.method,
+                           agreements_method=r.agreements_method, polls_report=r.polls_report,
+                           registry=r.registry(), parties=r.parties, error_model=error_model or r.election_day_error)
 
 
 def agreements_left_out(section: Section, dropped, what: str = "left out", names=None) -> Section:

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from helpers.core import paths
-from helpers.core.errors import DataError
-from helpers.data import knesset
+from helpers.core.errors import DataError, ParameterError
+from helpers.data import load_elections, load_pairs, load_votes
 from helpers.data import polls as poll_data
 from helpers.data.history import load_history
 from helpers.models import backtest, calibration, simulate, uncertainty
 from helpers.models import polls as poll_model
-from helpers.sections import Section
+from helpers.sections import Section, subject
+from helpers.views import words
 from helpers.views.charts import polls as poll_charts
 from helpers.views.words import chance, percent
 
@@ -40,28 +41,37 @@ BASELINES = {"average_call": "the final-week average's yes-or-no call",
 LEVEL = 0.0005
 
 
-def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreements: str, election: str,
-            seats: int = 120, final_week_days: int = 7, draws: int = 20000, seed: int = 0,
-            error_model: str = "historical", poll_error: float = 0.0, half_life_days: float = 7.0,
-            elections: str = "data/knesset/elections.csv", history: str = paths.HISTORY) -> SimpleNamespace:
+def prepare(polls: str, results: str, *, as_of: str, election: str, threshold=None, agreements: str = "",
+            seats: int = 0, final_week_days: int = 7, draws: int = 20000, seed: int = 0,
+            error_model: str = "", poll_error: float = 0.0, half_life_days: float = 7.0,
+            elections: str = "", audit_results=(), audit_agreements=(), history: str = paths.HISTORY,
+            rules: str = "") -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters, the party registry and names, the error
     model (``model``), the official outcome (``official``), the final-week average (``week``), the poll of polls
     (``average``), the simulated elections (``result``), the per-party errors (``table``), the threshold calls
     (``calls``), the forecasts scored at each lead time (``leads``, ``lead_rows``, ``skipped``), the track
     record over the elections of `history` (``past``, ``track``, ``track_rows``) and the seat-engine audit of
-    every election in `elections` (``audit``)."""
+    every election in `elections` (``audit``: their official votes are `audit_results`, their surplus-vote
+    agreements `audit_agreements`, both in the elections file's order; without an elections file, this election
+    alone). The ``subject`` is the rules file `rules` (the project's when empty), with `seats`, `threshold` and
+    `error_model` given instead when they are; the track record is shown for a subject whose rules say its
+    election-day error is the historical model fitted on its elections."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
-    run.model = uncertainty.model_for(error_model)
-    run.registry = poll_data.default_parties()
+    sub = run.subject = subject(rules, seats=seats, threshold=threshold, error_model=error_model,
+                                agreements=agreements)
+    run.seats, run.threshold, run.line, run.threshold_text = sub.seats, sub.threshold, sub.line, sub.threshold_text
+    run.error_model = sub.error_model
+    run.model = uncertainty.model_for(run.error_model)
+    run.registry = sub.registry
     run.names = poll_data.display_names(run.registry)
-    all_polls = poll_data.load_polls(polls, parties=run.registry)
+    all_polls = poll_data.load_polls(polls, parties=run.registry, house_seats=run.seats)
     merges = poll_data.merges_of(run.registry, all_polls["party"].unique())
-    run.pairs = knesset.load_pairs(agreements) if agreements else []
-    votes = knesset.load_votes(results)
+    run.pairs = load_pairs(agreements) if agreements else []
+    votes = load_votes(results)
     # the official file's names for lists the registry does not hold (e.g. a small list in an agreement)
     run.list_names = {**{str(k): str(n) for k, n in zip(votes["list"], votes["name"], strict=True) if n},
                       **run.names}
-    run.official = backtest.official_outcome(votes, threshold=threshold, seats=seats, agreements=run.pairs)
+    run.official = backtest.official_outcome(votes, threshold=run.threshold, seats=run.seats, agreements=run.pairs)
     run.facts = poll_model.overview(all_polls, as_of)
     run.week = poll_model.final_week(all_polls, as_of, days=final_week_days, merges=merges)
     run.week_rows = poll_model.final_week_rows(all_polls, as_of, days=final_week_days)
@@ -70,33 +80,68 @@ def prepare(polls: str, results: str, *, as_of: str, threshold: float, agreement
     run.calls = backtest.threshold_calls(run.result.summary.set_index("party")["p_pass"],
                                          run.official.set_index("list")["passed"],
                                          final_week=run.week.set_index("party")["seats"])
-    run.past = load_history(history)
+    run.has_history = sub.rules.election_day_error == "historical"
+    run.past = load_history(history) if run.has_history else []
     same = [e for e in run.past if e.date == election]
     run.election_data = calibration.Election(
-        date=election, threshold=float(threshold), seats=int(seats), polls=all_polls, votes=votes,
+        date=election, threshold=run.line, seats=run.seats, polls=all_polls, votes=votes,
         agreements=run.pairs, merges=merges, official_merges=same[0].official_merges if same else {}, fit=False)
     run.lead_rows, run.leads, run.skipped = _lead_scores(run, all_polls, merges)
-    run.track_rows, run.track = calibration.track_record(run.past, uncertainty.FITTED, draws=draws, seed=seed)
-    table = knesset.load_elections(elections)
-    days = [d.date().isoformat() for d in table["date"]]
-    run.audit = backtest.engine_audit(
-        table,
-        {d: knesset.load_votes(f"data/knesset/results/{d}.csv") for d in days},
-        {d: knesset.load_pairs(f"data/knesset/agreements/{d}.csv") for d in days},
-    )
+    if run.has_history:
+        run.track_rows, run.track = calibration.track_record(run.past, uncertainty.FITTED, draws=draws, seed=seed)
+    else:
+        run.track_rows, run.track = pd.DataFrame(), pd.DataFrame(columns=["election", "lead_days", "brier"])
+    run.audit = _audit(run, votes)
     return run
+
+
+def _audit(run, votes) -> pd.DataFrame:
+    """The seat-engine audit (:func:`helpers.models.backtest.engine_audit`) of every election of the elections
+    file, with each election's votes and agreements files given in the file's order (checked against its valid
+    votes); without an elections file, this election alone."""
+    if not run.elections:
+        if run.audit_results or run.audit_agreements:
+            raise ParameterError("parameters 'audit_results' and 'audit_agreements' go with an elections file; "
+                                 "parameter 'elections' is empty.")
+        o = run.official
+        official = o["official_seats"] if "official_seats" in o else o["engine_seats"]
+        same = o["engine_seats"] == official
+        return pd.DataFrame([{
+            "election": run.election, "threshold": run.line, "lists": len(o), "passed": int(o["passed"].sum()),
+            "agreements": len(run.pairs), "seats": int(o["engine_seats"].sum()), "matching": int(same.sum()),
+            "differences": "; ".join(f"{r.list}: engine {r.engine_seats}, official {s}"
+                                     for r, s in zip(o[~same].itertuples(), official[~same], strict=True)) or "none",
+            "tie": bool(o["tie"].any()), "reproduced": bool(same.all())}])
+    table = load_elections(run.elections)
+    days = [d.date().isoformat() for d in table["date"]]
+    results, pairs = list(run.audit_results), list(run.audit_agreements)
+    if len(results) != len(days) or (pairs and len(pairs) != len(days)):
+        raise ParameterError(
+            f"{run.elections} lists {len(days)} elections, so parameter 'audit_results' needs {len(days)} results "
+            f"files in its order (it has {len(results)}) and 'audit_agreements' {len(days)} agreements files or "
+            f"none (it has {len(pairs)}).")
+    counts = {}
+    for day, file, valid in zip(days, results, table["valid_votes"], strict=True):
+        counts[day] = load_votes(file)
+        total = int(counts[day]["votes"].sum())
+        if total != int(valid):
+            raise ParameterError(f"audit_results: {file} counts {total:,} valid votes, but {run.elections} gives "
+                                 f"{int(valid):,} for the election of {day}; the files go in that file's order.")
+    agreed = {d: load_pairs(f) for d, f in zip(days, pairs, strict=True)} if pairs else {}
+    return backtest.engine_audit(table, counts, agreed)
 
 
 def _forecast(run, all_polls, as_of, merges):
     """The poll of polls as of `as_of` and its simulation under the report's model and settings, and the
     surplus agreements left out (a partner not in the polls)."""
-    average = poll_model.poll_of_polls(all_polls, as_of, threshold=run.threshold, half_life_days=run.half_life_days,
+    average = poll_model.poll_of_polls(all_polls, as_of, threshold=run.line, half_life_days=run.half_life_days,
                                        merges=merges, others=run.model.others,
-                                       below_fraction=run.model.below_fraction)
+                                       below_fraction=run.model.below_fraction, house_seats=run.seats)
     kept, dropped = simulate.usable_agreements(run.pairs, average.parties)
     result = simulate.simulate(average.shares, average.effective_sample_size, draws=run.draws, seed=run.seed,
                                seats=run.seats, threshold=run.threshold, poll_error=run.poll_error,
-                               agreements=kept, error_model=run.model, others=average.others)
+                               agreements=kept, error_model=run.model, others=average.others,
+                               method=run.subject.agreements_method if kept else run.subject.method)
     return average, result, dropped
 
 
@@ -184,8 +229,8 @@ def answer(run) -> Section:
     wrong = calls[~calls["model_right"]]
     section = Section(values={"right": right, "calls": n_calls, "mae_model": e["mae_model"],
                               "mae_week": e["mae_week"]})
-    template = "**Knesset election of {election}**, polls published up to {as_of}."
-    values = dict(election=_day(run.election), as_of=_day(run.facts["as_of"]))
+    template = "**{body} election of {election}**, polls published up to {as_of}."
+    values = dict(body=run.subject.name, election=_day(run.election), as_of=_day(run.facts["as_of"]))
     if len(run.leads):
         r = run.leads.iloc[0]
         verdicts = []
@@ -224,10 +269,11 @@ def official(run) -> Section:
     o = run.official
     exact = bool((o["engine_seats"] == o["official_seats"]).all())
     return Section(values={"passed": int(o["passed"].sum()), "lists": len(o), "exact": exact}).say(
-        "On **{election}**, **{n_passed}** of **{n_lists}** lists cleared the {threshold}% threshold. The seat engine, "
-        "run on the official votes with the threshold and {n_pairs} surplus agreements, gives **{verdict}**.",
-        election=_day(run.election), n_passed=int(o["passed"].sum()), n_lists=len(o), threshold=f"{run.threshold:g}",
-        n_pairs=len(run.pairs),
+        "On **{election}**, **{n_passed}** of **{n_lists}** lists cleared {the_threshold}. The seat engine, "
+        "run on the official votes with the threshold{pairs}, gives **{verdict}**.",
+        election=_day(run.election), n_passed=int(o["passed"].sum()), n_lists=len(o),
+        the_threshold=words.the_threshold(run.threshold_text),
+        pairs=f" and {len(run.pairs)} surplus agreements" if run.subject.agreements_method else "",
         verdict="exactly the official seats of every list" if exact
         else "seats that differ from the official count (see the audit below)",
     )
@@ -433,6 +479,12 @@ def track_record(run) -> Section:
     and the reliability of the pooled eve calls. Values: ``track`` (the per-election table), ``pooled`` (per
     lead time), ``baseline_wins`` (baseline column -> elections where it beat the model on the eve),
     ``fitted_on_own`` (rows whose model was fitted on the election it forecasts: none by construction)."""
+    if not run.has_history:
+        return Section(values={"track": run.track, "pooled": pd.DataFrame(), "fitted_on_own": [],
+                               "baseline_wins": {c: [] for c in BASELINES}}).say(
+            "No track record: the rules ({rules}) give the {body} no fitted history of election-day errors, so the "
+            "model here has the polls' sampling error, and the kit's historical model, fitted on another "
+            "subject's elections, is not scored here.", rules=run.subject.rules.path, body=run.subject.name)
     t, rows = run.track, run.track_rows
     own = [r.election for r in t.itertuples() if r.election[:4] in str(r.fitted_on).split()]
     pooled = pd.DataFrame([{"lead_days": lead, **calibration.score(part)}
@@ -508,17 +560,19 @@ def track_record(run) -> Section:
 
 
 def audit(run) -> Section:
-    """The seat engine on the official votes of every election in the kit's data."""
+    """The seat engine on the official votes of every election of the elections file (or of this one)."""
     a = run.audit
+    labels = {"election": "Election", "threshold": "Threshold %", "lists": "Lists", "passed": "Passed",
+              "agreements": "Agreements", "seats": "Seats", "matching": "Lists matching",
+              "differences": "Differences", "tie": "Tie for a seat?", "reproduced": "Reproduced?"}
+    if not run.subject.agreements_method and not a["agreements"].any():
+        a = a.drop(columns="agreements")
+    shown = a.assign(election=[_day(d) for d in a["election"]])
     return Section(values={"reproduced": int(a["reproduced"].sum()), "elections": len(a)}).say(
         "The engine reproduces the official seats of **{ok}** of **{n}** elections, list by list.",
         ok=int(a["reproduced"].sum()), n=len(a),
     ).table(
-        a.assign(election=[_day(d) for d in a["election"]]).rename(columns={
-            "election": "Election", "knesset": "Knesset", "threshold": "Threshold %", "lists": "Lists",
-                          "passed": "Passed", "agreements": "Agreements", "seats": "Seats",
-                          "matching": "Lists matching", "differences": "Differences", "tie": "Tie for a seat?",
-                          "reproduced": "Reproduced?"}),
+        shown.rename(columns={c: labels.get(c, c[:1].upper() + c[1:]) for c in shown.columns}),
         formats={"Threshold %": "g"},
         caption="Official seats recomputed from the official votes",
     )
@@ -528,7 +582,8 @@ def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, seed, outputs."""
     e = errors(run).values
     sources = ([run.polls, run.results] + ([run.agreements] if run.agreements else [])
-               + [run.elections, "data/parties.csv", run.history]
+               + ([run.elections, *run.audit_results, *run.audit_agreements] if run.elections else [])
+               + [run.subject.parties, run.subject.rules.path] + ([run.history] if run.has_history else [])
                + sorted({str(x.polls.attrs["path"]) for x in run.past if x.polls.attrs.get("path")}))
     return {
         "as_of": run.facts["as_of"],

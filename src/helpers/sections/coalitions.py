@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from helpers.data import knesset
+from helpers.core import paths as core_paths
+from helpers.core.errors import ParameterError
+from helpers.data import load_votes
 from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
 from helpers.models import backtest, simulate, whatif
 from helpers.models import scenarios as coalition_model
-from helpers.sections import Section, since_last
+from helpers.sections import Section, since_last, subject
 from helpers.views import polls as poll_views
 from helpers.views import scenarios as scenario_views
 from helpers.views import words
@@ -22,22 +24,35 @@ from helpers.views.charts import coalitions as coalition_charts
 
 
 def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 20000, seed: int = 0,
-            error_model: str = "historical", poll_error: float = -1.0, highlight: str = "",
-            paths_shown: int = 15, results: str = "") -> SimpleNamespace:
+            error_model: str = "", poll_error: float = -1.0, highlight: str = "",
+            paths_shown: int = 15, results: str = "", rules: str = "") -> SimpleNamespace:
     """Everything the report shows, computed once: the parameters; the scenario (``sc``) and its ``base``
     (a poll of polls or an official result, from ``base_file``); names, colours, the election-day ``error``,
     ``majority`` and ``comfortable``; the variants and their simulations (``sims``; the base's is ``result``);
     party ``order`` and ``bloc_of``; the ``blocs``, the ``paths`` to a majority, the ``named`` coalitions, and
-    the what-if comparison (``compared``, None without what-ifs)."""
+    the what-if comparison (``compared``, None without what-ifs). The ``subject`` (body, party registry, seat
+    law, election-day error) is the scenario's rules file, else `rules` (the project's when empty); the seats,
+    threshold and majority are the scenario's (its rules' unless it gives them)."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
     sc = run.sc = load_scenario(scenario)
-    registry = poll_data.default_parties()
+    if rules and sc.rules and core_paths.resolve(rules).resolve() != core_paths.resolve(sc.rules).resolve():
+        raise ParameterError(f"parameter 'rules' names {rules}, but the scenario {sc.path} names its own rules "
+                             f"file, {sc.rules}; leave the parameter empty or use a scenario without 'rules:'.")
+    sub = run.subject = subject(sc.rules or rules)
+    run.error_model = error_model or sub.error_model
+    same = sc.seats == sub.seats and sc.threshold == sub.line
+    run.threshold_text = sub.threshold_text if same else f"{sc.threshold:g}%"
+    run.threshold = sub.threshold if same else sc.threshold
+    run.law = SimpleNamespace(name=sub.name, seats=sc.seats, threshold_text=run.threshold_text,
+                              method=sub.method, agreements_method=sub.agreements_method if sc.agreements else None)
+    registry = sub.registry
     if polls or sc.polls:
-        poll_table = run.poll_table = poll_data.load_polls(polls or sc.polls, parties=registry)
+        poll_table = run.poll_table = poll_data.load_polls(polls or sc.polls, parties=registry,
+                                                           house_seats=sc.seats)
         run.base = whatif.base_from_polls(poll_table, as_of or ("" if polls else sc.as_of), threshold=sc.threshold,
                                           merges=poll_data.merges_of(registry, poll_table["party"].unique()))
     else:
-        run.base = whatif.base_from_results(knesset.load_votes(sc.results), as_of or sc.as_of)
+        run.base = whatif.base_from_results(load_votes(sc.results), as_of or sc.as_of)
     run.base_file = polls or sc.base_file
     run.names = {**poll_data.display_names(registry), **sc.labels}
     run.colours = {**poll_data.colours(registry)}
@@ -47,7 +62,7 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     # an official result is the count itself: no election-day error; a poll of polls gets the error model
     run.sims = whatif.simulate_variants(run.variants, run.base, draws=draws, seed=seed, seats=sc.seats,
                                         poll_error=run.error,
-                                        error_model=error_model if run.base.kind == "polls" else None)
+                                        error_model=run.error_model if run.base.kind == "polls" else None)
     result = run.result = run.sims[0]
     summary = run.summary = result.summary
     run.mean_seats = dict(zip(summary["party"], summary["seats_mean"], strict=True))
@@ -66,7 +81,7 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     run.compared = coalition_model.comparison(run.variants, run.sims, run.majority) if sc.what_if else None
     run.outcome = None
     if results:  # the election has happened: the official seats
-        out = backtest.official_outcome(knesset.load_votes(results), threshold=sc.threshold, seats=sc.seats,
+        out = backtest.official_outcome(load_votes(results), threshold=run.threshold, seats=sc.seats,
                                         agreements=sc.agreements)
         column = "official_seats" if "official_seats" in out else "engine_seats"
         run.outcome = dict(zip(out["list"], out[column].astype(int), strict=True))
@@ -105,12 +120,13 @@ def scenario(run) -> Section:
     """The scenario in words: its base, the rules of the house, the vetoes."""
     sc, base, names = run.sc, run.base, run.names
     return Section().say(
-        "**{title}**. {description}\n\nBase: **{kind}** from {file}{as_of}. Threshold **{threshold}%** of valid "
-        "votes, **{seats}** seats, majority **{majority}** seats.",
+        "**{title}**. {description}\n\nBase: **{kind}** from {file}{as_of}. Threshold **{threshold}**{of_votes}, "
+        "**{seats}** seats, majority **{majority}** seats.",
         title=sc.title, description=sc.description,
         kind="the poll of polls" if base.kind == "polls" else "the official result",
         file=run.base_file, as_of=f" as of {base.as_of}" if base.as_of else "",
-        threshold=f"{sc.threshold:g}", seats=sc.seats, majority=run.majority,
+        threshold=run.threshold_text, of_votes=" of valid votes" if run.threshold_text.endswith("%") else "",
+        seats=sc.seats, majority=run.majority,
     ).say(
         "Vetoes (the scenario's reading; no coalition holds both parties of a pair): {vetoes}.{required}{excluded}",
         vetoes=scenario_views.vetoes_text(sc.vetoes, names) or "none",
@@ -125,7 +141,8 @@ def projection_chart(run) -> Section:
     return Section().figure(coalition_charts.seat_projection_chart(
         run.summary, order=run.order, names=run.names, colours=run.colours, bloc_of=run.bloc_of,
         total_seats=run.sc.seats,
-        title=f"Seats in {run.result.draws:,} simulated elections (threshold {run.sc.threshold:g}%)",
+        title=f"Seats in {run.result.draws:,} simulated elections (threshold "
+              f"{words.threshold_short(run.threshold_text)})",
         source=run.source))
 
 
@@ -248,8 +265,10 @@ def near_threshold(run) -> Section:
     if sc.blocs:
         section.figure(coalition_charts.threshold_swing_chart(
             near, majority=run.majority, names=run.names, colours=coalition_charts.bloc_colours(sc.blocs),
-            title=f"What a party near the {sc.threshold:g}% threshold means for each bloc", source=run.source))
-    sens = scenario_views.sensitivity_table(near, run.names, sc.threshold)
+            title=f"What a party near {words.the_threshold(words.threshold_short(run.threshold_text))} means for "
+                  "each bloc", source=run.source))
+    sens = scenario_views.sensitivity_table(near, run.names, sc.threshold,
+                                            line=words.threshold_short(run.threshold_text))
     return section.table(
         sens, formats={c: ".1f" for c in sens.columns if c not in ("Party", "Votes (approx.)")},
         caption=(f"Points to the line: + short of it, − above it; votes of {sc.valid_votes:,} valid votes"
@@ -280,8 +299,9 @@ def method(run) -> Section:
     base, result = run.base, run.result
     if base.kind != "polls":
         return Section().say("**Simulation.** The base is an official count: its shares are the result itself, "
-                             "with no sampling and no election-day error; the what-ifs change it step by step.")
-    section = Section().say(
+                             "with no sampling and no election-day error; the what-ifs change it step by step."
+                             ).say(words.seat_law(run.law))
+    section = Section().say(words.seat_law(run.law)).say(
         "**Base.** The poll of polls as of {as_of}, as in the threshold report: the newest poll of each polling "
         "house in the last 14 days of polling ({n} polls), which count as **{ess}** respondents (pollsters' errors "
         "correlate); **{others}%** of valid votes is kept for lists no poll lists, so the threshold is tested "
@@ -325,6 +345,8 @@ def record(run) -> dict:
                                   for k, n, p in zip(g["kind"], g["name"], g["p_majority"], strict=True)}
                               for v, g in run.compared.groupby("variant", sort=False)}
     sources = run.sc.sources()
-    return {"as_of": run.base.as_of, "sources": sources[:1] + [run.base_file] + sources[2:] + ["data/parties.csv"],
+    more = [run.subject.parties, run.subject.rules.path]
+    return {"as_of": run.base.as_of,
+            "sources": list(dict.fromkeys(sources[:1] + [run.base_file] + sources[2:] + more)),
             "seed": run.seed, "outputs": outputs,
             "used": {"poll_error": run.error, "polls": run.base_file, "as_of": run.base.as_of or ""}}

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import polls as poll_data
 from helpers.data import primaries as primary_data
@@ -354,8 +355,9 @@ def method(run) -> Section:
         "is counted once whichever of the two leads. Probabilities are counts divided by the number of simulated "
         "contests.", draws=f"{run.result.draws:,}", line=_line(run))
     if run.result.error_model.scale > 0:
-        section.say("That error was fitted on Knesset elections; polls of a party's members are a different "
-                    "population, so read these probabilities as the Knesset polls' track record applied to them.")
+        section.say("That error was fitted on the general elections of the kit's history ({history}); polls of "
+                    "a party's members are a different population, so read these probabilities as those polls' track "
+                    "record applied to them.", history=paths.HISTORY)
     if run.official is not None:
         section.say("**The official count.** Shares are of the votes for candidates in {file}; a candidate at "
                     "exactly the line would count as reaching it, as in the simulation.", file=run.round1)

@@ -11,51 +11,74 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from helpers.core.errors import ParameterError
-from helpers.data import knesset
+from helpers.data import load_pairs, load_votes
 from helpers.data import polls as poll_data
 from helpers.models import backtest, simulate
 from helpers.models import polls as poll_model
-from helpers.sections import Section, agreements_left_out, error_words, pool_method, since_last
+from helpers.sections import Section, agreements_left_out, error_words, pool_method, since_last, subject
 from helpers.views import polls as poll_views
 from helpers.views import words
 from helpers.views.charts import polls as poll_charts
 
 
-def prepare(polls: str, *, threshold: float, as_of: str = "", seats: int = 120, draws: int = 20000, seed: int = 0,
-            error_model: str = "historical", poll_error: float = 0.0, half_life_days: float = 7.0,
+def prepare(polls: str, *, threshold=None, as_of: str = "", seats: int = 0, draws: int = 20000, seed: int = 0,
+            error_model: str = "", poll_error: float = 0.0, half_life_days: float = 7.0,
             agreements: str = "", question: str = "", adjust_house_effects: bool = False,
-            results: str = "") -> SimpleNamespace:
-    """Everything the report shows, computed once: the parameters; the polls of the chosen question
-    (``chosen``, ``asked``); the ``line`` (the threshold); the overview ``facts``; the house effects
-    (``house``), the poll of polls (``average``), the simulated elections (``result``, ``summary``) and, for a
-    past election, the official ``outcome``."""
+            results: str = "", rules: str = "") -> SimpleNamespace:
+    """Everything the report shows, computed once: the parameters; the ``subject`` (the rules file `rules`, the
+    project's when empty, with `seats`, `threshold` and `error_model` given instead when they are); the polls of
+    the chosen question (``chosen``, ``asked``); the ``line`` (the threshold, percent) and its words
+    (``threshold_text``); the overview ``facts``; the house effects (``house``), the poll of polls
+    (``average``), the simulated elections (``result``, ``summary``) and, for a past election, the official
+    ``outcome``."""
     run = SimpleNamespace(**{k: v for k, v in locals().items()})
-    run.registry = poll_data.default_parties()
+    sub = run.subject = subject(rules, seats=seats, threshold=threshold, error_model=error_model,
+                                agreements=agreements)
+    run.seats, run.line, run.threshold_text, run.error_model = sub.seats, sub.line, sub.threshold_text, sub.error_model
+    run.registry = sub.registry
     run.names = poll_data.display_names(run.registry)
-    all_polls = poll_data.load_polls(polls, parties=run.registry)
+    all_polls = poll_data.load_polls(polls, parties=run.registry, house_seats=run.seats)
     run.chosen, run.asked = poll_model.select_question(all_polls, question)
-    if poll_model.contest_kind(run.chosen, threshold) != "parliament":
+    if poll_model.contest_kind(run.chosen, run.line) != "parliament":
         raise ParameterError(f"the polls in {polls} are a leadership contest's first round (no seats): its report "
                              "is notebooks/06_first_round.ipynb.")
-    run.line = float(threshold)
     run.facts = poll_model.overview(run.chosen, as_of)
     merges = poll_data.merges_of(run.registry, run.chosen["party"].unique())
-    run.house = poll_model.house_effects(run.chosen, threshold=run.line, half_life_days=half_life_days, as_of=as_of)
+    run.house = poll_model.house_effects(run.chosen, threshold=run.line, half_life_days=half_life_days,
+                                         house_seats=run.seats, as_of=as_of)
     run.average = poll_model.poll_of_polls(run.chosen, as_of, threshold=run.line, half_life_days=half_life_days,
-                                           merges=merges, house=run.house if adjust_house_effects else None)
-    pairs = knesset.load_pairs(agreements) if agreements else []
+                                           merges=merges, house=run.house if adjust_house_effects else None,
+                                           house_seats=run.seats)
+    pairs = load_pairs(agreements) if agreements else []
     run.kept_pairs, run.dropped_pairs = simulate.usable_agreements(pairs, run.average.parties)
     run.result = simulate.simulate(run.average.shares, run.average.effective_sample_size, draws=draws, seed=seed,
-                                   seats=seats, threshold=run.line, poll_error=poll_error,
-                                   agreements=run.kept_pairs, error_model=error_model, others=run.average.others)
+                                   seats=run.seats, threshold=sub.threshold, poll_error=poll_error,
+                                   agreements=run.kept_pairs, error_model=run.error_model, others=run.average.others,
+                                   method=sub.agreements_method if run.kept_pairs else sub.method)
     run.summary = run.result.summary
     run.outcome = None
     if results:  # the election has happened: what the official count gave
-        votes = knesset.load_votes(results)
-        run.outcome = backtest.official_outcome(votes, threshold=run.line, seats=seats, agreements=pairs)
+        votes = load_votes(results)
+        run.outcome = backtest.official_outcome(votes, threshold=sub.threshold, seats=run.seats, agreements=pairs)
         if "name" in votes:  # the official names of lists the party registry does not know
             run.names = {**dict(zip(votes["list"], votes["name"], strict=True)), **run.names}
     return run
+
+
+def _reports(run) -> str:
+    """What the polls publish, from the data and the rules: seats (turned back into shares here) or shares."""
+    kind, body = run.facts["kind"], run.subject.name
+    said = "seats" if run.subject.polls_report == "seats" else "vote shares"
+    if kind == "seats":
+        what = "These polls publish seats, not vote shares"
+    elif kind == "share":
+        what = "These polls publish vote shares"
+    else:
+        what = "Some of these polls publish seats, others vote shares"
+    usual = f", as polls of the {body} do" if (kind == "seats") == (said == "seats") and kind != "mixed" else (
+        f"; polls of the {body} usually publish {said}")
+    turn = " (seats are turned back into vote shares before averaging)" if kind != "share" else ""
+    return f"{what}{usual}{turn}."
 
 
 def _name(run, key: str) -> str:
@@ -77,10 +100,10 @@ def answer(run) -> Section:
     section = Section(values={"safe": len(safe), "likely": len(likely), "doubt": len(doubt),
                               "unlikely": len(unlikely), "out": len(out)})
     section.answer(
-        "As of **{as_of}**, the polls put **{n_safe}** lists safely over the {line}% threshold{safe_names}. "
+        "As of **{as_of}**, the polls put **{n_safe}** lists safely over {the_line}{safe_names}. "
         "**Likely in:** {likely}. **Toss-ups:** {doubt}. **Likely out:** {unlikely}{out}. The largest list is "
         "**{top}**, with {top_seats} seats (90% range {low}–{high}).",
-        as_of=words.human_date(as_of), n_safe=len(safe), line=f"{run.line:g}",
+        as_of=words.human_date(as_of), n_safe=len(safe), the_line=words.the_threshold(run.threshold_text),
         safe_names=f" ({words.and_list([_name(run, k) for k in safe.index])})" if len(safe) <= 8 else "",
         likely=listed(likely), doubt=listed(doubt), unlikely=listed(unlikely, words.percent),
         out=f"; almost no chance: {words.and_list([_name(run, k) for k in out.index])}" if len(out) else "",
@@ -113,13 +136,14 @@ def overview(run) -> Section:
     section = Section(values={"polls": facts["polls"], "pollsters": facts["pollsters"], "line": run.line}).say(
         "**{polls}** polls by **{pollsters}** pollsters were published from **{first}** to **{last}** (data as "
         "of **{as_of}**, file `{file}`){question}; the poll of polls uses the newest of each house, **{used}**. "
-        "The line to clear: **{line}%** of valid votes.",
+        + ("The line to clear: **{line}%** of valid votes. " if run.threshold_text.endswith("%") else
+           "The line to clear: **{line}**. ") + "{reports}",
         polls=facts["polls"], pollsters=facts["pollsters"], first=facts["first"], last=facts["last"],
         used=run.average.n_polls,
-        as_of=facts["as_of"], file=run.polls, line=f"{run.line:g}",
+        as_of=facts["as_of"], file=run.polls, line=run.threshold_text.removesuffix("%"), reports=_reports(run),
         question=f", question: {run.asked}" if run.asked else "",
     )
-    notes = poll_views.flag_notes(facts)
+    notes = poll_views.flag_notes(facts, house_seats=run.seats)
     if notes:
         section.say("Flags, kept rather than dropped: {notes}.", notes="; ".join(notes))
     return section
@@ -132,18 +156,20 @@ def poll_of_polls(run) -> Section:
     if unit == "seats":
         passing = float(run.average.shares[run.average.shares >= line].sum())
         line_in_unit = poll_model.smallest_list_seats(line, seats, passing)
-        line_label = (f"threshold {line:g}%: a list that clears it wins {line_in_unit} seats or more "
-                      f"({line:g}% of {seats} is {line * seats / 100:.1f})")
+        short = words.threshold_short(run.threshold_text)
+        line_label = (f"threshold {short}: a list that clears it wins {line_in_unit} seats or more "
+                      f"({short} of {seats} is {line * seats / 100:.1f})")
     else:
         line_in_unit = line
-        line_label = f"threshold: {line:g}%"
+        line_label = f"threshold: {words.threshold_short(run.threshold_text)}"
     notes = {
         r.party: f"0 seats in all {r.polls} polls" + (f";\npublished {r.low:g}–{r.high:g}%" if r.published else "")
         for r in poll_model.always_below(run.chosen, run.as_of).itertuples()
     }
     return Section(values={"unit": unit, "line_in_unit": line_in_unit}).figure(poll_charts.poll_of_polls_chart(
-        poll_model.poll_points(run.chosen, unit=unit, threshold=line, as_of=run.as_of),
-        poll_model.trend(run.chosen, unit=unit, threshold=line, half_life_days=run.half_life_days, as_of=run.as_of),
+        poll_model.poll_points(run.chosen, unit=unit, threshold=line, house_seats=seats, as_of=run.as_of),
+        poll_model.trend(run.chosen, unit=unit, threshold=line, half_life_days=run.half_life_days,
+                         house_seats=seats, as_of=run.as_of),
         parties=run.average.parties, line=line_in_unit, unit=unit, names=run.names, line_label=line_label,
         notes=notes, title=f"Every poll and the poll of polls, up to {facts['as_of']}",
         source=f"Source: {run.polls} ({facts['polls']} polls, {facts['first']} to {facts['last']}); ballotbook poll "
@@ -168,7 +194,8 @@ def near_line(run) -> Section:
             doubt, line=run.line, names=run.names, what="threshold",
             actual=(dict(zip(run.outcome["list"], run.outcome["share"], strict=True))
                     if run.outcome is not None else None),
-            title=f"Parties in doubt: chance of clearing the {run.line:g}% threshold",
+            title="Parties in doubt: chance of clearing "
+                  + words.the_threshold(words.threshold_short(run.threshold_text)),
             source=(f"Source: {run.polls}; {run.result.draws:,} simulated elections (seed {run.seed}), "
                     f"{error_words(run.average, run.result, run.poll_error)}."),
         ))
@@ -199,7 +226,8 @@ def seats(run) -> Section:
         actual=(dict(zip(run.outcome["list"], run.outcome["official_seats" if "official_seats" in run.outcome
                                                           else "engine_seats"], strict=True))
                 if run.outcome is not None else None),
-        title=f"Seats in {result.draws:,} simulated elections ({seats} seats, threshold {run.line:g}%)",
+        title=(f"Seats in {result.draws:,} simulated elections ({seats} seats, threshold "
+               f"{words.threshold_short(run.threshold_text)})"),
         source=f"Source: {run.polls}; ballotbook simulation, seed {run.seed}, method {result.method}"
                + (f", {len(run.kept_pairs)} surplus agreements" if run.kept_pairs else "") + ".",
     ))
@@ -228,7 +256,8 @@ def house_effects(run) -> Section:
 
 def method(run) -> Section:
     """How the numbers were made, from this run's own settings and the fitted model."""
-    return pool_method(Section(), run.average, run.result, run.poll_error, run.half_life_days)
+    return pool_method(Section(), run.average, run.result, run.poll_error, run.half_life_days).say(
+        words.seat_law(run.subject))
 
 
 def this_run(run) -> Section:
@@ -249,7 +278,8 @@ def record(run) -> dict:
     summary = run.summary
     return {
         "as_of": run.facts["as_of"],
-        "sources": [run.polls, "data/parties.csv"] + ([run.agreements] if run.agreements else []),
+        "sources": [run.polls, run.subject.parties, run.subject.rules.path]
+                   + ([run.agreements] if run.agreements else []),
         "seed": run.seed,
         "used": {"as_of": run.facts["as_of"]},
         "outputs": {

@@ -77,16 +77,18 @@ def pivots_table(pivots: pd.DataFrame, needed: pd.Series, names: Mapping[str, st
     return out[(values > 0).any(axis=1)].reset_index(drop=True)
 
 
-def sensitivity_table(frame: pd.DataFrame, names: Mapping[str, str], threshold: float) -> pd.DataFrame:
+def sensitivity_table(frame: pd.DataFrame, names: Mapping[str, str], threshold: float,
+                      line: str | None = None) -> pd.DataFrame:
     """Threshold sensitivity for readers, one row per party: Party, Share %, Points to the line (+ = short,
-    − = cushion), Votes (approx.), P(clears) %, then per bloc 'P(bloc majority) if it clears / misses'."""
+    − = cushion; `line` names it, by default "`threshold`%"), Votes (approx.), P(clears) %, then per bloc
+    'P(bloc majority) if it clears / misses'."""
     if frame.empty:
         return pd.DataFrame()
     first = frame.drop_duplicates("party")
     out = pd.DataFrame({
         "Party": [names.get(p, p) for p in first["party"]],
         "Share %": first["share"].to_numpy(),
-        f"Points to {threshold:g}%": first["gap_points"].to_numpy(),
+        f"Points to {line or f'{threshold:g}%'}": first["gap_points"].to_numpy(),
         "Votes (approx.)": [f"{v:+,.0f}" if v == v else "" for v in first["gap_votes"]],
         "P(clears) %": 100 * first["p_pass"].to_numpy(),
     })

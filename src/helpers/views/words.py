@@ -68,3 +68,41 @@ def human_date(value) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(dt.UTC)
     return f"{stamp.day} {stamp:%B %Y, %H:%M} UTC"
+
+
+#: How readers are told an allocation method (helpers.models.seats METHODS).
+METHOD_NAMES = {"dhondt": "D'Hondt", "sainte-lague": "Sainte-Laguë", "modified-sainte-lague": "modified Sainte-Laguë",
+                "hare": "largest remainders (Hare quota)", "droop": "largest remainders (Droop quota)",
+                "bader-ofer": "Bader-Ofer"}
+
+
+def method_name(method: str | None) -> str:
+    """An allocation method as readers know it: 'dhondt' is "D'Hondt"."""
+    return METHOD_NAMES.get(str(method), str(method))
+
+
+def threshold_amount(text: str) -> str:
+    """A threshold's words (helpers.core.threshold: "3.25%", "1/150 of the valid votes (one full quota)") as an
+    amount of the valid votes: "3.25% of valid votes", "1/150 of the valid votes (one full quota)"."""
+    return f"{text} of valid votes" if text.endswith("%") else text
+
+
+def the_threshold(text: str) -> str:
+    """A threshold's words as a noun phrase: "the 3.25% threshold", "the threshold of 1/150 of the valid votes
+    (one full quota)"."""
+    return f"the {text} threshold" if text.endswith("%") else f"the threshold of {text}"
+
+
+def threshold_short(text: str) -> str:
+    """A threshold's words without the parenthesis, for a chart title: "3.25%", "1/150 of the valid votes"."""
+    return text.split(" (")[0]
+
+
+def seat_law(subject) -> str:
+    """The seat law of a subject (:func:`helpers.sections.subject`) in a sentence, Markdown: the body, its seats,
+    the threshold, the allocation method and the surplus-vote agreements where the rules have them."""
+    agreements = ("; surplus-vote agreements between two lists are allocated by "
+                  + method_name(subject.agreements_method) if subject.agreements_method else "")
+    return (f"**Seat law.** The {subject.name}: **{subject.seats}** seats; a list needs "
+            f"{threshold_amount(subject.threshold_text)} to take part; seats are allocated by "
+            f"{method_name(subject.method)} among the lists that do{agreements}.")

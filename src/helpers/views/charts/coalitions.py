@@ -44,7 +44,7 @@ def bloc_colours(blocs: Sequence[str]) -> dict[str, str]:
 
 def seat_projection_chart(summary: pd.DataFrame, *, order: Sequence[str], title: str, source: str,
                           names: Mapping[str, str] | None = None, colours: Mapping[str, str] | None = None,
-                          bloc_of: Mapping[str, str] | None = None, total_seats: int = 120):
+                          bloc_of: Mapping[str, str] | None = None, total_seats: int):
     """One bar per party (in `order`, top to bottom): mean seats over the simulated elections, a whisker over
     the 90% range (seats_p05 to seats_p95), and on the right 'mean (range)' and the chance of no seat.
     `summary` is :attr:`helpers.models.simulate.Simulation.summary`. Parties are grouped by `bloc_of` with the bloc's

@@ -153,7 +153,7 @@ def near_line_chart(rows: pd.DataFrame, *, line: float, title: str, source: str,
 
 
 def seat_range_chart(summary: pd.DataFrame, *, title: str, source: str, names: dict | None = None,
-                     colours: dict | None = None, total_seats: int = 120, actual: dict | None = None,
+                     colours: dict | None = None, total_seats: int, actual: dict | None = None,
                      actual_label: str = "official seats"):
     """Each party's seats: 90% range of the simulated elections (bar from seats_p05 to seats_p95), the median
     (dot) and the mean (tick), labelled 'median (range)' and, where it is above 1%, the chance of no seat.
