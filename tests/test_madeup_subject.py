@@ -6,10 +6,12 @@ no code change."""
 from __future__ import annotations
 
 import json
+import re
+from html.parser import HTMLParser
 
 import pytest
 
-from conftest import ROOT, at_root, run_cli
+from conftest import ROOT, assert_clean_error, at_root, run_cli, run_cli_process
 from helpers import data
 
 MADEUP = ROOT / "tests" / "data" / "madeup"
@@ -118,3 +120,48 @@ def test_a_scenario_of_freedonia_loads_and_its_coalitions_need_26():
     opposition = sim.seats[:, [sim.parties.index(m) for m in sc.blocs["Opposition"]]].sum(axis=1)
     p_opposition = coalition_model.p_majority(sim, sc.blocs["Opposition"], sc.majority)
     assert p_opposition == pytest.approx(float((opposition >= 26).mean())) and p_opposition > 0.5
+
+
+def test_a_bad_rules_parameter_stops_the_threshold_notebook_before_any_kernel(tmp_path, kernel_starts):
+    bad = tmp_path / "rules.yml"
+    bad.write_text((RULES.read_text(encoding="utf-8")).replace("method: sainte-lague", "method: saint-lague"),
+                   encoding="utf-8")
+    proc = run_cli("run", "notebooks/01_poll_thresholds.ipynb", "-p", "polls", "tests/data/madeup/polls.csv",
+                   "-p", "rules", bad, "-o", tmp_path / "out.html")
+    assert_clean_error(proc, "rules.yml", "method (line", "sainte-lague")
+    assert kernel_starts == [] and not (tmp_path / "out.html").exists()
+
+
+class _Text(HTMLParser):
+    """The words a reader sees: the page's text, without scripts and styles."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.parts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in ("script", "style")
+
+    def handle_data(self, text):
+        if not self.hidden:
+            self.parts.append(text)
+
+
+@pytest.mark.slow
+def test_the_threshold_notebook_reports_freedonia_from_its_rules_and_nothing_israeli(tmp_path):
+    out = tmp_path / "freedonia.html"
+    proc = run_cli_process("run", "notebooks/01_poll_thresholds.ipynb", "-p", "polls", "tests/data/madeup/polls.csv",
+                           "-p", "rules", "tests/data/madeup/rules.yml", "-p", "draws", "2000", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    page = _Text()
+    page.feed(out.read_text(encoding="utf-8"))
+    text = " ".join(" ".join(page.parts).split())
+    for name in ("Firefly Party", "Liberty League", "Green Valley Union", "Workers' Front", "Farmers and Fishers",
+                 "Friends of Sylvania", "Assembly of Freedonia"):
+        assert name in text, name
+    assert "5%" in text
+    for israeli in ("Knesset", "Israel", "Hebrew", "Bader", "120", "61"):
+        assert not re.search(rf"\b{israeli}\b", text), (israeli, text[:2000])
