@@ -81,6 +81,27 @@ def test_the_threshold_report_says_what_the_polls_publish_from_the_data_and_the_
     assert "publish seats, not vote shares" in said and "Knesset" in said
 
 
+#: Two invented seats polls of the 150-seat house (made-up numbers, for the seats scale only).
+INVENTED_POLLS = "tests/data/polls-invented-150-seats.csv"
+
+
+def test_the_threshold_report_under_the_dutch_rules_reads_150_seat_polls_and_says_nothing_israeli():
+    from matplotlib.text import Text
+
+    with at_root():
+        run = thresholds.prepare(INVENTED_POLLS, rules=DUTCH_RULES, results=DUTCH_RESULTS, draws=300)
+    assert (run.seats, run.facts["seats_off"], run.result.method) == (150, 0, "dhondt")
+    sections = [f(run) for f in (thresholds.answer, thresholds.overview, thresholds.poll_of_polls,
+                                 thresholds.near_line, thresholds.verdict, thresholds.seats, thresholds.method)]
+    text = " ".join([plain(m) for s in sections for m in s.of("say") + s.of("answer")]
+                    + [t.get_text() for s in sections for fig in s.of("figure") for t in fig.findobj(Text)])
+    assert "the threshold of 1/150 of the valid votes (one full quota)" in text
+    assert "150 seats, threshold 1/150 of the valid votes" in text and "Tweede Kamer" in text
+    for word in ISRAELI + ("Bader", "surplus", "120"):
+        assert not re.search(rf"\b{re.escape(word)}\b", text), word
+    assert thresholds.record(run)["outputs"]["line"] == pytest.approx(100 / 150)
+
+
 # ---------------------------------------------------------------------------------- the seat-engine audit
 
 
