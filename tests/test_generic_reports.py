@@ -5,6 +5,7 @@ Dutch reports of reports.yml are built with the same notebooks as the Israeli on
 from __future__ import annotations
 
 import html
+import os
 import re
 from fractions import Fraction
 from types import SimpleNamespace
@@ -100,6 +101,25 @@ def test_the_threshold_report_under_the_dutch_rules_reads_150_seat_polls_and_say
     for word in ISRAELI + ("Bader", "surplus", "120"):
         assert not re.search(rf"\b{re.escape(word)}\b", text), word
     assert thresholds.record(run)["outputs"]["line"] == pytest.approx(100 / 150)
+
+
+def test_the_backtest_under_the_dutch_rules_reads_only_the_files_it_is_given():
+    from helpers.core import paths
+
+    paths.FILES_READ.clear()
+    with at_root():
+        run = backtest.prepare(INVENTED_POLLS, DUTCH_RESULTS, as_of="2023-11-21", election="2023-11-22",
+                               rules=DUTCH_RULES, draws=300)
+    sections = [f(run) for f in (backtest.answer, backtest.official, backtest.errors, backtest.calls,
+                                 backtest.scores, backtest.reliability, backtest.audit, backtest.track_record)]
+    text = " ".join(plain(m) for s in sections for m in s.of("say") + s.of("answer"))
+    assert "Tweede Kamer" in text and "the threshold of 1/150 of the valid votes (one full quota)" in text
+    for word in ISRAELI + ("Bader", "surplus", "120", "track record below"):
+        assert not re.search(rf"\b{re.escape(word)}\b", text), word
+    assert len(run.audit) == 1 and bool(run.audit["reproduced"].iloc[0]) and run.past == []
+    assert not [f for f in backtest.record(run)["sources"] if "knesset" in f or f.startswith("data/model")]
+    read = [os.path.relpath(f, ROOT) for f in paths.FILES_READ]
+    assert read and not [f for f in read if "knesset" in f or f.startswith("data/model")], read
 
 
 # ---------------------------------------------------------------------------------- the seat-engine audit

@@ -462,8 +462,8 @@ def reliability(run) -> Section:
     section.say(
         "{when}, the model gave **{sure}** of the {n} lists a probability under 10% or at least 90%, and "
         "**{right}** of those went the way it said; **{middle}** lists were between. In a reliable forecast the "
-        "share that cleared in each row is close to the mean forecast; with {n} lists a row holds only a few, so "
-        "the track record below pools every election.",
+        "share that cleared in each row is close to the mean forecast; with {n} lists a row holds only a few{pool}.",
+        pool=", so the track record below pools every election" if run.has_history else "",
         when=_at(lead).capitalize(), sure=int(sure.sum()), n=len(p), right=right,
         middle=int((~sure).sum()),
     )
