@@ -5,8 +5,10 @@ the last good reports byte for byte as they were."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +26,9 @@ THREE_REPORTS = ("reports:\n  - name: first\n    notebook: notebooks/r.ipynb\n  
                  "  - name: third\n    notebook: notebooks/r.ipynb\n    parameters: {n: 3}\n")
 
 
-def kit_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k not in ("BALLOTBOOK_ROOT", "BALLOTBOOK_BUILD")}
+def kit_env(tmpdir: Path | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("BALLOTBOOK_ROOT", "BALLOTBOOK_BUILD")}
+    return {**env, "TMPDIR": str(tmpdir)} if tmpdir else env
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,14 @@ def built(tmp_path_factory):
                           text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     return project
+
+
+@pytest.fixture
+def short_tmpdir():
+    """A TMPDIR of the test's own, short enough for Unix socket paths, so the kernels' sockets really go there."""
+    folder = tempfile.mkdtemp(prefix="bbc-", dir="/tmp")
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -77,9 +88,9 @@ def marked_by(pid: int) -> list[psutil.Process]:
     return found
 
 
-def start_and_wait_for_kernels(project: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+def start_and_wait_for_kernels(project: Path, tmpdir: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     (project / "slow").write_text("")
-    proc = subprocess.Popen([BALLOTBOOK, "build", "--force", "--jobs", "2"], cwd=project, env=kit_env(),
+    proc = subprocess.Popen([BALLOTBOOK, "build", "--force", "--jobs", "2"], cwd=project, env=kit_env(tmpdir),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     main = psutil.Process(proc.pid)
     seen: dict[int, psutil.Process] = {}
@@ -103,14 +114,14 @@ def start_and_wait_for_kernels(project: Path) -> tuple[subprocess.Popen, list[ps
 @pytest.mark.parametrize("sig, code, to_group", [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, True)],
                          ids=["SIGTERM-to-the-build", "SIGINT-to-its-group"])
 def test_a_stopped_build_leaves_nothing_running_publishes_nothing_and_frees_the_lock(project, sig, code,
-                                                                                   to_group):
+                                                                                   to_group, short_tmpdir):
     """SIGTERM to the build's process only (what a service manager sends), SIGINT to its process group (Ctrl-C
     at a terminal): the exit code says which, every worker and kernel is gone when the build has exited, no
     file of the output folder was written after the signal, the last good reports are intact, and the lock is
     free for the next build."""
     out = project / "reports"
     before = folder_state(out)
-    proc, started = start_and_wait_for_kernels(project)
+    proc, started = start_and_wait_for_kernels(project, short_tmpdir)
     assert marked_by(proc.pid), "the build's workers should carry its mark"
     kernels = [p for p in started if "ipykernel" in command(p)]
     assert len(kernels) >= 2 and all(alive(k) for k in kernels)
@@ -139,7 +150,9 @@ def test_a_stopped_build_leaves_nothing_running_publishes_nothing_and_frees_the_
     lock.release()
     # And the next build goes through (the reports no longer sleep).
     (project / "slow").unlink()
-    again = subprocess.run([BALLOTBOOK, "build"], cwd=project, env=kit_env(), capture_output=True, text=True,
-                           timeout=180)
+    again = subprocess.run([BALLOTBOOK, "build"], cwd=project, env=kit_env(short_tmpdir), capture_output=True,
+                           text=True, timeout=180)
     assert again.returncode == 0, again.stderr
     assert "waiting" not in again.stderr and "took over" not in again.stderr, again.stderr
+    # No kernel socket folder of either build stays in TMPDIR (the stopped build's, if any, went at this one's start).
+    assert sorted(p.name for p in short_tmpdir.iterdir()) == []

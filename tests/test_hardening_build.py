@@ -112,12 +112,12 @@ def assert_built(project: Path, proc: subprocess.CompletedProcess) -> None:
 
 # --------------------------------------------------------------------------------------------- killed builds
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("sig", [signal.SIGKILL], ids=["SIGKILL"])
 def test_killing_only_the_main_build_process_leaves_nothing_behind(tmp_path, short_tmpdir, sig):
-    """An OOM kill or a service manager stops the build's main process only: its workers and kernels go with it
-    at once (SIGTERM is handled: exit 143; after SIGKILL the workers get SIGTERM from the kernel), before any
-    next build looks; the next build publishes (the lock is held only to publish, so there is none to take
-    over), and no socket file stays in TMPDIR."""
+    """An OOM kill stops the build's main process only: its workers and kernels go with it at once (the
+    workers get SIGTERM from the kernel), before any next build looks; the next build publishes (the lock is
+    held only to publish, so there is none to take over), and no socket file stays in TMPDIR. (SIGTERM, which
+    the build handles, is tests/test_cancel.py's.)"""
     project = sleepy_project(tmp_path)
     proc, started = start_build_and_wait_for_kernels(project, short_tmpdir)
     workers = [p for p in started if parent(p) == proc.pid and "ipykernel" not in command(p)]

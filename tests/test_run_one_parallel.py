@@ -35,8 +35,12 @@ def test_two_run_one_into_one_folder_overlap_and_both_publish(tmp_path):
     project = make_project(tmp_path / "project", PAIR, {"m.ipynb": MEETING})
     out = tmp_path / "shared-reports"
     env = {k: v for k, v in os.environ.items() if k not in ("BALLOTBOOK_ROOT", "BALLOTBOOK_BUILD")}
-    pods = [subprocess.Popen([BALLOTBOOK, "run-one", "--index", str(i), "--out", str(out)], cwd=project, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    # One pod is told its index by --index, the other as Kubernetes tells it: $JOB_COMPLETION_INDEX.
+    pods = [subprocess.Popen([BALLOTBOOK, "run-one", "--index", "0", "--out", str(out)], cwd=project, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+            subprocess.Popen([BALLOTBOOK, "run-one", "--out", str(out)], cwd=project,
+                             env={**env, "JOB_COMPLETION_INDEX": "1"}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)]
     results = [pod.communicate(timeout=180) for pod in pods]
     for pod, (_, err) in zip(pods, results, strict=True):
         assert pod.returncode == 0, err
@@ -52,3 +56,7 @@ def test_two_run_one_into_one_folder_overlap_and_both_publish(tmp_path):
     assert (out / "pod-a.html").read_text().rstrip().endswith("</html>")
     assert (out / "pod-b.html").read_text().rstrip().endswith("</html>")
     assert not list(out.glob(".*.tmp-*")) and not list(out.glob(".cancel-*"))
+    # A pod started again with nothing changed finds its report up to date.
+    again = subprocess.run([BALLOTBOOK, "run-one", "--out", str(out)], cwd=project,
+                           env={**env, "JOB_COMPLETION_INDEX": "1"}, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "pod-b up to date" in again.stderr, again.stderr

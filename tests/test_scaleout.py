@@ -45,19 +45,6 @@ def test_dask_local_cluster_builds_identical_reports(shipped_build, tmp_path):
         assert normalised((local / f"{name}.html").read_text()) == normalised((out / f"{name}.html").read_text())
 
 
-def test_run_one_builds_the_indexed_report(tmp_path):
-    listing = run_cli("run-one", "--list")
-    assert listing.returncode == 0
-    names = [line.split("\t")[1] for line in listing.stdout.splitlines()]
-    i = names.index("timeline")
-    proc = run_cli_process("run-one", "--index", i, "--out", tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "timeline.html").is_file() and (tmp_path / "index.html").is_file()
-    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["index.html", "timeline.html"]
-    by_env = run_cli("run-one", "--out", tmp_path, env={"JOB_COMPLETION_INDEX": str(i)})
-    assert by_env.returncode == 0 and "up to date" in by_env.stderr
-
-
 def test_run_one_rejects_a_bad_index(tmp_path):
     assert_clean_error(run_cli("run-one", "--index", "999", "--out", tmp_path), "--index 999")
     assert_clean_error(run_cli("run-one", "--out", tmp_path, env={"JOB_COMPLETION_INDEX": ""}), "--index")
