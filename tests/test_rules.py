@@ -194,3 +194,19 @@ def test_every_shipped_rules_file_loads_with_its_registry(path):
     assert 1 <= r.majority <= r.seats and 0 <= r.threshold < 100
     with at_root():
         assert len(r.registry()) > 0
+
+
+
+def test_a_quota_in_the_rules_is_a_quota_of_the_seats_really_allocated(tmp_path):
+    """The Dutch rules say "1 quota": with an explicit --seats 100 that is 1/100 of the valid votes, not 1/150. A
+    list with 0.8% of the votes clears one quota of 150 (0.67%) and not one quota of 100 (1%)."""
+    votes = tmp_path / "v.csv"
+    votes.write_text("list,votes\nbig,9920\nsmall,80\n")
+
+    def small_seats(*extra):
+        proc = run_cli("seats", votes, "--rules", "data/tweede-kamer/rules.yml", *extra, "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        return {r["list"]: r["seats"] for r in json.loads(proc.stdout)}["small"]
+
+    assert small_seats() == 1
+    assert small_seats("--seats", "100") == 0

@@ -59,15 +59,16 @@ class Rules:
     parties: str
     election_day_error: str
     path: str = ""
+    threshold_words: str = ""  #: the threshold as the file writes it ("3.25%", "1/150", "1 quota")
 
     @property
     def threshold_option(self) -> float | str:
         """The threshold as a ``--threshold`` option gives it: a float percent when it is a short decimal (5.0,
-        3.25), else the exact fraction of the valid votes written a/b ("1/150")."""
+        3.25), else the file's own words ("1/150", "1 quota"), read again against the seats really allocated
+        (a quota of an explicit ``--seats`` is a quota of those seats)."""
         if self.threshold_text.endswith("%"):
             return float(self.threshold_text[:-1])
-        share = self.threshold / 100
-        return f"{share.numerator}/{share.denominator}"
+        return self.threshold_words
 
     def allocation_method(self, agreements: bool = False) -> str:
         """The allocation method to use: the agreements' method when surplus agreements are in play, else
@@ -127,6 +128,7 @@ def load_rules(path: str | os.PathLike) -> Rules:
         parties=registry_file,
         election_day_error=data.get("election_day_error") or DEFAULT_ERROR,
         path=name,
+        threshold_words=str(data["threshold"]).strip(),
     )
     try:
         rules.registry()
