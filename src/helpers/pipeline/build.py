@@ -33,7 +33,7 @@ from helpers.core import paths
 from helpers.core.cpus import usable_cpus
 from helpers.core.errors import Cancelled, DataError
 from helpers.pipeline import processes
-from helpers.pipeline.cache import cache_key, helpers_digest, key_parts
+from helpers.pipeline.cache import helpers_digest, key_of, key_parts
 from helpers.pipeline.config import Job, load_config
 from helpers.pipeline.execute import ReportTask, execute, record_failure
 from helpers.pipeline.index import write_index
@@ -93,8 +93,9 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         todo, keys, reasons = [], {}, {}
         for job in selected:
             previous = read_manifest(out_dir, job.name)
-            keys[job.name] = key = cache_key(job, kit, previous)
-            why = rebuild_reason(job, previous, key, key_parts(job, kit, previous), out_dir, pdf, force)
+            parts = key_parts(job, kit, previous)  # every input hashed once
+            keys[job.name] = key = key_of(parts)
+            why = rebuild_reason(job, previous, key, parts, out_dir, pdf, force)
             if why:
                 todo.append(job)
                 reasons[job.name] = why

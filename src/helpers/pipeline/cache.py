@@ -68,12 +68,18 @@ def notebook_digest(path: str | Path) -> str | None:
     """The SHA-256 of a notebook's sources (:func:`notebook_sources`), so that saving it from JupyterLab with
     its outputs does not rebuild its reports while a changed code or Markdown cell does. A file that cannot be
     read as a notebook counts by its bytes (:func:`sha256_file`): the build refuses it with its own message."""
+    import stat
+
     from helpers.data._table import MAX_NOTEBOOK_BYTES
 
-    if sha256_file(path) is None:  # missing, not a regular file, too large
-        return None
     try:
-        if os.path.getsize(path) > MAX_NOTEBOOK_BYTES:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None  # as sha256_file: the build refuses it with its own message
+    try:
+        if st.st_size > MAX_NOTEBOOK_BYTES:
             return sha256_file(path)
         with open(path, "rb") as f:
             nb = json.loads(f.read().decode("utf-8"))
@@ -97,16 +103,16 @@ def helpers_digest() -> str:
     return h.hexdigest()
 
 
-def cache_key(job: Job, kit: str, previous: dict | None) -> str:
-    """What a report's content depends on: kit source, notebook sources (:func:`notebook_digest`), parameters,
-    and every data file it read last time (from its previous manifest) or names through a parameter."""
-    return hashlib.sha256(json.dumps(key_parts(job, kit, previous), sort_keys=True,
-                                     default=str).encode()).hexdigest()
+def key_of(parts: dict) -> str:
+    """A report's cache key: the hash of its :func:`key_parts`, what its content depends on (kit source, notebook
+    sources (:func:`notebook_digest`), parameters, and every data file it read last time or names through a
+    parameter)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def key_parts(job: Job, kit: str, previous: dict | None) -> dict:
-    """The parts of :func:`cache_key` ("kit", "notebook", "parameters", "inputs": {path: SHA-256}), kept in the
-    manifest so that ``build --dry-run`` can say which one changed."""
+    """The parts of a report's cache key (:func:`key_of`): "kit", "notebook", "parameters", "inputs" ({path:
+    SHA-256}), kept in the manifest so that ``build --dry-run`` can say which one changed."""
     from helpers.pipeline.parameters import file_parameters
 
     files = {str(paths.resolve(p)) for group in file_parameters(job.declared, job.parameters).values()

@@ -23,7 +23,7 @@ from helpers import __version__
 from helpers.core import paths
 from helpers.core.errors import Cancelled, ReportError
 from helpers.pipeline import kernels, processes
-from helpers.pipeline.cache import cache_key, key_parts, sha256_file
+from helpers.pipeline.cache import key_of, key_parts, sha256_file
 from helpers.pipeline.config import Job
 from helpers.pipeline.index import answer_line
 from helpers.pipeline.parameters import read_parameters
@@ -243,7 +243,7 @@ def execute(task: ReportTask) -> dict:
         })
         if task.kit:  # the key of what this build really read, so the next build can compare (and say why)
             parts = key_parts(job, task.kit, {"inputs": inputs})
-            manifest["cache_key"] = cache_key(job, task.kit, {"inputs": inputs})
+            manifest["cache_key"] = key_of(parts)
             manifest["key_parts"] = parts
     except Cancelled:
         _discard(pdf_tmp)
