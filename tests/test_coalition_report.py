@@ -56,7 +56,7 @@ def test_report_probabilities_are_the_share_of_raw_draws(built):
     s = load_scenario(ROOT / "data/scenarios/knesset-2022.yml")
     registry = poll_data.load_parties(ROOT / "data/parties.csv")
     polls = poll_data.load_polls(ROOT / s.polls, parties=registry)
-    base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold,
+    base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold, house_seats=s.seats,
                                 merges=poll_data.merges_of(registry, polls["party"].unique()))
     sims = whatif.simulate_variants(whatif.variants(s, base.shares)[:1], base,
                                   draws=m["outputs"]["draws"], seed=m["seed"], seats=s.seats,

@@ -106,7 +106,7 @@ def test_a_scenario_of_freedonia_loads_and_its_coalitions_need_26():
     with at_root():
         registry = data.polls.registry_for(sc.rules)
         table = data.load_polls(sc.polls, parties=registry)
-    base = whatif.base_from_polls(table, sc.as_of, threshold=sc.threshold)
+    base = whatif.base_from_polls(table, sc.as_of, threshold=sc.threshold, house_seats=sc.seats)
     sim = whatif.simulate_variants(whatif.variants(sc, base.shares), base, draws=2000, seed=0, seats=sc.seats)[0]
     assert (sim.seats.sum(axis=1) == 50).all()
     paths = coalition_model.paths_to_majority(sim, sc.majority, vetoes=sc.vetoes)

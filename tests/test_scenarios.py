@@ -327,7 +327,7 @@ def run_2022():
     s = load_scenario(ROOT / "data/scenarios/knesset-2022.yml")
     registry = poll_data.load_parties(ROOT / "data/parties.csv")
     polls = poll_data.load_polls(ROOT / POLLS_2022, parties=registry)
-    base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold,
+    base = whatif.base_from_polls(polls, s.as_of, threshold=s.threshold, house_seats=s.seats,
                                 merges=poll_data.merges_of(registry, polls["party"].unique()))
     variants = whatif.variants(s, base.shares)
     sims = whatif.simulate_variants(variants, base, draws=4000, seed=7, seats=s.seats,

@@ -38,13 +38,15 @@ class Base:
     error_model: str = "historical"
 
 
-def base_from_polls(polls: pd.DataFrame, as_of, *, threshold: float, merges=None) -> Base:
+def base_from_polls(polls: pd.DataFrame, as_of, *, threshold: float, house_seats: int, merges=None) -> Base:
     """The poll of polls as of `as_of` (:func:`helpers.models.polls.poll_of_polls`, default half-life) of the
-    file's main question; `threshold` (percent) turns seats polls' zeros into shares."""
+    file's main question; `threshold` (percent) turns seats polls' zeros into shares, and seats polls are read
+    as shares of `house_seats`."""
     from helpers.models import polls as poll_model
 
     chosen, _ = poll_model.select_question(polls, "")
-    average = poll_model.poll_of_polls(chosen, as_of or None, threshold=threshold, merges=merges)
+    average = poll_model.poll_of_polls(chosen, as_of or None, threshold=threshold, house_seats=house_seats,
+                                          merges=merges)
     return Base(shares=average.shares.copy(), sample_size=average.effective_sample_size, kind="polls",
                 as_of=average.as_of.date().isoformat(), polls_used=average.n_polls, poll_of_polls=average,
                 others=average.others, error_model="historical")

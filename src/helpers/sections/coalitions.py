@@ -49,8 +49,9 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     if polls or sc.polls:
         poll_table = run.poll_table = poll_data.load_polls(polls or sc.polls, parties=registry,
                                                            house_seats=sc.seats)
+        merges = poll_data.merges_of(registry, poll_table["party"].unique())
         run.base = whatif.base_from_polls(poll_table, as_of or ("" if polls else sc.as_of), threshold=sc.threshold,
-                                          merges=poll_data.merges_of(registry, poll_table["party"].unique()))
+                                          house_seats=sc.seats, merges=merges)
     else:
         run.base = whatif.base_from_results(load_votes(sc.results), as_of or sc.as_of)
     run.base_file = polls or sc.base_file
