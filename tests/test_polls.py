@@ -5,6 +5,7 @@ arithmetic)."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -499,6 +500,18 @@ def test_backtest_arithmetic():
     assert blocs.loc["Left", "model_error"] == -6 and blocs.loc["Other", "model_error"] == 7
     calls = backtest.threshold_calls(pd.Series({"c": 0.4, "d": 0.7}), pd.Series({"c": True, "d": False}))
     assert calls["model_right"].tolist() == [False, False]
+    # the final week's call holds the average to the seats of a list at the threshold, as the Brier baseline
+    # does: 1 seat for one quota of 150, so 0.8 seats misses; 3.9 seats for 3.25% of 120
+    assert backtest.line_seats(Fraction(2, 3) * 1, 150) == pytest.approx(1.0)
+    week = pd.Series({"c": 0.8, "d": 1.0})
+    calls = backtest.threshold_calls(pd.Series({"c": 0.9, "d": 0.9}), pd.Series({"c": False, "d": True}),
+                                     final_week=week, line=backtest.line_seats(Fraction(2, 3), 150))
+    assert calls["final_week_call"].tolist() == ["misses", "clears"]
+    assert calls["final_week_right"].tolist() == [True, True]
+    assert (calls["final_week_call"] == "clears").tolist() == (
+        backtest.average_call(week, ["c", "d"], line=1.0) == 1.0).tolist()
+    with pytest.raises(ValueError):
+        backtest.threshold_calls(pd.Series({"c": 0.9}), pd.Series({"c": False}), final_week=week)
 
 
 def test_overview_and_smallest_list():

@@ -92,6 +92,17 @@ def percent_words(percent: Fraction, seats: int | None = None) -> str:
     return _of_votes(f.numerator, f.denominator, seats)
 
 
+def short_words(percent: Fraction) -> str:
+    """A table cell's words for an exact percent: "3.25%" when it is a short decimal, else the fraction of the
+    valid votes with its rounded percent ("1/150 (0.67%)")."""
+    p = Fraction(percent)
+    short = _decimal(p)
+    if short is not None:
+        return f"{short}%"
+    f = p / 100
+    return f"{f.numerator}/{f.denominator} ({float(p):.2f}%)"
+
+
 def parse_threshold(value, where: str = "the threshold", seats: int | None = None) -> Threshold:
     """`value` read as a threshold (the words in the module docstring): an exact percent and the reader's words.
 

@@ -47,20 +47,23 @@ def bloc_errors(errors: pd.DataFrame, blocs: dict[str, str], names: list[str]) -
 
 
 def threshold_calls(p_pass: pd.Series, passed: pd.Series, *,
-                    final_week: pd.Series | None = None) -> pd.DataFrame:
+                    final_week: pd.Series | None = None, line: float | None = None) -> pd.DataFrame:
     """Was each party's threshold call right? For every party in `p_pass` (the model's probability of
     clearing): party, p_pass, model_call ('clears' when p_pass >= 0.5, else 'misses'), final_week_call
-    (when `final_week` seats are given: 'clears' when the average is at least 0.5 seat), result ('cleared' /
-    'missed', from `passed`: party -> bool; a party not on the ballot is 'missed'), model_right,
-    final_week_right."""
+    (when `final_week` seats are given: the call of :func:`average_call`, 'clears' when the average is at
+    least `line` seats, the seats of a list exactly at the threshold), result ('cleared' / 'missed', from
+    `passed`: party -> bool; a party not on the ballot is 'missed'), model_right, final_week_right."""
+    if final_week is not None and line is None:
+        raise ValueError("threshold_calls: a final-week call needs the line (seats of a list at the threshold)")
+    fw_calls = (average_call(final_week, p_pass.index, line=line) if final_week is not None else None)
     rows = []
     for party, p in p_pass.items():
         won = bool(passed.get(party, False))
         row = {"party": party, "p_pass": float(p), "model_call": "clears" if p >= 0.5 else "misses",
                "result": "cleared" if won else "missed"}
         row["model_right"] = (p >= 0.5) == won
-        if final_week is not None:
-            fw = float(final_week.get(party, 0.0)) >= 0.5
+        if fw_calls is not None:
+            fw = bool(fw_calls[party])
             row["final_week_call"] = "clears" if fw else "misses"
             row["final_week_right"] = fw == won
         rows.append(row)
@@ -212,6 +215,13 @@ def reliability_table(probabilities, outcomes, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.
                      "mean_forecast": float(p[inside].mean()) if n else np.nan,
                      "observed": float(y[inside].mean()) if n else np.nan})
     return pd.DataFrame(rows)
+
+
+def line_seats(threshold: float, seats: int) -> float:
+    """The seats of a list exactly at the threshold, threshold% x house seats / 100 (3.9 for 3.25% of 120,
+    1.0 for one quota of 150): the line both final-week calls (:func:`average_call`, :func:`threshold_calls`)
+    hold the average published seats to."""
+    return float(threshold) * seats / 100
 
 
 def average_call(final_week_seats: pd.Series, parties, *, line: float) -> pd.Series:

@@ -201,7 +201,8 @@ def baselines(e: Election, avg: poll_model.PollOfPolls, parties, lead_days: int 
     as_of = e.as_of(lead_days)
     week = poll_model.final_week(e.polls, as_of, days=days, merges=e.merges)
     rows = poll_model.final_week_rows(e.polls, as_of, days=days)
-    avg_call = backtest.average_call(week.set_index("party")["seats"], parties, line=e.threshold * e.seats / 100)
+    line = backtest.line_seats(e.threshold, e.seats)
+    avg_call = backtest.average_call(week.set_index("party")["seats"], parties, line=line)
     share = backtest.share_of_polls_with_seats(rows, parties)
     return pd.DataFrame({"party": list(parties), "average_call": avg_call.to_numpy(),
                          "share_with_seats": share.to_numpy()})

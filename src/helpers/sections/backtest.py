@@ -14,6 +14,7 @@ over every election of ``data/model/elections.csv`` (each forecast by the model 
 
 from __future__ import annotations
 
+from fractions import Fraction
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 
 from helpers.core import paths
 from helpers.core.errors import DataError, ParameterError
+from helpers.core.threshold import short_words
 from helpers.data import load_elections, load_pairs, load_votes
 from helpers.data import polls as poll_data
 from helpers.data.history import load_history
@@ -79,7 +81,8 @@ def prepare(polls: str, results: str, *, as_of: str, election: str, threshold=No
     run.table = backtest.backtest_table(run.official, run.week, run.result.summary, run.average.shares)
     run.calls = backtest.threshold_calls(run.result.summary.set_index("party")["p_pass"],
                                          run.official.set_index("list")["passed"],
-                                         final_week=run.week.set_index("party")["seats"])
+                                         final_week=run.week.set_index("party")["seats"],
+                                         line=backtest.line_seats(run.line, run.seats))
     run.has_history = sub.rules.election_day_error == "historical"
     run.past = load_history(history) if run.has_history else []
     same = [e for e in run.past if e.date == election]
@@ -335,8 +338,11 @@ def errors(run) -> Section:
 
 def blocs(run) -> Section:
     """The errors summed over the blocs of the election (from the party registry)."""
-    bloc_table = backtest.bloc_errors(run.table, poll_data.bloc_at(run.registry, run.election),
-                                      ["final_week", "model"])
+    of_party = poll_data.bloc_at(run.registry, run.election)
+    bloc_table = backtest.bloc_errors(run.table, of_party, ["final_week", "model"])
+    if not any(of_party.get(p) for p in run.table["party"]):
+        return Section(values={"blocs": bloc_table}).say(
+            "The party registry gives none of these lists a bloc at this election, so there are no bloc totals.")
     return Section(values={"blocs": bloc_table}).table(
         bloc_table.rename(columns={"bloc": "Bloc", "official": "Official seats", "final_week": "Final week",
                                    "model": "Model", "final_week_error": "Final-week error",
@@ -562,18 +568,18 @@ def track_record(run) -> Section:
 def audit(run) -> Section:
     """The seat engine on the official votes of every election of the elections file (or of this one)."""
     a = run.audit
-    labels = {"election": "Election", "threshold": "Threshold %", "lists": "Lists", "passed": "Passed",
+    labels = {"election": "Election", "threshold": "Threshold", "lists": "Lists", "passed": "Passed",
               "agreements": "Agreements", "seats": "Seats", "matching": "Lists matching",
               "differences": "Differences", "tie": "Tie for a seat?", "reproduced": "Reproduced?"}
     if not run.subject.agreements_method and not a["agreements"].any():
         a = a.drop(columns="agreements")
-    shown = a.assign(election=[_day(d) for d in a["election"]])
+    exact = [run.threshold if abs(float(t) - run.line) < 1e-9 else Fraction(str(t)) for t in a["threshold"]]
+    shown = a.assign(election=[_day(d) for d in a["election"]], threshold=[short_words(t) for t in exact])
     return Section(values={"reproduced": int(a["reproduced"].sum()), "elections": len(a)}).say(
         "The engine reproduces the official seats of **{ok}** of **{n}** elections, list by list.",
         ok=int(a["reproduced"].sum()), n=len(a),
     ).table(
         shown.rename(columns={c: labels.get(c, c[:1].upper() + c[1:]) for c in shown.columns}),
-        formats={"Threshold %": "g"},
         caption="Official seats recomputed from the official votes",
     )
 
