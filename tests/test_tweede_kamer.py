@@ -128,3 +128,59 @@ def test_scenario_reads_the_dutch_rules_and_registry():
     lifted = [(step.kind, frozenset(step.parties)) for w in s.what_if for step in w.steps]
     assert lifted == [("veto_remove", frozenset({"nsc", "pvv"})), ("veto_remove", frozenset({"vvd", "gl_pvda"}))]
     assert not breaks(s.coalitions["PVV–VVD–NSC–BBB"], vetoes=[v for v in s.vetoes if set(v) != {"nsc", "pvv"}])
+
+
+# ------------------------------------------------------------------------------ the final week's polls
+
+POLLS = "data/tweede-kamer/polls/2023.csv"
+#: The six seat polls of the final week as the pollsters published them (seats in the column order of the
+#: Wikipedia table the file cites: VVD, D66, PVV, CDA, SP, GL-PvdA, FvD, PvdD, CU, Volt, JA21, SGP, DENK,
+#: 50PLUS, BBB, BIJ1, BVNL, NSC), typed here from the sources of data/SOURCES.md, not read from the file.
+ORDER = "vvd d66 pvv cda sp gl_pvda fvd pvdd cu volt ja21 sgp denk 50plus bbb bij1 bvnl nsc".split()
+PUBLISHED = {
+    "2023-11-14 I&O Research": "27 7 20 4 7 23 4 6 3 5 1 4 4 1 8 0 1 25",
+    "2023-11-18 Peil.nl": "26 8 26 6 5 23 5 5 3 4 1 2 4 0 7 1 1 23",
+    "2023-11-20 I&O Research": "27 8 26 4 6 27 4 5 4 3 2 3 3 0 6 0 1 21",
+    "2023-11-21 Ipsos": "29 11 27 4 5 24 3 5 4 4 1 3 4 0 6 1 0 19",
+    "2023-11-21 I&O Research": "27 9 28 4 6 27 4 5 3 3 1 3 3 0 5 0 1 21",
+    "2023-11-21 Peil.nl": "26 8 29 6 5 28 4 4 3 3 1 2 4 0 6 1 1 19",
+}
+
+
+def test_the_polls_file_holds_the_published_seats_and_each_poll_fills_the_house():
+    from helpers.data.polls import load_polls
+    from helpers.data.rules import load_rules
+
+    rules = load_rules(ROOT / "data/tweede-kamer/rules.yml")
+    polls = load_polls(ROOT / POLLS, parties=rules.registry(), house_seats=rules.seats)
+    got = {pid: {r.party: int(r.seats) for r in g.itertuples()} for pid, g in polls.groupby("poll_id")}
+    assert got == {pid: dict(zip(ORDER, map(int, s.split()), strict=True)) for pid, s in PUBLISHED.items()}
+    assert all(sum(seats.values()) == rules.seats for seats in got.values())
+    assert polls["date"].max().date().isoformat() == "2023-11-21"  # the eve of the election, nothing later
+    for row in rows(POLLS):  # every row names its source, and a second one where the file says cross-checked
+        assert "wikipedia.org" in row["source"] and row["partial"] == "no"
+        assert ("cross-checked" in row["notes"]) == (" | " in row["source"]), row["poll_id"]
+
+
+def test_a_coalition_scenario_on_seat_polls_reads_them_as_seats_of_its_own_house(tmp_path):
+    """A scenario's base from seats polls is the same poll of polls as the threshold report's, with seats of the
+    rules' 150. A poll that lists only the lists with more than 3 seats (about 135 of 150) leaves the rest to the
+    lists it does not name; read as seats of 120 it would give the named lists all the votes."""
+    from conftest import at_root
+    from helpers.sections import coalitions, thresholds
+
+    lines = (ROOT / POLLS).read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    big = [line for line in lines[1:] if int(next(csv.reader([line]))[header.index("seats")]) > 3]
+    polls = tmp_path / "big-lists.csv"
+    polls.write_text("\n".join([lines[0], *big]) + "\n", encoding="utf-8")
+    scenario_file = tmp_path / "polls.yml"
+    scenario_file.write_text(f"title: On the final week's polls\nrules: data/tweede-kamer/rules.yml\n"
+                             f"polls: {polls}\nas_of: 2023-11-21\n", encoding="utf-8")
+    with at_root():
+        scenario = coalitions.prepare(str(scenario_file), draws=300)
+        report = thresholds.prepare(str(polls), rules="data/tweede-kamer/rules.yml", draws=300)
+    base = scenario.base.shares
+    assert scenario.base.kind == "polls" and scenario.majority == 76
+    assert base.to_dict() == pytest.approx(report.average.shares.to_dict())
+    assert 16 < base["pvv"] < 19.5  # 26-29 seats of 150 in the newest polls
