@@ -175,45 +175,60 @@ def poll_shares(polls: pd.DataFrame, threshold: float, house_seats: int = HOUSE_
     """Each poll's figure for each party as a share (percent of valid votes), by the rule in the module
     docstring; `others` (percent) is kept aside for the lists no poll lists. Columns: poll_id, date,
     pollster, sample_size (Int64), party, share (percent; NaN for a censored 0), published (the poll's own
-    figure: seats or percent), source: 'share', 'seats', 'below (published %)' or ``CENSORED``."""
+    figure: seats or percent), source: 'share', 'seats', 'below (published %)' or ``CENSORED``.
+
+    Rows come poll by poll (polls in the order they first appear, each poll's rows in file order). Every
+    step is a whole-column operation: per-poll totals are summed with ``np.bincount`` over the poll codes."""
     if not 0 <= threshold < 100:
         raise DataError(f"threshold {threshold:g} is outside 0 <= threshold < 100 (percent of valid votes).")
-    out = []
-    for pid, poll in polls.groupby("poll_id", sort=False):
-        poll = poll.copy()
-        if poll["kind"].iloc[0] == "share":
-            poll["share_pct"] = poll["share"].astype(float)
-            poll["published"] = poll["share"].astype(float)
-            poll["source"] = "share"
-        else:
-            seats = poll["seats"].to_numpy(dtype=float)  # whole seats, or published half seats (x.5)
-            below = seats == 0
-            given = poll["share_if_below"].to_numpy(dtype=float)
-            # a 0 with a published percentage is that percentage; without one it is censored: somewhere below
-            # the threshold (poll_of_polls estimates it), so it takes no share here
-            below_share = np.where(np.isnan(given), np.nan if threshold > 0 else 0.0, given)
-            below_total = float(np.nansum(below_share[below]))
-            if below_total >= 100:
-                raise DataError(f"poll '{pid}' puts {below_total:g}% under the threshold, so its seats leave "
-                                "no share for the parties that win them.")
-            # D'Hondt-type rules give a list about half a seat less than its exact quota on average, so
-            # seats + 1/2 is the unbiased measure of a list's votes.
-            denominator = max(float(seats.sum()), house_seats) + 0.5 * int((~below).sum())
-            quota = max(100.0 - below_total - others, 0.0) / denominator  # points of share per seat
-            # s seats mean a share in [s, s + 1) quotas and at least the threshold: the middle of that range
-            won = (np.maximum(seats * quota, threshold) + np.maximum((seats + 1) * quota, threshold)) / 2
-            share = np.where(below, below_share, won)
-            poll["share_pct"] = share
-            poll["published"] = seats.astype(float)
-            poll["source"] = np.where(below, np.where(np.isnan(given), CENSORED, "below (published %)"), "seats")
-        out.append(poll)
-    frame = pd.concat(out, ignore_index=True) if out else polls.iloc[0:0].assign(share_pct=[], published=[],
-                                                                                 source=[])
+    codes = pd.factorize(polls["poll_id"], sort=False)[0]
+    if len(polls) == 0 or not (codes >= 0).any():
+        frame = polls.iloc[0:0].assign(share_pct=[], published=[], source=[])
+        return _shares_frame(frame, frame["share_pct"], frame["published"], frame["source"])
+    keep = np.flatnonzero(codes >= 0)
+    order = keep[np.argsort(codes[keep], kind="stable")]  # poll by poll, as a groupby in order of appearance
+    frame = polls.iloc[order]
+    codes = codes[order]
+    count = int(codes.max()) + 1
+    first = np.r_[True, codes[1:] != codes[:-1]]
+    seats_poll = (frame["kind"].to_numpy()[first] != "share")[codes]  # a poll's kind is that of its first row
+    seats = frame["seats"].to_numpy(dtype=float, na_value=np.nan)  # whole seats, or published half seats (x.5)
+    published_share = frame["share"].to_numpy(dtype=float, na_value=np.nan)
+    below = seats_poll & (seats == 0)
+    given = frame["share_if_below"].to_numpy(dtype=float, na_value=np.nan)
+    # a 0 with a published percentage is that percentage; without one it is censored: somewhere below the
+    # threshold (poll_of_polls estimates it), so it takes no share here
+    below_share = np.where(np.isnan(given), np.nan if threshold > 0 else 0.0, given)
+    below_total = np.bincount(codes, weights=np.where(below & ~np.isnan(below_share), below_share, 0.0),
+                              minlength=count)
+    bad = np.flatnonzero((below_total >= 100) & seats_poll[first])
+    if len(bad):
+        pid = frame["poll_id"].to_numpy()[first][bad[0]]
+        raise DataError(f"poll '{pid}' puts {below_total[bad[0]]:g}% under the threshold, so its seats leave "
+                        "no share for the parties that win them.")
+    # D'Hondt-type rules give a list about half a seat less than its exact quota on average, so seats + 1/2
+    # is the unbiased measure of a list's votes.
+    seat_total = np.bincount(codes, weights=np.where(seats_poll, seats, 0.0), minlength=count)
+    with_seats = np.bincount(codes, weights=(seats_poll & ~below).astype(float), minlength=count)
+    denominator = np.maximum(seat_total, house_seats) + 0.5 * with_seats
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quota = (np.maximum(100.0 - below_total - others, 0.0) / denominator)[codes]  # points of share per seat
+        # s seats mean a share in [s, s + 1) quotas and at least the threshold: the middle of that range
+        won = (np.maximum(seats * quota, threshold) + np.maximum((seats + 1) * quota, threshold)) / 2
+    share = np.where(seats_poll, np.where(below, below_share, won), published_share)
+    published = np.where(seats_poll, seats, published_share)
+    source = np.where(seats_poll, np.where(below, np.where(np.isnan(given), CENSORED, "below (published %)"),
+                                           "seats"), "share")
+    return _shares_frame(frame, share, published, source)
+
+
+def _shares_frame(frame: pd.DataFrame, share, published, source) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
     return pd.DataFrame({
         "poll_id": frame["poll_id"], "date": frame["date"], "pollster": frame["pollster"],
         "sample_size": frame["sample_size"], "party": frame["party"],
-        "share": frame["share_pct"].astype(float), "published": frame["published"].astype(float),
-        "source": frame["source"].astype(str),
+        "share": np.asarray(share, dtype=float), "published": np.asarray(published, dtype=float),
+        "source": pd.Series(np.asarray(source, dtype=object)).astype(str),
     })
 
 
