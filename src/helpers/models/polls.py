@@ -378,11 +378,13 @@ def _fill_censored(values: pd.DataFrame, line: float, below_fraction: float) -> 
         known = ~out.loc[rows, "share"].isna().to_numpy()
         x = out.loc[rows, "share"].to_numpy(dtype=float)
         mu = float(np.average(x[known], weights=w[known]))
+        # censored polls of one sample size get the same estimate: one per size, not one per poll
+        sizes, size_of = np.unique(n[~known], return_inverse=True)
         for _ in range(50):
             filled = x.copy()
-            for i in np.flatnonzero(~known):
-                sd = max(np.sqrt(max(mu * (100 - mu), 1.0) / n[i]), SEAT_ROUNDING_POINTS)
-                filled[i] = _censored_mean(mu, sd, line)
+            filled[~known] = np.array([
+                _censored_mean(mu, max(np.sqrt(max(mu * (100 - mu), 1.0) / size), SEAT_ROUNDING_POINTS), line)
+                for size in sizes])[size_of]
             new = float(np.average(filled, weights=w))
             if abs(new - mu) < 1e-9:
                 break
@@ -467,9 +469,9 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
     residual = (FITTED.others if others is None else float(others)) if seats_polls else 0.0
     per_poll = poll_shares(usable, threshold, house_seats, others=residual)
     if house is not None and len(house):
-        effect = house.set_index(["pollster", "party"])["house_effect"]
-        adj = [effect.get((p, k), 0.0) for p, k in zip(per_poll["pollster"], per_poll["party"], strict=True)]
-        per_poll["share"] = np.maximum(per_poll["share"].to_numpy() - np.asarray(adj, dtype=float), 0.0)
+        effect = house.set_index(["pollster", "party"])["house_effect"].astype(float)
+        adj = effect.reindex(pd.MultiIndex.from_arrays([per_poll["pollster"], per_poll["party"]]), fill_value=0.0)
+        per_poll["share"] = np.maximum(per_poll["share"].to_numpy() - adj.to_numpy(dtype=float), 0.0)
     info = per_poll.drop_duplicates("poll_id")[["poll_id", "date", "pollster", "sample_size"]].copy()
     info["house"] = info["poll_id"].map(usable.drop_duplicates("poll_id").set_index("poll_id")["house"])
     info["age_days"] = (when - info["date"]).dt.days.astype(int)
@@ -502,17 +504,63 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
                        excluded=left["partial"], merged=split, left_out=left, others=residual)
 
 
-def _kernel_average(t: np.ndarray, values: np.ndarray, n: np.ndarray, at: np.ndarray, half_life: float,
-                    backward: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted average and weighted spread of `values` (dated `t`, days) at each day in `at`."""
-    diff = at[:, None] - t[None, :]
-    w = n[None, :] * 0.5 ** (np.abs(diff) / half_life)
-    if backward:
-        w = np.where(diff >= 0, w, 0.0)
-    total = w.sum(axis=1)
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _epoch_days(dates) -> np.ndarray:
+    """Whole days since 1970-01-01 of each date, as floats."""
+    return ((pd.to_datetime(pd.Series(dates)) - _EPOCH).dt.days).to_numpy(dtype=float)
+
+
+@dataclass
+class _DayTotals:
+    """Polls summed per group (a party) and day: the days (sorted within a group), n (sum of weights), s (sum of
+    weight x value), m2 (sum of weight x squared distance from the day's weighted mean) and polls (count)."""
+
+    group: np.ndarray
+    day: np.ndarray
+    n: np.ndarray
+    s: np.ndarray
+    m2: np.ndarray
+    polls: np.ndarray
+
+    def of(self, g: int) -> slice:
+        lo, hi = np.searchsorted(self.group, [g, g + 1])
+        return slice(int(lo), int(hi))
+
+
+def _day_totals(group: np.ndarray, t: np.ndarray, n: np.ndarray, values: np.ndarray) -> _DayTotals:
+    """Sum polls (group code, day `t`, weight `n`, value) per group and day in one pass (``np.bincount``); the
+    spread is kept as each day's sum of squares about its own mean, so no variance is found by subtracting
+    large sums."""
+    days, day_code = np.unique(t, return_inverse=True)
+    key = group.astype(np.int64) * len(days) + day_code
+    keys, cell = np.unique(key, return_inverse=True)
+    n_sum = np.bincount(cell, weights=n)
+    s_sum = np.bincount(cell, weights=n * values)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (w * values[None, :]).sum(axis=1) / total
-        var = (w * (values[None, :] - mean[:, None]) ** 2).sum(axis=1) / total
+        centre = np.where(n_sum > 0, s_sum / n_sum, 0.0)
+    m2 = np.bincount(cell, weights=n * (values - centre[cell]) ** 2)
+    return _DayTotals(group=keys // len(days), day=days[keys % len(days)], n=n_sum, s=s_sum, m2=m2,
+                      polls=np.bincount(cell))
+
+
+def _kernel_average(totals: _DayTotals, part: slice, at: np.ndarray, half_life: float,
+                    backward: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted average and weighted spread at each day in `at` of the polls summed in ``totals[part]`` (one
+    party): poll j weighs ``n_j * 0.5 ** (|at - t_j| / half_life)`` (with `backward`, only polls on or before
+    the day). Polls of one day share their kernel factor, so the work is days x days, not polls x polls."""
+    t, n, s, m2 = totals.day[part], totals.n[part], totals.s[part], totals.m2[part]
+    diff = at[:, None] - t[None, :]
+    k = 0.5 ** (np.abs(diff) / half_life)
+    if backward:
+        k = np.where(diff >= 0, k, 0.0)
+    total = (k * n[None, :]).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (k * s[None, :]).sum(axis=1) / total
+        centre = np.where(n > 0, s / n, 0.0)
+        # sum_j w_j (v_j - mean)^2 = sum over days of k (m2_day + n_day (centre_day - mean)^2)
+        var = (k * (m2[None, :] + n[None, :] * (centre[None, :] - mean[:, None]) ** 2)).sum(axis=1) / total
     return mean, np.sqrt(np.maximum(var, 0.0))
 
 
@@ -563,18 +611,22 @@ def trend(polls: pd.DataFrame, *, unit: str = "share", threshold: float = 0.0,
     per = poll_points(polls, unit=unit, threshold=threshold, house_seats=house_seats, as_of=as_of)
     if per.empty:
         return pd.DataFrame(columns=["date", "party", "value", "low", "high", "polls"])
-    days = sorted(per["date"].unique())
-    at = np.array([(pd.Timestamp(d) - pd.Timestamp("1970-01-01")).days for d in days], dtype=float)
+    days = np.array(sorted(per["date"].unique()))
+    at = _epoch_days(days)
+    codes, names = pd.factorize(per["party"], sort=False)
+    totals = _day_totals(codes, _epoch_days(per["date"]),
+                         per["sample_size"].fillna(default_sample_size).to_numpy(dtype=float),
+                         per["value"].to_numpy(dtype=float))
     out = []
-    for party, rows in per.groupby("party", sort=False):
+    for code, party in enumerate(names):
         if parties is not None and party not in parties:
             continue
-        t = (rows["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
-        n = rows["sample_size"].fillna(default_sample_size).to_numpy(dtype=float)
-        mean, spread = _kernel_average(t, rows["value"].to_numpy(dtype=float), n, at, half_life_days, True)
-        count = (t[None, :] <= at[:, None]).sum(axis=1)
+        part = totals.of(code)
+        mean, spread = _kernel_average(totals, part, at, half_life_days, True)
+        # polls published by each day: the running count over the party's poll days
+        count = np.r_[0, np.cumsum(totals.polls[part])][np.searchsorted(totals.day[part], at, side="right")]
         ok = count > 0
-        out.append(pd.DataFrame({"date": np.array(days)[ok], "party": party, "value": mean[ok],
+        out.append(pd.DataFrame({"date": days[ok], "party": party, "value": mean[ok],
                                  "low": np.maximum(mean - 1.645 * spread, 0.0)[ok],
                                  "high": (mean + 1.645 * spread)[ok], "polls": count[ok]}))
     return pd.concat(out, ignore_index=True)
@@ -591,17 +643,23 @@ def house_effects(polls: pd.DataFrame, *, threshold: float, half_life_days: floa
     use = polls[(polls["date"] <= when) & ~polls["partial"] & ~polls["flag_merged"]]
     per = poll_shares(use, threshold, house_seats)
     per = per[per["share"].notna()]  # a censored 0 has no point value
-    rows = []
-    for party, g in per.groupby("party", sort=False):
-        t = (g["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
-        n = g["sample_size"].fillna(default_sample_size).to_numpy(dtype=float)
-        v = g["share"].to_numpy(dtype=float)
-        centre, _ = _kernel_average(t, v, n, t, half_life_days, False)
-        rows.append(pd.DataFrame({"pollster": g["pollster"].to_numpy(), "party": party,
-                                  "residual": v - centre}))
-    if not rows:
+    if per.empty:
         return pd.DataFrame(columns=["pollster", "party", "house_effect", "polls"])
-    res = pd.concat(rows, ignore_index=True)
+    codes, names = pd.factorize(per["party"], sort=False)
+    order = np.argsort(codes, kind="stable")  # party by party, in order of appearance
+    codes = codes[order]
+    t = _epoch_days(per["date"])[order]
+    v = per["share"].to_numpy(dtype=float)[order]
+    totals = _day_totals(codes, t, per["sample_size"].fillna(default_sample_size).to_numpy(dtype=float)[order], v)
+    centre = np.empty(len(v))
+    for code in range(len(names)):
+        part = totals.of(code)
+        rows = slice(*np.searchsorted(codes, [code, code + 1]))
+        days = totals.day[part]
+        mean, _ = _kernel_average(totals, part, days, half_life_days, False)
+        centre[rows] = mean[np.searchsorted(days, t[rows])]
+    res = pd.DataFrame({"pollster": per["pollster"].to_numpy()[order], "party": names[codes],
+                        "residual": v - centre})
     out = res.groupby(["pollster", "party"], sort=False)["residual"].agg(["mean", "size"]).reset_index()
     return out.rename(columns={"mean": "house_effect", "size": "polls"})
 
