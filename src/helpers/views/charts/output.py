@@ -361,16 +361,46 @@ def _compact(svg: str) -> str:
     return out.replace("xlink:href=", "href=")  # SVG 2: every current browser reads a plain href
 
 
+def _tight_inches(fig, pad: float):
+    """The box (inches) that ``savefig(bbox_inches="tight", pad_inches=pad)`` would cut an SVG of `fig` to,
+    measured from the figure as it was last drawn, without drawing it again: the text is measured by an SVG
+    renderer at the 72 dpi an SVG is drawn at, as savefig measures it."""
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    renderer = RendererSVG(width * 72, height * 72, io.StringIO())
+    fig.dpi = 72
+    try:
+        return fig.get_tightbbox(renderer).padded(pad)
+    finally:
+        fig.dpi = dpi
+
+
 def svg_text(fig, *, tight: bool = False) -> str:
     """`fig` as a compact SVG string (:func:`_compact`): text as text in :data:`FONT_STACK`, no metadata.
-    Deterministic for the same figure. `tight`: the picture is cut to what is drawn (nothing left off it)."""
+    Deterministic for the same figure. `tight`: the picture is cut to what is drawn (nothing left off it), the
+    box measured from the figure's last draw (:func:`_tight_inches`; call it on a figure drawn as it stands).
+
+    The figure is drawn once. (savefig draws a figure twice when told ``bbox_inches="tight"``, or when the
+    figure keeps the inert layout engine :meth:`~matplotlib.figure.Figure.tight_layout` leaves behind: once to
+    measure, once to write.)"""
     import matplotlib as mpl
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     buf = io.StringIO()
-    extra = {"bbox_inches": "tight", "pad_inches": 0.06} if tight else {}
-    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ballotbook", "svg.image_inline": True}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-                    **extra)
+    extra = {"bbox_inches": _tight_inches(fig, 0.06)} if tight else {}
+    engine = fig.get_layout_engine()
+    inert = isinstance(engine, PlaceHolderLayoutEngine)  # it lays nothing out; savefig would draw for it
+    if inert:
+        fig.set_layout_engine(None)
+    try:
+        with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ballotbook", "svg.image_inline": True}):
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+                        **extra)
+    finally:
+        if inert:
+            fig.set_layout_engine(engine)
     svg = buf.getvalue()
     return _compact(svg[svg.index("<svg"):])
 
@@ -502,13 +532,15 @@ def _free_band(fig) -> tuple[float, float, float, float]:
     return (0.0, min(bottom, 0.4), 1.0, max(top, 0.6))
 
 
-def _problems(fig, listed: bool = False):
+def _problems(fig, listed: bool = False, *, drawn: bool = False):
     """How many faults `fig`'s layout has: texts running off the figure, pairs of texts overprinting each other,
     figure legends over a plot (the list of them if `listed`). A narrow layout is used only if it has no more
-    than the wide one."""
+    than the wide one. `drawn`: `fig` has been drawn as it stands (nothing changed since), so it is measured
+    without drawing it again."""
     from matplotlib.text import Text
 
-    fig.draw_without_rendering()
+    if not drawn:
+        fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     whole = fig.bbox
     drawn, ticks = set(), set()
@@ -546,10 +578,11 @@ def _problems(fig, listed: bool = False):
     return found if listed else len(found)
 
 
-def narrow_svg(fig) -> str | None:
+def narrow_svg(fig, *, drawn: bool = False) -> str | None:
     """`fig` laid out again :data:`NARROW_INCHES` wide, with no text under :data:`NARROW_MIN_PT`, for phones; None
     where the figure already reads at phone width (its smallest text at least :data:`MIN_TEXT_PX` there).
-    Changes `fig` (call it last)."""
+    Changes `fig` (call it last). `drawn`: `fig` has just been drawn as it stands (say, saved), so its faults
+    are counted without drawing it again."""
     width, height = fig.get_size_inches()
     if _smallest_font(fig) * PHONE_WIDTH / (width * 72) >= MIN_TEXT_PX:
         return None
@@ -557,7 +590,7 @@ def narrow_svg(fig) -> str | None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        allowed = len([p for p in _problems(fig, True) if p[0] == "overprints"])
+        allowed = len([p for p in _problems(fig, True, drawn=drawn) if p[0] == "overprints"])
     remake = getattr(fig, NARROW, None)
     if remake is not None:  # the chart knows a better narrow layout (e.g. fewer panels a row)
         from helpers.views.charts import close
@@ -631,6 +664,7 @@ def _narrowed(fig, allowed: int) -> str | None:
             _columns(legend, 1 if sum(names[:2]) > 40 else 2)
         for _ in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
             fig.set_size_inches(wide, tall, forward=False)
+            fresh = False  # drawn as it stands
             try:
                 fig.draw_without_rendering()  # wrapped text measures itself with the renderer of a first draw
                 _clear_titles(fig)
@@ -639,6 +673,7 @@ def _narrowed(fig, allowed: int) -> str | None:
                 _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
                 _clear_notes(fig)
                 fig.draw_without_rendering()
+                fresh = True
             except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
                 pass
             drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12  # inches, with the saved margin
@@ -648,7 +683,7 @@ def _narrowed(fig, allowed: int) -> str | None:
         drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12
         if drawn > NARROW_INCHES * 1.01 or _smallest_font(fig) * PHONE_WIDTH / (drawn * 72) < MIN_TEXT_PX:
             return None
-        if len([p for p in _problems(fig, True) if p[0] == "overprints"]) > allowed:
+        if len([p for p in _problems(fig, True, drawn=fresh) if p[0] == "overprints"]) > allowed:
             return None  # the chart does not survive being narrowed: the phone pans the wide one
     return svg_text(fig, tight=True)
 
@@ -660,7 +695,7 @@ def figure_html(fig) -> str:
     wide = svg_text(fig)
     w, h = _size(wide)
     smallest = _smallest_font(fig)
-    narrow = narrow_svg(fig)
+    narrow = narrow_svg(fig, drawn=True)  # saving it drew it
     if narrow is None and smallest * PHONE_WIDTH / w < MIN_TEXT_PX:
         # no narrow layout: on a phone the chart keeps its width for readable text and pans inside its box
         shown = math.ceil(MIN_TEXT_PX * w / smallest)
