@@ -11,6 +11,7 @@ import math
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -22,6 +23,8 @@ from helpers.views.charts.output import describe, narrow
 PASS_COLOUR = "#0072B2"
 FAIL_COLOUR = "#D55E00"
 BAND = "#B9C6D6"
+#: The poll of polls names at most this many pollsters in its legend (as many as the palette has colours).
+MAX_LEGEND_POLLSTERS = len(PALETTE)
 
 
 def _percent(p: float) -> str:
@@ -35,6 +38,16 @@ def _percent(p: float) -> str:
     if p > 0.99:
         return ">99%"
     return f"{100 * p:.0f}%"
+
+
+def _legend_pollsters(points: pd.DataFrame, pollsters: list[str]) -> list[str]:
+    """The pollsters the legend names: all of them, or when there are more than ``MAX_LEGEND_POLLSTERS`` (more
+    than the palette has colours, so colours repeat) the ones with the most poll figures, in name order."""
+    if len(pollsters) <= MAX_LEGEND_POLLSTERS:
+        return pollsters
+    counts = points["pollster"].value_counts()
+    top = sorted(pollsters, key=lambda p: (-int(counts.get(p, 0)), p))[:MAX_LEGEND_POLLSTERS - 1]
+    return sorted(top)
 
 
 def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: list[str], line: float,
@@ -54,14 +67,18 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
     fig, axes = figure(3.1 * ncols, 2.35 * nrows + 1.3, nrows=nrows, ncols=ncols, sharex=True, squeeze=False)
     pollsters = sorted(points["pollster"].unique())
     colours = colour_for(pollsters, PALETTE)
+    # each point's colour by its pollster's code: one lookup for all points, no per-point Python
+    rgba = to_rgba_array([colours[p] for p in pollsters]) if pollsters else np.zeros((0, 4))
+    pollster_code = pd.Index(pollsters).get_indexer(points["pollster"])
     what = "seats" if unit == "seats" else "% of valid votes"
     for ax, party in zip(axes.flat, parties, strict=False):
-        pts = points[points["party"] == party]
+        here = (points["party"] == party).to_numpy()
+        pts = points[here]
         tr = trend[trend["party"] == party].sort_values("date")
         if len(tr):
             ax.fill_between(tr["date"], tr["low"], tr["high"], color=BAND, alpha=0.55, linewidth=0, zorder=1)
             ax.plot(tr["date"], tr["value"], color=INK, linewidth=1.8, zorder=3)
-        ax.scatter(pts["date"], pts["value"], s=14, c=[colours[p] for p in pts["pollster"]], alpha=0.85,
+        ax.scatter(pts["date"], pts["value"], s=14, c=rgba[pollster_code[here]], alpha=0.85,
                    linewidths=0, zorder=2)
         ax.axhline(line, color=HIGHLIGHT, linestyle="--", linewidth=1.1, zorder=2)
         top = max(float(pts["value"].max()) if len(pts) else 0.0, float(tr["high"].max()) if len(tr) else 0.0,
@@ -84,7 +101,10 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
     for ax in axes[:, 0]:
         ax.set_ylabel(what, fontsize=9)
     handles = [Line2D([], [], marker="o", linestyle="", color=colours[p], markersize=5, label=p)
-               for p in pollsters]
+               for p in _legend_pollsters(points, pollsters)]
+    if len(pollsters) > MAX_LEGEND_POLLSTERS:
+        handles.append(Line2D([], [], linestyle="", label=f"+{len(pollsters) - len(handles)} more pollsters "
+                                                          "(colours repeat)"))
     handles += [Line2D([], [], color=INK, linewidth=1.8, label="average (latest in brackets)"),
                 Patch(color=BAND, alpha=0.55, label="90% of recent polls"),
                 Line2D([], [], color=HIGHLIGHT, linestyle="--", label=line_label or f"line: {line:g}")]
