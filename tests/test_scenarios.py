@@ -122,7 +122,7 @@ def test_unknown_party_names_it_and_suggests(tmp_path):
     (BASE + "majority: true\n", ["'true' is not a whole number"]),
     (BASE + "majority: '61'\n", ["'61' is not a whole number"]),
     (BASE + "majority: 121\n", ["at most 120"]),
-    (BASE + "threshold: 100\n", ["threshold", "not a percentage"]),
+    (BASE + "threshold: 100\n", ["threshold (line 3)", "100 is out of range", "such as 1/150"]),
     (f"polls: {POLLS_2022}\n", ["needs 'as_of:'"]),
     (f"polls: {POLLS_2022}\nas_of: 2021-01-01\n", ["no poll", "2021-01-01"]),
     (f"polls: {POLLS_2022}\nas_of: 28/10/2022\n", ["as_of", "YYYY-MM-DD"]),

@@ -41,8 +41,8 @@ def prepare(scenario: str, *, polls: str = "", as_of: str = "", draws: int = 200
     sub = run.subject = subject(sc.rules or rules)
     run.error_model = error_model or sub.error_model
     same = sc.seats == sub.seats and sc.threshold == sub.line
-    run.threshold_text = sub.threshold_text if same else f"{sc.threshold:g}%"
-    run.threshold = sub.threshold if same else sc.threshold
+    run.threshold_text = sub.threshold_text if same else sc.threshold_text  # the scenario's threshold words
+    run.threshold = sub.threshold if same else sc.threshold_percent
     run.law = SimpleNamespace(name=sub.name, seats=sc.seats, threshold_text=run.threshold_text,
                               method=sub.method, agreements_method=sub.agreements_method if sc.agreements else None)
     registry = sub.registry

@@ -9,12 +9,13 @@ from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.core.limits import MAX_SEATS
 from helpers.core.text import normalise_name
+from helpers.core.threshold import Threshold, parse_threshold
 from helpers.data import schema
 from helpers.data._names import NameIndex
 from helpers.data._table import parse_date
 from helpers.data.scenarios.names import _Names, _new_or_known, _pair, _parties, _party, _percent_map, _vetoes
 from helpers.data.scenarios.politics import Politics, StepProblem
-from helpers.data.scenarios.shape import _Doc, _kind, _number, _text, _whole
+from helpers.data.scenarios.shape import _Doc, _kind, _number, _text, _threshold, _whole
 from helpers.data.scenarios.types import DEFAULT_SEATS, DEFAULT_THRESHOLD, STEP_KEYS, Scenario, Step, WhatIf
 
 
@@ -101,13 +102,22 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         as_of = _date(doc, data["as_of"], ("as_of",)) if data.get("as_of") is not None else None
     names = _Names(registry, base_lists, base_labels)
 
-    threshold = (_number(doc, data["threshold"], ("threshold",),
-                         "a percentage from 0 up to (not including) 100", 0, 100, high_open=True)
-                 if data.get("threshold") is not None else
-                 float(rules.threshold) if rules is not None else DEFAULT_THRESHOLD)
     seats = (_whole(doc, data["seats"], ("seats",), f"a whole number of seats > 0 and at most {MAX_SEATS:,}",
                     1, MAX_SEATS)
              if data.get("seats") is not None else rules.seats if rules is not None else DEFAULT_SEATS)
+    # the threshold words of the kit's one reader; quotas are of the scenario's seats, so they come first
+    if data.get("threshold") is not None:
+        limit = _threshold(doc, data["threshold"], ("threshold",), seats)
+    elif rules is not None and seats == rules.seats:
+        limit = Threshold(rules.threshold, rules.threshold_text)
+    elif rules is not None:  # the rules' words again, for this many seats ("1 quota" of this house)
+        try:
+            limit = parse_threshold(rules.threshold_words, f"{rules.path}, threshold", seats=seats)
+        except DataError as exc:
+            raise doc.fail(("seats",), f"{seats:,} seats do not fit the rules' threshold: {exc}") from None
+    else:
+        limit = _threshold(doc, DEFAULT_THRESHOLD, (), seats)
+    threshold = float(limit.percent)
     majority = (_whole(doc, data["majority"], ("majority",),
                        f"a whole number of seats > 0 and at most {seats}", 1, seats)
                 if data.get("majority") is not None else
@@ -152,7 +162,8 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
                      required=required, excluded=excluded, blocs=blocs, coalitions=coalitions, what_if=[],
                      description=description, base_lists=base_lists, rules=rules_file,
                      method=rules.allocation_method(bool(pairs)) if rules is not None else None,
-                     parties=rules.parties if rules is not None else None)
+                     parties=rules.parties if rules is not None else None, threshold_percent=limit.percent,
+                     threshold_text=limit.text)
     base = Politics.of(draft, base_lists)
     for i, item in enumerate(data.get("what_if") or []):
         here = ("what_if", i)
@@ -271,5 +282,5 @@ def _step(doc: _Doc, names: _Names, raw, path: tuple, seats: int, blocs: dict) -
         pair = _pair(doc, names, value, here)
         return Step(kind, pair, text=f"{kind.replace('_', ' ')} {pair[0]}–{pair[1]}")
     # threshold
-    t = _number(doc, value, here, "a percentage from 0 up to (not including) 100", 0, 100, high_open=True)
-    return Step("threshold", amount=t, text=f"threshold {t:g}%")
+    limit = _threshold(doc, value, here, seats)
+    return Step("threshold", amount=float(limit.percent), text=f"threshold {limit.text}")

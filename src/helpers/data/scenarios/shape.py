@@ -1,10 +1,11 @@
 """Where a scenario file's messages point (the YAML path and line) and its value readers (text, numbers in a
-range). The file's shape is checked by ``helpers.data.schema`` (schemas/scenario.schema.json)."""
+range, threshold words). The file's shape is checked by ``helpers.data.schema`` (schemas/scenario.schema.json)."""
 
 from __future__ import annotations
 
 from helpers.core import paths
 from helpers.core.errors import DataError
+from helpers.core.threshold import ACCEPTED, Threshold, parse_threshold
 from helpers.data import schema
 from helpers.data._table import excerpt
 
@@ -70,3 +71,23 @@ def _whole(doc: _Doc, value, path: tuple, what: str, low: int, high: int | None 
     if not ok:
         raise doc.fail(path, f"{_kind(value)} is not {what}.")
     return int(value)
+
+
+def _threshold(doc: _Doc, value, path: tuple, seats: int) -> Threshold:
+    """`value` read by the kit's one threshold reader (:func:`helpers.core.threshold.parse_threshold`): a
+    percent (3.25, "3.25%"), an exact fraction of the valid votes ("1/150") or "N quota(s)" of `seats`.
+
+    Returns the exact percent and the reader's words; a number keeps the words it always had (f"{t:g}%", so
+    3.25 is "3.25%" and 2.0 is "2%"). Bad words are the reader's one-sentence message, placed in the file and
+    saying what is accepted."""
+    where = "threshold"
+    try:
+        reading = parse_threshold(value, where, seats=seats)
+    except DataError as exc:
+        problem = str(exc).removeprefix(f"{where}: ")
+        if ACCEPTED not in problem:
+            problem = f"{problem.rstrip('.')}; use {ACCEPTED}."
+        raise doc.fail(path, problem) from None
+    if not isinstance(value, str):
+        return Threshold(reading.percent, f"{float(reading.percent):g}%")
+    return reading

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 #: Election-day error (points) when a scenario on polls does not give one: the threshold report's default.
 DEFAULT_POLL_ERROR = 0.0
@@ -67,7 +68,9 @@ class Scenario:
     """A checked scenario file. Party names are registry keys (or a results file's list names).
 
     polls / results: the base file as written (exactly one is set); as_of: 'YYYY-MM-DD' (required with polls).
-    threshold: percent of valid votes; seats; majority (seats). agreements_file and agreements (pairs of list
+    threshold: percent of valid votes (a float, what the models take); threshold_percent: the same, exact, as the
+    threshold words read it (Fraction(2, 3) for "1/150"); threshold_text: the words a reader is shown ("3.25%",
+    "1/150 of the valid votes (one full quota)"); seats; majority (seats). agreements_file and agreements (pairs of list
     keys, as loaded). poll_error: points, or None for the kit's default for the base (see
     :meth:`default_poll_error`). valid_votes: for turning points into votes, or None. vetoes: pairs; required,
     excluded: keys; blocs, coalitions: {name: [keys]}; what_if: WhatIf list. base_lists: the lists running in
@@ -99,6 +102,8 @@ class Scenario:
     rules: str | None = None
     method: str | None = None
     parties: str | None = None
+    threshold_percent: Fraction | None = None
+    threshold_text: str = ""
 
     @property
     def base_file(self) -> str:
