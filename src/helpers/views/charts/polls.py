@@ -60,7 +60,8 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
     points: date, pollster, party, value. trend: date, party, value, low, high
     (:func:`helpers.models.polls.trend`). notes: {party: text} written inside that party's panel (e.g. the
     percentages published for a party every poll shows with 0 seats)."""
-    parties = [p for p in parties if p in set(points["party"])]
+    polled = set(points["party"].unique())
+    parties = [p for p in parties if p in polled]
     n = max(len(parties), 1)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -78,7 +79,7 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
         if len(tr):
             ax.fill_between(tr["date"], tr["low"], tr["high"], color=BAND, alpha=0.55, linewidth=0, zorder=1)
             ax.plot(tr["date"], tr["value"], color=INK, linewidth=1.8, zorder=3)
-        ax.scatter(pts["date"], pts["value"], s=14, c=rgba[pollster_code[here]], alpha=0.85,
+        ax.scatter(pts["date"].to_numpy(), pts["value"].to_numpy(), s=14, c=rgba[pollster_code[here]], alpha=0.85,
                    linewidths=0, zorder=2)
         ax.axhline(line, color=HIGHLIGHT, linestyle="--", linewidth=1.1, zorder=2)
         top = max(float(pts["value"].max()) if len(pts) else 0.0, float(tr["high"].max()) if len(tr) else 0.0,
