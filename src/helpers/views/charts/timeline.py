@@ -175,3 +175,107 @@ def labels_overlap(fig) -> list[tuple[str, str]]:
         if a.y1 > b.y0 + 0.5 and a.x0 < b.x1 and b.x0 < a.x1:
             clashes.append((ta, tb))
     return clashes
+
+
+#: Inches per period (row) of a count chart, and the most cells whose numbers it writes in them (the phone
+#: layout writes none: the cells are shaded by their numbers, and each period's total stands by its bar).
+COUNT_ROW = 0.27
+COUNT_NUMBERS = 600
+
+
+def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours: dict[str, str] | None = None):
+    """Events counted per period, for more events than a chart can draw one by one: time runs down the page as in
+    :func:`timeline_chart`; on the left a column per actor (lane) whose cells are shaded by, and show, the number
+    of events naming that actor in the period; on the right a bar per period of all its events, split by
+    category. `counts` is a :class:`helpers.models.timeline.Counts`. Drawn with a fixed number of artists
+    whatever the number of events (one mesh, one collection of bars, a number per cell and per bar)."""
+    from matplotlib.collections import PolyCollection
+
+    from helpers.views.charts import narrow
+
+    lanes, total, by_cat = counts.lanes, counts.total, counts.categories
+    rows, lane_names, categories = len(total), list(lanes.columns), list(by_cat.columns)
+    colour = {**category_colours(categories), **(colours or {})}
+    slim = width < 8                                   # the phone layout: actor names upright, legend in rows
+    names = [plain_label(n) for n in lane_names]
+    name_h = max(len(n) for n in names) * 0.075 + 0.2 if slim else 0.5
+    top, left = 0.75 + name_h, (0.75 if slim else 1.0)  # inches: title, axis words and actor names; periods
+    bottom = 0.6 + 0.2 * ((len(categories) + (2 if slim else 6)) // (3 if slim else 7))  # legend and source
+    grid_h = rows * COUNT_ROW
+    height = grid_h + top + bottom
+    usable = width - left - 0.3
+    heat_w = usable * (0.55 if slim else 0.58)
+    bar_x = left + heat_w + 0.2
+    bar_w = width - bar_x - (0.35 if slim else 0.45)
+
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(width, height))
+        ax = fig.add_axes((left / width, bottom / height, heat_w / width, grid_h / height))
+        bars = fig.add_axes((bar_x / width, bottom / height, bar_w / width, grid_h / height), sharey=ax)
+
+    values = lanes.to_numpy()
+    peak = max(int(values.max()), 1)
+    ax.pcolormesh(np.arange(len(lane_names) + 1), np.arange(rows + 1), values, cmap="Blues", vmin=0,
+                  vmax=peak * 1.15, edgecolors="white", linewidth=0.8)
+    ax.set_ylim(rows, 0)
+    ax.set_xlim(0, len(lane_names))
+    ax.grid(False)
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_yticks(np.arange(rows) + 0.5, counts.labels, fontsize=9)
+    ax.xaxis.tick_top()
+    ax.set_xticks(np.arange(len(lane_names)) + 0.5,
+                  names if slim else [(n.replace(" ", "\n", 1) if len(n) > 9 else n) for n in names],
+                  fontsize=8.5, linespacing=1.0, rotation=90 if slim else 0)
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("Naming each actor" if slim else f"Events naming each actor, per {counts.step_name}",
+                  fontsize=9, color=MUTED, labelpad=6)
+    if values.size <= COUNT_NUMBERS and not slim:  # on a phone the shading alone (the numbers take time to lay out)
+        for (r, c), v in np.ndenumerate(values):
+            if v:
+                ax.text(c + 0.5, r + 0.5, f"{v:,}", ha="center", va="center", fontsize=8,
+                        color="white" if v > 0.55 * peak else INK)
+
+    # All events of each period, split by category: one collection of rectangles.
+    stack = by_cat.to_numpy()
+    ends = stack.cumsum(axis=1)
+    starts = ends - stack
+    r_idx, c_idx = np.nonzero(stack)
+    y0, y1 = r_idx + 0.15, r_idx + 0.85
+    x0, x1 = starts[r_idx, c_idx], ends[r_idx, c_idx]
+    verts = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y0]), np.column_stack([x1, y1]),
+                      np.column_stack([x0, y1])], axis=1)
+    bars.add_collection(PolyCollection(verts, facecolors=[colour[categories[c]] for c in c_idx],
+                                       edgecolors="none"))
+    most = max(int(total.max()), 1)
+    bars.set_xlim(0, most * 1.18)
+    for r, v in enumerate(total.to_numpy()):
+        bars.text(v + most * 0.015, r + 0.5, f"{v:,}", ha="left", va="center", fontsize=8, color=INK)
+    bars.grid(False)
+    bars.tick_params(length=0, labelleft=False, labelbottom=False)
+    for side in ("left", "bottom"):
+        bars.spines[side].set_visible(False)
+    bars.xaxis.set_label_position("top")
+    bars.set_xlabel("All, by kind" if slim else f"All events per {counts.step_name}, by category", fontsize=9,
+                    color=MUTED, labelpad=6 + (name_h * 72 - 6 if not slim else 0) * 0.75)
+
+    fig.text(0.15 / width, 1 - 0.2 / height, plain_label(title), ha="left", va="top", fontsize=13,
+             fontweight="bold", color=INK, wrap=slim)
+    handles = [Patch(facecolor=colour[c], label=plain_label(c)) for c in categories]
+    fig.legend(handles=handles, loc="lower left", ncol=min(len(handles), 3 if slim else 7), fontsize=9 if slim else 8,
+               bbox_to_anchor=(0.01, 0.3 / height), frameon=False)
+    source_note(fig, source)
+
+    busiest = total.idxmax()
+    lane_sums = lanes.sum()
+    cat_sums = by_cat.sum().sort_values(ascending=False, kind="stable")
+    describe(fig, f"{plain_label(title)}: {int(total.sum()):,} events counted per {counts.step_name} from "
+                  f"{counts.labels[0]} to {counts.labels[-1]}; the busiest {counts.step_name} is {busiest} "
+                  f"({int(total.max()):,} events). Events naming each actor: "
+                  + ", ".join(f"{plain_label(n)} {int(v):,}" for n, v in lane_sums.items())
+                  + ". By category: " + ", ".join(f"{plain_label(c)} {int(v):,}" for c, v in cat_sums.items())
+                  + ".")
+    if width > 6:
+        narrow(fig, lambda: count_chart(counts, title=title, source=source, width=4.6, colours=colours))
+    return fig
