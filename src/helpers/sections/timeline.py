@@ -41,6 +41,9 @@ def _when(row) -> str:
 
 #: The category whose events are leadership votes (primaries) in an events file.
 LEADERSHIP = "primary"
+#: The most years whose last leadership vote the bottom line names (the most recent ones; it says how many
+#: earlier years it leaves out).
+ANSWER_YEARS = 12
 
 
 def leadership_votes(shown) -> list[tuple[str, str]]:
@@ -66,12 +69,19 @@ def answer(run) -> Section:
                               "leadership_votes": votes})
     template = ("The timeline shows **{n}** events over **{span}** years, from {first} ({first_label}) to {last} "
                 "({last_label}); the most common kinds are {top}.")
-    values = dict(n=len(shown), span=last["start"].year - first["start"].year + 1, first=_when(first),
+    values = dict(n=f"{len(shown):,}", span=last["start"].year - first["start"].year + 1, first=_when(first),
                   first_label=first["label"], last=_when(last), last_label=last["label"], top=and_list(top))
-    if votes:
+    if len(votes) > ANSWER_YEARS:
+        template += (" It holds **{k}** leadership votes (events of the kind {kind}); the last of each of the "
+                     "{years} most recent years with one: {votes} (the {older} earlier years with one are not "
+                     "listed here).")
+        values.update(k=f"{int(counts.get(LEADERSHIP, 0)):,}", kind=LEADERSHIP, years=ANSWER_YEARS,
+                      votes="; ".join(f"{label} ({day})" for label, day in votes[-ANSWER_YEARS:]),
+                      older=len(votes) - ANSWER_YEARS)
+    elif votes:
         template += (" It holds **{k}** leadership votes (events of the kind {kind}); the last of each year: "
                      "{votes}.")
-        values.update(k=int(counts.get(LEADERSHIP, 0)), kind=LEADERSHIP,
+        values.update(k=f"{int(counts.get(LEADERSHIP, 0)):,}", kind=LEADERSHIP,
                       votes="; ".join(f"{label} ({day})" for label, day in votes))
     template += " The latest event in the file is dated {as_of}."
     values.update(as_of=_when(run.all_events.sort_values(["start"]).iloc[-1]))
@@ -81,9 +91,16 @@ def answer(run) -> Section:
 def record(run) -> dict:
     """The facts the report records (:func:`helpers.notebook.record`): as-of date, sources, outputs."""
     shown = run.shown
+    sources = sorted({s for s in shown["source"] if s})
+    if len(shown) > timeline.TABLE_EVENTS:  # the sources of the events the table lists (:func:`event_table`)
+        edge = timeline.TABLE_EDGE
+        listed = sorted({s for s in (*shown["source"].head(edge), *shown["source"].tail(edge)) if s})
+        if len(sources) > len(listed):
+            sources = listed + [f"… and {len(sources) - len(listed):,} more sources, of events the table does not "
+                                f"list: every event's source is in {run.events}"]
     return {
         "as_of": shown["end"].max().date() if len(shown) else None,
-        "sources": sorted({s for s in shown["source"] if s}) + [f"Compiled in {run.events}; see data/SOURCES.md"],
+        "sources": sources + [f"Compiled in {run.events}; see data/SOURCES.md"],
         "outputs": {"events_shown": len(shown), "first": str(shown["date"].iloc[0]) if len(shown) else None,
                     "last": str(shown["date"].iloc[-1]) if len(shown) else None},
     }
@@ -97,7 +114,7 @@ def overview(run) -> Section:
         "(events naming none of them are under *Other actors*); a dot is an event whose day is known, a hatched "
         "bar an event known only to the month or year, drawn across the whole period it could fall in. Dates "
         "marked ≈ are approximate in the sources.",
-        n=len(shown),
+        n=f"{len(shown):,}",
         first=_when(shown.sort_values(["start", "n"]).iloc[0]) if len(shown) else "-",
         last=_when(shown.sort_values(["start", "n"]).iloc[-1]) if len(shown) else "-",
         filters=(" (filtered by " + "; ".join(filter(None, [", ".join(actors), ", ".join(categories)])) + ")")
@@ -105,38 +122,98 @@ def overview(run) -> Section:
     )
 
 
+def _counted_or_drawn(section: Section, events, lane_actors, run, *, title: str, source: str) -> Section:
+    """`events` drawn one by one (:func:`helpers.views.charts.timeline.timeline_chart`) when there are at most
+    :data:`~helpers.models.timeline.DRAWN_EVENTS`; more are counted per actor and per period
+    (:func:`helpers.views.charts.timeline.count_chart`), the most recent
+    :data:`~helpers.models.timeline.RECENT_EVENTS` drawn one by one under the counts, and the sentence says so."""
+    if len(events) <= timeline.DRAWN_EVENTS:
+        return section.figure(timeline_chart.timeline_chart(
+            events, timeline.lanes(events, lane_actors), colours=run.colours, title=title, source=source))
+    lane_rows = timeline.lanes(events, lane_actors)
+    counts = timeline.aggregate(events, lane_rows)
+    latest = timeline.recent(events, timeline.RECENT_EVENTS)
+    section.values.update(counted=len(events), drawn=len(latest), period=counts.step_name)
+    section.say(
+        "These are **{n}** events, more than the {cap} a chart can draw one by one and stay readable, so the "
+        "first chart counts them: per actor and per {period} (an event naming several of these actors counts "
+        "under each of them; one known only to the month or year counts in the {period} where that month or "
+        "year begins), and all of them per {period}, by kind. The second draws the **{k}** most recent one by one, "
+        "from {first} to {last}; the other **{rest}** events appear only as counts (the table below summarises "
+        "them and the events file holds every one).",
+        n=f"{len(events):,}", cap=timeline.DRAWN_EVENTS, period=counts.step_name, k=len(latest),
+        first=_when(latest.iloc[0]), last=_when(latest.iloc[-1]), rest=f"{len(events) - len(latest):,}")
+    section.figure(timeline_chart.count_chart(counts, colours=run.colours, title=f"{title}: how many",
+                                              source=source))
+    return section.figure(timeline_chart.timeline_chart(
+        latest, timeline.lanes(latest, lane_actors), colours=run.colours,
+        title=f"The {len(latest)} most recent of these events, by actor", source=source))
+
+
 def whole_period(run) -> Section:
-    """The chart of every event shown, by actor; or that no event matches."""
+    """The chart of every event shown, by actor (counted, with the most recent drawn, when there are too many to
+    draw one by one); or that no event matches."""
     shown = run.shown
     if not len(shown):
         return Section().say("No event matches these filters.")
-    return Section().figure(timeline_chart.timeline_chart(
-        shown, timeline.lanes(shown, run.lane_actors), colours=run.colours,
-        title="Events by actor, in order of time",
-        source=f"Source: ballotbook events file ({run.events}); event sources listed at the foot of the report.",
-    ))
+    return _counted_or_drawn(
+        Section(), shown, run.lane_actors, run, title="Events by actor, in order of time",
+        source=f"Source: ballotbook events file ({run.events}); event sources listed at the foot of the report.")
 
 
 def closer_look(run) -> Section:
-    """The chart of the events from `focus_start` to `focus_end`; or that there is none."""
+    """The chart of the events from `focus_start` to `focus_end` (counted when there are too many, as in
+    :func:`whole_period`); or that there is none."""
     focus = (timeline.select(run.all_events, run.focus_start, run.focus_end, run.actors, run.categories)
              if run.focus_start else run.shown.iloc[0:0])
     if not len(focus):
         return Section().say("No closer chart for these parameters.")
-    return Section(values={"events": len(focus)}).say(
-        "The **{n}** events from {start} to {end}, drawn closer (each category keeps its colour).", n=len(focus),
+    section = Section(values={"events": len(focus)}).say(
+        "The **{n}** events from {start} to {end}, drawn closer (each category keeps its colour).", n=f"{len(focus):,}",
         start=_when(focus.sort_values("start").iloc[0]), end=_when(focus.sort_values("start").iloc[-1]),
-    ).figure(timeline_chart.timeline_chart(
-        focus, timeline.lanes(focus, run.lanes or timeline.main_actors(focus, 5)), colours=run.colours,
+    )
+    return _counted_or_drawn(
+        section, focus, run.lanes or timeline.main_actors(focus, 5), run,
         title=f"Events from {run.focus_start} to {run.focus_end or 'the end'}",
-        source=f"Source: ballotbook events file ({run.events}).",
-    ))
+        source=f"Source: ballotbook events file ({run.events}).")
+
+
+def _dated(table, events):
+    """`table` (:func:`helpers.models.timeline.event_table` of `events`) with each date in words."""
+    if len(events):
+        table["Date"] = [_when(r) + (f" ({r['date_note']})" if r["date_note"] else "")
+                         for _, r in events.iterrows()]
+    return table
 
 
 def event_table(run) -> Section:
-    """Every event shown, numbered in order of time, with its source."""
-    table = timeline.event_table(run.shown)
-    if len(run.shown):
-        table["Date"] = [_when(r) + (f" ({r['date_note']})" if r["date_note"] else "")
-                         for _, r in run.shown.iterrows()]
-    return Section().table(table, links=["Source"], caption=f"{len(run.shown)} events")
+    """Every event shown, numbered in order of time, with its source; past
+    :data:`~helpers.models.timeline.TABLE_EVENTS` events, a summary instead: how many name each actor and are of
+    each kind, the first and the most recent :data:`~helpers.models.timeline.TABLE_EDGE`, and a sentence saying
+    how many are not listed and where they all are."""
+    shown = run.shown
+    if len(shown) <= timeline.TABLE_EVENTS:
+        return Section().say("Every event shown above, numbered in order of time, with the source for each.").table(
+            _dated(timeline.event_table(shown), shown), links=["Source"], caption=f"{len(shown)} events")
+    edge = timeline.TABLE_EDGE
+    first, latest = shown.head(edge), shown.tail(edge)
+    by_actor, actors_left = timeline.name_counts(shown, "actors")
+    by_kind, kinds_left = timeline.name_counts(shown, "category")
+    section = Section(values={"listed": len(first) + len(latest), "not_listed": len(shown) - 2 * edge})
+    section.say(
+        "There are **{n}** events, too many to list one by one here (the table lists at most {cap}). Below are how "
+        "many name each actor and how many are of each kind, then the first {edge} and the {edge} most recent "
+        "events. The other **{rest}** events are not listed; the events file, {path}, holds every one with its "
+        "source.",
+        n=f"{len(shown):,}", cap=timeline.TABLE_EVENTS, edge=edge, rest=f"{len(shown) - 2 * edge:,}",
+        path=run.events)
+    section.table(by_actor.rename(columns={"Name": "Actor"}), caption=(
+        f"Events naming each actor, the {len(by_actor)} named most; {actors_left:,} other actors not listed"
+        if actors_left else f"Events naming each actor ({len(by_actor)} actors)"))
+    section.table(by_kind.rename(columns={"Name": "Kind"}), caption=(
+        f"Events of each kind, the {len(by_kind)} most common; {kinds_left:,} other kinds not listed"
+        if kinds_left else f"Events of each kind ({len(by_kind)} kinds)"))
+    section.table(_dated(timeline.event_table(first), first), links=["Source"],
+                  caption=f"The first {len(first)} of {len(shown):,} events")
+    return section.table(_dated(timeline.event_table(latest), latest), links=["Source"],
+                         caption=f"The {len(latest)} most recent of {len(shown):,} events")
