@@ -191,10 +191,13 @@ def aggregate(events: pd.DataFrame, lane_rows: pd.DataFrame, most: int = MAX_PER
     total = pd.Series(np.bincount(slot, minlength=count), index=index, name="events")
 
     slot_of = pd.Series(slot, index=events["n"].to_numpy())
-    lane_names = lane_rows.drop_duplicates("lane_index").sort_values("lane_index")["lane"].tolist()
+    # The lanes that hold an event, in lane order (a listed actor named in none of `events` has no column).
+    used = lane_rows.drop_duplicates("lane_index").sort_values("lane_index")
+    lane_names = used["lane"].tolist()
+    column = pd.Series(range(len(used)), index=used["lane_index"].to_numpy())
     lane_slot = slot_of.reindex(lane_rows["n"].to_numpy()).to_numpy()
-    flat = np.bincount(lane_slot * len(lane_names) + lane_rows["lane_index"].to_numpy(dtype=np.int64),
-                       minlength=count * len(lane_names))
+    lane_col = column.reindex(lane_rows["lane_index"].to_numpy()).to_numpy()
+    flat = np.bincount(lane_slot * len(lane_names) + lane_col, minlength=count * len(lane_names))
     by_lane = pd.DataFrame(flat.reshape(count, len(lane_names)), index=index, columns=lane_names)
 
     names = sorted(events["category"].unique())
