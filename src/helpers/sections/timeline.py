@@ -137,10 +137,11 @@ def _counted_or_drawn(section: Section, events, lane_actors, run, *, title: str,
     section.say(
         "These are **{n}** events, more than the {cap} a chart can draw one by one and stay readable, so the "
         "first chart counts them: per actor and per {period} (an event naming several of these actors counts "
-        "under each of them; one known only to the month or year counts in the {period} where that month or "
-        "year begins), and all of them per {period}, by kind. The second draws the **{k}** most recent one by one, "
-        "from {first} to {last}; the other **{rest}** events appear only as counts (the table below summarises "
-        "them and the events file holds every one).",
+        "under each of them{caveat}), and all of them per {period}, by kind. The second draws the **{k}** most "
+        "recent one by one, from {first} to {last}; the other **{rest}** events appear only as counts (the table "
+        "below summarises them and the events file holds every one).",
+        caveat=("" if counts.step >= 12 else
+                f"; one known only to the year counts in the {counts.step_name} where that year begins"),
         n=f"{len(events):,}", cap=timeline.DRAWN_EVENTS, period=counts.step_name, k=len(latest),
         first=_when(latest.iloc[0]), last=_when(latest.iloc[-1]), rest=f"{len(events) - len(latest):,}")
     section.figure(timeline_chart.count_chart(counts, colours=run.colours, title=f"{title}: how many",
