@@ -662,11 +662,12 @@ def _narrowed(fig, allowed: int) -> str | None:
         for legend in list(fig.legends):  # a figure legend of many columns would run off a phone
             names = sorted((len(t.get_text()) for t in legend.get_texts()), reverse=True)
             _columns(legend, 1 if sum(names[:2]) > 40 else 2)
-        for _ in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
+        for again in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
             fig.set_size_inches(wide, tall, forward=False)
             fresh = False  # drawn as it stands
             try:
-                fig.draw_without_rendering()  # wrapped text measures itself with the renderer of a first draw
+                if again:  # wrapped text measures itself with the renderer of a first draw: on the first
+                    fig.draw_without_rendering()  # pass, the draw above at this width (the texts to wrap were in it)
                 _clear_titles(fig)
                 fig.tight_layout(rect=_free_band(fig))
                 fig.draw_without_rendering()
