@@ -145,7 +145,7 @@ def _counted_or_drawn(section: Section, events, lane_actors, run, *, title: str,
         n=f"{len(events):,}", cap=timeline.DRAWN_EVENTS, period=counts.step_name, k=len(latest),
         first=_when(latest.iloc[0]), last=_when(latest.iloc[-1]), rest=f"{len(events) - len(latest):,}")
     section.figure(timeline_chart.count_chart(counts, colours=run.colours, title=f"{title}: how many",
-                                              source=source))
+                                              source=source, pooled=timeline.OTHER))
     return section.figure(timeline_chart.timeline_chart(
         latest, timeline.lanes(latest, lane_actors), colours=run.colours,
         title=f"The {len(latest)} most recent of these events, by actor", source=source))

@@ -177,17 +177,20 @@ def labels_overlap(fig) -> list[tuple[str, str]]:
     return clashes
 
 
-#: Inches per period (row) of a count chart, and the most cells whose numbers it writes in them (the phone
-#: layout writes none: the cells are shaded by their numbers, and each period's total stands by its bar).
+#: Inches per period (row) of a count chart, and the most cells whose numbers it writes in them.
 COUNT_ROW = 0.27
 COUNT_NUMBERS = 600
+#: The most characters of an actor's name the phone layout of a count chart shows (upright above its column).
+SLIM_NAME = 24
 
 
-def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours: dict[str, str] | None = None):
+def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours: dict[str, str] | None = None,
+                pooled: str = "Other actors"):
     """Events counted per period, for more events than a chart can draw one by one: time runs down the page as in
     :func:`timeline_chart`; on the left a column per actor (lane) whose cells are shaded by, and show, the number
     of events naming that actor in the period; on the right a bar per period of all its events, split by
-    category. `counts` is a :class:`helpers.models.timeline.Counts`. Drawn with a fixed number of artists
+    category. `counts` is a :class:`helpers.models.timeline.Counts`; `pooled` names its lane of the events
+    naming none of the listed actors (not shaded past the busiest actor's cell). Drawn with a fixed number of artists
     whatever the number of events (one mesh, one collection of bars, a number per cell and per bar)."""
     from matplotlib.collections import PolyCollection
 
@@ -198,6 +201,8 @@ def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours
     colour = {**category_colours(categories), **(colours or {})}
     slim = width < 8                                   # the phone layout: actor names upright, legend in rows
     names = [plain_label(n) for n in lane_names]
+    if slim:  # upright names: a long one is cut, so the header keeps a bounded height
+        names = [n if len(n) <= SLIM_NAME else n[: SLIM_NAME - 1] + "…" for n in names]
     name_h = max(len(n) for n in names) * 0.075 + 0.2 if slim else 0.5
     top, left = 0.75 + name_h, (0.75 if slim else 1.0)  # inches: title, axis words and actor names; periods
     bottom = 0.6 + 0.2 * ((len(categories) + (2 if slim else 6)) // (3 if slim else 7))  # legend and source
@@ -214,7 +219,10 @@ def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours
         bars = fig.add_axes((bar_x / width, bottom / height, bar_w / width, grid_h / height), sharey=ax)
 
     values = lanes.to_numpy()
-    peak = max(int(values.max()), 1)
+    # The shading runs up to the busiest named actor's cell: "Other actors" (many actors together) would
+    # otherwise leave every named actor pale; its darker cells all take the darkest shade, and the number says.
+    named = [i for i, n in enumerate(lane_names) if n != pooled]
+    peak = max(int(values[:, named].max()) if named else int(values.max()), 1)
     ax.pcolormesh(np.arange(len(lane_names) + 1), np.arange(rows + 1), values, cmap="Blues", vmin=0,
                   vmax=peak * 1.15, edgecolors="white", linewidth=0.8)
     ax.set_ylim(rows, 0)
@@ -231,11 +239,11 @@ def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours
     ax.xaxis.set_label_position("top")
     ax.set_xlabel("Naming each actor" if slim else f"Events naming each actor, per {counts.step_name}",
                   fontsize=9, color=MUTED, labelpad=6)
-    if values.size <= COUNT_NUMBERS and not slim:  # on a phone the shading alone (the numbers take time to lay out)
+    if values.size <= COUNT_NUMBERS:
         for (r, c), v in np.ndenumerate(values):
             if v:
                 ax.text(c + 0.5, r + 0.5, f"{v:,}", ha="center", va="center", fontsize=8,
-                        color="white" if v > 0.55 * peak else INK)
+                        color="white" if v > 0.6 * peak else INK)
 
     # All events of each period, split by category: one collection of rectangles.
     stack = by_cat.to_numpy()
@@ -277,5 +285,6 @@ def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours
                   + ". By category: " + ", ".join(f"{plain_label(c)} {int(v):,}" for c, v in cat_sums.items())
                   + ".")
     if width > 6:
-        narrow(fig, lambda: count_chart(counts, title=title, source=source, width=4.6, colours=colours))
+        narrow(fig, lambda: count_chart(counts, title=title, source=source, width=4.6, colours=colours,
+                                        pooled=pooled))
     return fig
