@@ -50,6 +50,7 @@ over the pollster's polls: points by which a pollster tends to run above (+) or 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -138,6 +139,13 @@ def contest_line(kind: str, threshold: float) -> float:
     return float(threshold)
 
 
+def _is_exit(poll_type: pd.Series) -> pd.Series:
+    """Whether each poll type names an exit poll ('exit' in any letter case), tested once per distinct type."""
+    codes, kinds = pd.factorize(poll_type)
+    hit = np.array([bool(re.search("exit", str(k), flags=re.IGNORECASE)) for k in kinds] + [False])
+    return pd.Series(hit[codes], index=poll_type.index)
+
+
 def overview(polls: pd.DataFrame, as_of=None) -> dict:
     """Facts about the polls up to `as_of` for a report's opening lines: polls, pollsters, first, last
     (dates), kind ('seats', 'share' or 'mixed'), seats_off (seats polls not summing to the house size),
@@ -147,7 +155,7 @@ def overview(polls: pd.DataFrame, as_of=None) -> dict:
     use = polls[polls["date"] <= when]
     per = use.drop_duplicates("poll_id")
     merged = use.loc[use["flag_merged"], "poll_id"].nunique()
-    kinds = set(per["kind"])
+    kinds = set(per["kind"].unique())
     return {
         "polls": int(len(per)), "pollsters": int(per["pollster"].nunique()),
         "first": per["date"].min().date().isoformat() if len(per) else "",
@@ -157,7 +165,7 @@ def overview(polls: pd.DataFrame, as_of=None) -> dict:
         "seats_off": int(per["flag_seats_total"].sum()), "merged": int(merged),
         "no_sample_size": int(per["flag_sample_size_missing"].sum()), "partial": int(per["partial"].sum()),
         "later": int(polls.loc[polls["date"] > when, "poll_id"].nunique()),
-        "exit": int(per["poll_type"].str.contains("exit", case=False).sum()),
+        "exit": int(_is_exit(per["poll_type"]).sum()),
     }
 
 
@@ -307,12 +315,19 @@ def _split_merges(values: pd.DataFrame, merges: dict[str, list[str]]) -> tuple[p
     return pd.concat(parts, ignore_index=True), done
 
 
+def _stripped(column: pd.Series) -> pd.Series:
+    """``column.astype(str).str.strip()``, stripping each distinct value once."""
+    codes, distinct = pd.factorize(column.astype(str))
+    return pd.Series(pd.Series(distinct, dtype=object).str.strip().to_numpy(dtype=object)[codes],
+                     index=column.index, dtype="str")
+
+
 def house_of(polls: pd.DataFrame) -> pd.Series:
     """The polling house of each row: the pollster, or for a poll whose pollster is not named the media
     outlet (each outlet's unnamed polls count as one house), or failing both the poll itself."""
-    pollster = polls["pollster"].astype(str).str.strip()
+    pollster = _stripped(polls["pollster"])
     unnamed = pollster.str.casefold().isin(UNNAMED) | (pollster == "")
-    media = polls["media"].astype(str).str.strip() if "media" in polls else pd.Series("", index=polls.index)
+    media = _stripped(polls["media"]) if "media" in polls else pd.Series("", index=polls.index)
     fallback = np.where(media != "", "unnamed / " + media, "poll " + polls["poll_id"].astype(str))
     return pd.Series(np.where(unnamed, fallback, pollster), index=polls.index)
 
@@ -421,7 +436,7 @@ def pool(polls: pd.DataFrame, as_of=None, *, window_days: int = POOL_WINDOW_DAYS
     before the window)."""
     when = _day(as_of) or polls["date"].max()
     use = polls[polls["date"] <= when]
-    exits = use["poll_type"].astype(str).str.contains("exit", case=False)
+    exits = _is_exit(use["poll_type"].astype(str))
     left = {"partial": sorted(use.loc[use["partial"] & ~exits, "poll_id"].unique().tolist()),
             "exit": sorted(use.loc[exits, "poll_id"].unique().tolist())}
     use = use[~use["partial"] & ~exits]
@@ -434,9 +449,9 @@ def pool(polls: pd.DataFrame, as_of=None, *, window_days: int = POOL_WINDOW_DAYS
     per = use.drop_duplicates("poll_id").assign(house=house_of(use.drop_duplicates("poll_id")))
     per = per.sort_values(["date", "poll_id"], kind="stable")
     keep = per.drop_duplicates("house", keep="last")
-    left["superseded"] = sorted(set(per["poll_id"]) - set(keep["poll_id"]))
-    chosen = use[use["poll_id"].isin(set(keep["poll_id"]))]
-    return chosen.assign(house=chosen["poll_id"].map(dict(zip(keep["poll_id"], keep["house"], strict=True)))), left
+    left["superseded"] = sorted(per.loc[~per["poll_id"].isin(keep["poll_id"]), "poll_id"].unique().tolist())
+    chosen = use[use["poll_id"].isin(keep["poll_id"])]
+    return chosen.assign(house=chosen["poll_id"].map(keep.set_index("poll_id")["house"])), left
 
 
 def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
@@ -483,7 +498,8 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
         info[["poll_id", "weight", "sample_size"]].rename(columns={"sample_size": "n"}), on="poll_id")
     fraction = FITTED.below_fraction if below_fraction is None else float(below_fraction)
     values = _fill_censored(values, threshold, fraction)
-    merges = {k: v for k, v in (merges or {}).items() if k in set(values["party"])}
+    listed = set(values["party"].unique())
+    merges = {k: v for k, v in (merges or {}).items() if k in listed}
     values, split = _split_merges(values, merges)
     average = _weighted_average(values)
     total = float(average.sum())
