@@ -681,7 +681,7 @@ def _narrowed(fig, allowed: int) -> str | None:
             if drawn <= NARROW_INCHES * 1.01 or wide - (drawn - NARROW_INCHES) < 0.75 * NARROW_INCHES:
                 break
             wide -= drawn - NARROW_INCHES
-        drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12
+        # `drawn` is the width of the figure as it stands: nothing has changed it since it was measured
         if drawn > NARROW_INCHES * 1.01 or _smallest_font(fig) * PHONE_WIDTH / (drawn * 72) < MIN_TEXT_PX:
             return None
         if len([p for p in _problems(fig, True, drawn=fresh) if p[0] == "overprints"]) > allowed:
