@@ -636,7 +636,6 @@ def _narrowed(fig, allowed: int) -> str | None:
     for t in free:  # titles, labels and notes wrap at the figure's edge instead of running off it
         if t is not None and str(t.get_text()).strip() and t.get_rotation() == 0:
             t.set_wrap(True)
-    fig.draw_without_rendering()
     lines = 1
     for ax in fig.axes:  # long category names wrap instead of pushing the plot off a narrow figure
         for axis, room in ((ax.yaxis, 20), (ax.xaxis, 14)):
