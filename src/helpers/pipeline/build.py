@@ -36,12 +36,17 @@ from helpers.pipeline import processes
 from helpers.pipeline.cache import helpers_digest, key_of, key_parts
 from helpers.pipeline.config import Job, load_config
 from helpers.pipeline.execute import ReportTask, execute, record_failure
-from helpers.pipeline.index import write_index
 from helpers.pipeline.kernels import warm_worker
 from helpers.pipeline.parameters import check_files, read_parameters, validate
 from helpers.pipeline.processes import BuildLock
 from helpers.pipeline.progress import Progress
-from helpers.pipeline.publish import clean_temporaries, make_output_folder, read_manifest, set_aside_bad_manifests
+from helpers.pipeline.publish import (
+    clean_temporaries,
+    make_output_folder,
+    manifest_path,
+    read_manifest,
+    set_aside_bad_manifests,
+)
 
 #: Seconds a build waits for the folder's lock before it says so: builds overlap, and each holds the lock only for
 #: a few renames, so a short wait is routine and not worth a line in the log.
@@ -115,7 +120,8 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         _print_plan(selected, reasons)
         return 0
     make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
-    if executor is None:  # started before the mark: stopping a cancelled build's processes must spare it
+    # A no-op (nothing to run) starts no pool, so it needs no resource tracker: starting one costs ~0.1 s.
+    if executor is None and todo:  # started before the mark: stopping a cancelled build's processes must spare it
         from multiprocessing import resource_tracker
 
         resource_tracker.ensure_running()
@@ -149,7 +155,11 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
                 cancel.check()
                 clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
-                write_index(out_dir, [j.name for j in all_jobs])
+                names = [j.name for j in all_jobs]
+                if todo or not index_current(out_dir, names, config):
+                    from helpers.pipeline.index import write_index  # a subject's rules file may import pandas
+
+                    write_index(out_dir, names)
         except Cancelled:
             processes.stop_processes(cancel.mark)  # workers, kernels, printers: whole trees, then gone
             cancel.finish(workers_stopped=executor is None)
@@ -178,6 +188,21 @@ def rebuild_reason(job: Job, previous: dict | None, key: str, parts: dict, out_d
                     and (out_dir / previous["pdf"]).is_file()):
         return PRINT_ONLY.format(paper=pdf)
     return None
+
+
+def index_current(out_dir: Path, names: list[str], config: str) -> bool:
+    """Whether ``<out>/index.html`` already shows what a no-op build would write: it is at least as new as the
+    batch file (which reports, in which order) and as every report's manifest (status, title, answer, dates),
+    everything it is made of. A no-op build then leaves it as it is (its "Updated" date is that of its last
+    change) instead of writing it again, which would read the rules file of every report run under another
+    subject's rules (and so import pandas)."""
+    try:
+        built = (out_dir / "index.html").stat().st_mtime_ns
+        newest = max([paths.resolve(config).stat().st_mtime_ns] +
+                     [manifest_path(out_dir, n).stat().st_mtime_ns for n in names])
+    except (OSError, ValueError):
+        return False
+    return built >= newest
 
 
 #: The one reason a report is printed again from its published page instead of being run (rebuild_reason).

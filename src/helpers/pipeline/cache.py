@@ -115,14 +115,15 @@ def key_parts(job: Job, kit: str, previous: dict | None) -> dict:
     SHA-256}), kept in the manifest so that ``build --dry-run`` can say which one changed."""
     from helpers.pipeline.parameters import file_parameters
 
-    files = {str(paths.resolve(p)) for group in file_parameters(job.declared, job.parameters).values()
+    root = paths.find_root()  # found once (a no-op build resolves every input of every report); None: as before
+    files = {str(paths.resolve(p, root)) for group in file_parameters(job.declared, job.parameters).values()
              for p in group}
     if previous:
-        files |= {str(paths.resolve(i["path"])) for i in previous.get("inputs", [])}
+        files |= {str(paths.resolve(i["path"], root)) for i in previous.get("inputs", [])}
     payload = {
         "kit": kit,
-        "notebook": notebook_digest(job.notebook_path),
+        "notebook": notebook_digest(paths.resolve(job.notebook, root)),
         "parameters": job.all_parameters(),
-        "inputs": {paths.display(f): sha256_file(f) for f in sorted(files)},
+        "inputs": {paths.display(f, root): sha256_file(f) for f in sorted(files)},
     }
     return json.loads(json.dumps(payload, sort_keys=True, default=str))  # as the manifest will read it back

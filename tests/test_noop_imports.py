@@ -1,0 +1,123 @@
+"""A no-op rebuild (every report up to date) checks each report's cache key and exits without importing the
+heavy libraries (pandas, numpy, matplotlib, papermill, nbformat, nbconvert, jupyter_client, jsonschema), while a
+changed data file, notebook or parameter is still seen and rebuilt."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, make_project, notebook_json, run_cli_process
+
+HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbformat", "nbconvert", "jupyter_client", "jsonschema")
+
+#: Runs the real command line in a fresh interpreter and prints, as its last stdout line, the heavy top-level
+#: packages it imported.
+PROBE = (
+    "import sys, runpy\n"
+    "sys.argv = ['ballotbook'] + sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_module('helpers.cli', run_name='__main__')\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code\n"
+    f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    "sys.exit(code)\n"
+)
+
+NOTEBOOK = notebook_json(
+    ("code", "from helpers import data, notebook\nnotebook.start()\nframe = data.load_events(events)\n"
+             "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'n': n, 'rows': len(frame)})"),
+    ("md", "Done."),
+    parameters='events: "events file" = "data/events.csv"  # the events\nn = 1  # a number\n'
+               'rules: "rules file" = "data/tweede-kamer/rules.yml"  # another subject\'s rules: the index reads them',
+)
+
+
+def probe(project, *args) -> tuple[subprocess.CompletedProcess, list[str]]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, "build", *args], cwd=project, capture_output=True,
+                          text=True, timeout=600)
+    return proc, json.loads(proc.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("noop")
+    project = make_project(tmp, "reports:\n  - name: r\n    notebook: notebooks/r.ipynb\n    parameters: {n: 2}\n",
+                           {"r.ipynb": NOTEBOOK}, {"data/events.csv": ROOT / "data" / "events.csv",
+                                                   "data/tweede-kamer/rules.yml": ROOT / "data/tweede-kamer/rules.yml",
+                                                   "data/tweede-kamer/parties.csv":
+                                                       ROOT / "data/tweede-kamer/parties.csv"})
+    first = run_cli_process("build", cwd=project, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert (project / "reports" / "r.html").is_file()
+    assert "Tweede Kamer" in (project / "reports" / "index.html").read_text(encoding="utf-8")  # grouped by rules
+    return project
+
+
+def test_the_probe_sees_heavy_imports(built):
+    """The check can fail: a build that has a report to run imports pandas (its data file is loaded)."""
+    proc, heavy = probe(built, "--dry-run", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "pandas" in heavy
+
+
+def test_a_noop_rebuild_imports_nothing_heavy(built):
+    index = built / "reports" / "index.html"
+    before = index.stat().st_mtime_ns
+    proc, heavy = probe(built)
+    assert proc.returncode == 0, proc.stderr
+    assert "up to date" in proc.stderr
+    assert heavy == []
+    assert index.stat().st_mtime_ns == before  # nothing changed: the index is left as it is
+
+
+@pytest.mark.parametrize("change", ["data", "notebook", "parameter"])
+def test_a_change_is_still_seen(built, tmp_path, change):
+    project = tmp_path / "project"
+    shutil.copytree(built, project)
+    if change == "data":
+        os.utime(project / "data" / "events.csv")  # touching alone changes nothing: the content must
+        proc, heavy = probe(project, "--dry-run")
+        assert "up to date" in proc.stdout and heavy == []
+        lines = (project / "data" / "events.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        (project / "data" / "events.csv").write_text("".join(lines[:-1]), encoding="utf-8")  # one event fewer
+        reason = "input file data/events.csv changed"
+    elif change == "notebook":
+        nb = json.loads((project / "notebooks" / "r.ipynb").read_text(encoding="utf-8"))
+        nb["cells"][-1]["source"] = "Done, again."
+        (project / "notebooks" / "r.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+        reason = "notebook changed"
+    else:
+        (project / "reports.yml").write_text(
+            "reports:\n  - name: r\n    notebook: notebooks/r.ipynb\n    parameters: {n: 3}\n", encoding="utf-8")
+        reason = "parameters changed"
+    proc, _ = probe(project, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"rebuild: {reason}" in proc.stdout
+    built_again = run_cli_process("build", cwd=project, timeout=600)
+    assert built_again.returncode == 0, built_again.stderr
+    assert "up to date" not in built_again.stderr
+    assert "[1/1] r ok" in built_again.stderr
+
+
+def test_a_bad_batch_file_is_still_worded_by_the_schema(tmp_path):
+    from helpers.data import schema
+    from helpers.pipeline.config import shape_ok
+
+    good = {"reports": [{"name": "a", "notebook": "n.ipynb", "title": None, "parameters": [{"x": 1}]}]}
+    bad = [
+        {}, {"reports": {}}, {"reports": [1]}, {"reports": [{"name": "a"}]},
+        {"reports": [{"name": " ", "notebook": "n.ipynb"}]}, {"reports": [{"name": 1, "notebook": "n.ipynb"}]},
+        {"reports": [{"name": "a", "notebook": "n.ipynb", "extra": 1}]},
+        {"reports": [{"name": "a", "notebook": "n.ipynb", "title": 3}]},
+        {"reports": [{"name": "a", "notebook": "n.ipynb", "parameters": "x"}]},
+        {"reports": [{"name": "a", "notebook": "n.ipynb", "parameters": [1]}]},
+    ]
+    for doc in [good, *bad]:
+        by_schema = not list(schema.validator("reports").iter_errors(doc))
+        assert shape_ok(doc) == by_schema, doc
