@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,17 @@ def test_a_bad_batch_file_is_still_worded_by_the_schema(tmp_path):
     for doc in [good, *bad]:
         by_schema = not list(schema.validator("reports").iter_errors(doc))
         assert shape_ok(doc) == by_schema, doc
+
+
+def test_a_command_imports_only_its_own_module(built):
+    code = ("import sys; from helpers import cli; code = cli.main(['build']); "
+            "print(sorted(m for m in sys.modules if m.startswith('helpers.cli.commands.'))); sys.exit(code)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=built, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "['helpers.cli.commands.build']"
+    # the top-level help still lists every command (each module imported for its summary line)
+    from helpers import cli
+
+    helped = subprocess.run([sys.executable, "-m", "helpers.cli", "--help"], capture_output=True, text=True)
+    listed = re.findall(r"^    (\S+)", helped.stdout + helped.stderr, re.M)
+    assert [n for n in listed if n in cli.COMMANDS] == list(cli.COMMANDS)

@@ -134,7 +134,11 @@ def _examples(text: str) -> str:
     return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip("\n"), "  ")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only` (a command's name), only that command's module is imported and its
+    arguments set up: the other commands stay valid choices but are left bare (what :func:`main` builds when the
+    command line names a command and asks for no top-level help, so ``ballotbook build`` imports one command
+    module, not all of them)."""
     parser = _Parser(prog="ballotbook", description=DESCRIPTION, epilog=_examples(EXAMPLES),
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true",
@@ -143,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                                 title="commands (ballotbook COMMAND --help for each)")
     for name in COMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
         module = command_module(name)
         summary, _, body = inspect.cleandoc(module.__doc__ or "").partition("\n")
         p = sub.add_parser(name, help=summary.strip(), description=(summary + "\n" + body).strip(),
@@ -178,8 +185,20 @@ def _say(args, text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+def _named_command(argv: list[str]) -> str | None:
+    """The command `argv` names (its first word that is not an option, the top-level options taking no value),
+    or None when there is none or a top-level ``-h``/``--help`` comes before it."""
+    for word in argv:
+        if word in ("-h", "--help", "--"):
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     if args.version:
         from helpers import __version__
