@@ -25,6 +25,9 @@ FAIL_COLOUR = "#D55E00"
 BAND = "#B9C6D6"
 #: The poll of polls names at most this many pollsters in its legend (as many as the palette has colours).
 MAX_LEGEND_POLLSTERS = len(PALETTE)
+#: A poll of polls panel with more dots than this draws them as an image (a page of tens of thousands of SVG
+#: dots is slow to make and to show); every shipped polls file stays well under it.
+MAX_VECTOR_DOTS = 1000
 
 
 def _percent(p: float) -> str:
@@ -79,8 +82,9 @@ def poll_of_polls_chart(points: pd.DataFrame, trend: pd.DataFrame, *, parties: l
         if len(tr):
             ax.fill_between(tr["date"], tr["low"], tr["high"], color=BAND, alpha=0.55, linewidth=0, zorder=1)
             ax.plot(tr["date"], tr["value"], color=INK, linewidth=1.8, zorder=3)
+        # a panel of very many dots is drawn as one picture in the page, not an element per dot
         ax.scatter(pts["date"].to_numpy(), pts["value"].to_numpy(), s=14, c=rgba[pollster_code[here]], alpha=0.85,
-                   linewidths=0, zorder=2)
+                   linewidths=0, zorder=2, rasterized=len(pts) > MAX_VECTOR_DOTS)
         ax.axhline(line, color=HIGHLIGHT, linestyle="--", linewidth=1.1, zorder=2)
         top = max(float(pts["value"].max()) if len(pts) else 0.0, float(tr["high"].max()) if len(tr) else 0.0,
                   line * 1.6)
