@@ -89,6 +89,19 @@ def run_cli_process(*args, cwd: Path | str = ROOT, env: dict | None = None, time
 BALLOTBOOK = str(Path(sys.executable).with_name("ballotbook"))
 
 
+def is_kernel(p) -> bool:
+    """Whether psutil process `p` is a report kernel: started the usual way (``-m ipykernel_launcher``) or forked
+    by a worker's fork server (named ``bb-kernel``; its command line is the server's)."""
+    import psutil
+
+    from helpers.pipeline.forkserver import KERNEL_NAME
+
+    try:
+        return p.name() == KERNEL_NAME or "ipykernel" in " ".join(p.cmdline())
+    except psutil.Error:
+        return False
+
+
 @pytest.fixture
 def kernel_starts(monkeypatch):
     """Watch for kernels: every attempt to start one in this process is recorded and refused. A test that runs

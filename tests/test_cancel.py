@@ -16,7 +16,7 @@ import psutil
 import pytest
 from filelock import FileLock
 
-from conftest import BALLOTBOOK, SLEEPY, copy_project, make_project
+from conftest import BALLOTBOOK, SLEEPY, copy_project, is_kernel, make_project
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def start_and_wait_for_kernels(project: Path, tmpdir: Path) -> tuple[subprocess.
         assert proc.poll() is None, proc.stderr.read()
         for child in main.children(recursive=True):
             seen.setdefault(child.pid, child)
-        if len([p for p in seen.values() if alive(p) and "ipykernel" in command(p)]) >= 2:
+        if len([p for p in seen.values() if alive(p) and is_kernel(p)]) >= 2:
             break
         time.sleep(0.2)
     else:
@@ -123,7 +123,7 @@ def test_a_stopped_build_leaves_nothing_running_publishes_nothing_and_frees_the_
     before = folder_state(out)
     proc, started = start_and_wait_for_kernels(project, short_tmpdir)
     assert marked_by(proc.pid), "the build's workers should carry its mark"
-    kernels = [p for p in started if "ipykernel" in command(p)]
+    kernels = [p for p in started if is_kernel(p)]
     assert len(kernels) >= 2 and all(alive(k) for k in kernels)
     signalled = time.time()
     if to_group:

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import BALLOTBOOK, SLEEPY, assert_clean_error, make_project, run_cli, run_cli_process
+from conftest import BALLOTBOOK, SLEEPY, assert_clean_error, is_kernel, make_project, run_cli, run_cli_process
 
 TWO_REPORTS = ("reports:\n  - name: first\n    notebook: notebooks/r.ipynb\n    parameters: {n: 1}\n"
                "  - name: second\n    notebook: notebooks/r.ipynb\n    parameters: {n: 2}\n")
@@ -83,7 +83,7 @@ def start_build_and_wait_for_kernels(project: Path, tmpdir: Path) -> tuple[subpr
         assert proc.poll() is None, proc.stderr.read().decode()
         for child in main.children(recursive=True):
             seen.setdefault(child.pid, child)
-        kernels = [p for p in seen.values() if alive(p) and "ipykernel" in command(p)]
+        kernels = [p for p in seen.values() if alive(p) and is_kernel(p)]
         if len(kernels) >= 2 and len(kernel_sockets(tmpdir)) >= 2 * 5:  # five sockets per kernel
             break
         time.sleep(0.3)
@@ -145,7 +145,7 @@ def test_kernel_folders_of_a_build_killed_with_its_workers_are_removed_by_the_ne
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     for p in started:
-        if alive(p) and "ipykernel" in command(p):
+        if alive(p) and is_kernel(p):
             p.kill()  # kernels run in sessions of their own; stop them as the kernel's parent poller would
     left = [p for p in short_tmpdir.iterdir() if p.name.startswith("ballotbook-")]
     assert left, "the killed workers could not have removed their socket folders"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import uuid
 import weakref
 
 KERNEL_NAME = "python3"
@@ -58,8 +59,6 @@ def kernel_manager_class():
         # nbclient notices a kernel that dies mid-report only with an async manager (a blocking one hangs).
         class IPCKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
-                import uuid
-
                 kwargs.setdefault("kernel_spec_manager", ThisPython())
 
                 base = os.path.join(kernel_folder(), f"kernel-{uuid.uuid4().hex[:12]}")
@@ -73,6 +72,14 @@ def kernel_manager_class():
                 _LIVE_KERNELS.add(self)
 
             async def start_kernel(self, **kw):
+                server = fork_server()
+                if server is not None and self.provisioner is None:
+                    from helpers.pipeline.forkserver import provisioner_class
+
+                    self.kernel_id = self.kernel_id or str(uuid.uuid4())
+                    self.provisioner = provisioner_class()(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                           parent=self)
+                    self.provisioner.server = server
                 # Popen's streams, through the kernel manager's launch arguments (kept for a restart too)
                 if self._log is None:
                     self._log = open(self.log_path, "ab", buffering=0)  # noqa: SIM115 - lives with the kernel
@@ -208,6 +215,13 @@ class KernelSupply:
 
 
 _SUPPLY: KernelSupply | None = None
+_FORK_SERVER = None
+
+
+def fork_server():
+    """This process's kernel fork server (:mod:`helpers.pipeline.forkserver`): set in a pool worker (and a dask
+    worker) by :func:`warm_worker`; None elsewhere, where kernels start the usual way."""
+    return _FORK_SERVER
 
 
 def worker_supply() -> KernelSupply | None:
@@ -220,7 +234,7 @@ def warm_worker(root: str, parent: int | None = None) -> None:
     """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
     kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
     report's kernel ahead."""
-    global _SUPPLY
+    global _SUPPLY, _FORK_SERVER
     if parent is not None:
         from helpers.pipeline.processes import die_with_parent, remove_kernel_folder, watch_parent
 
@@ -236,6 +250,11 @@ def warm_worker(root: str, parent: int | None = None) -> None:
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
     from multiprocessing.util import Finalize
 
+    if os.environ.get("BALLOTBOOK_FORK", "1") != "0" and hasattr(os, "fork"):
+        from helpers.pipeline.forkserver import ForkServer
+
+        _FORK_SERVER = ForkServer(root)  # its imports run while this worker makes its own
+        Finalize(_FORK_SERVER, _FORK_SERVER.close, exitpriority=5)
     _SUPPLY = KernelSupply(root)
     _SUPPLY.prepare()
     Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit

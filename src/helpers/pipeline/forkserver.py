@@ -1,0 +1,332 @@
+"""A warm fork server for report kernels: a fresh kernel per report without paying Python's start-up and the
+kit's imports each time.
+
+A pool worker starts one server (``python -m helpers.pipeline.forkserver``, :class:`ForkServer`). The server
+imports what every report imports (ipykernel, IPython, pandas, NumPy, matplotlib with the inline backend, the
+kit), starts no thread, then waits for requests on its stdin. For each kernel it forks: the child is a new
+process, a session of its own (as ``jupyter_client`` starts kernels), with the kernel's own environment, working
+folder and log file, and becomes an ipykernel kernel on the connection file it is given. Every report still gets
+a process of its own; nothing a report does reaches the server or another report. Only the imports, made once
+before any fork, are shared, copy-on-write.
+
+Lifetimes: the server dies with its worker and each kernel with the server (``PR_SET_PDEATHSIG``, SIGKILL), so
+stopping a worker stops everything under it. The server reaps its children. In the worker a forked kernel is a
+:class:`ForkedKernel` (a ``subprocess.Popen`` look-alike over a pidfd) behind a ``jupyter_client`` provisioner
+(:class:`ForkProvisioner`), so the kernel manager and nbclient treat it as any local kernel.
+
+The protocol is one JSON object a line. Request: ``{"argv": [...], "env": {...}, "cwd": "...", "log": "..."}``
+(argv: the kernel's arguments after ``-m ipykernel_launcher``). Reply: ``{"pid": N}`` or ``{"error": "..."}``.
+The server's first line is ``{"ready": true}`` once its imports are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+#: Imported by the server before it forks: what every report notebook imports anyway, and the kernel itself.
+IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
+           "matplotlib_inline.backend_inline", "matplotlib.pyplot", "numpy", "pandas", "helpers.notebook",
+           "helpers.views.charts", "helpers.views.tables", "helpers.data", "nbformat")
+#: The backend a kernel started by jupyter_client has (ipykernel sets it in the kernel's environment).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+LAUNCHER = ("-m", "ipykernel_launcher")
+#: The process names (``comm``: ``ps -o comm``, ``top``) of the server and of the kernels it forks: a forked
+#: kernel's command line is the server's, so the name is what tells them apart.
+SERVER_NAME = "bb-forkserver"
+KERNEL_NAME = "bb-kernel"
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+
+
+def _prctl(option: int, value) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def _die_with_parent(signum: int = signal.SIGKILL) -> None:
+    _prctl(_PR_SET_PDEATHSIG, int(signum))
+
+
+def _name(name: str) -> None:
+    _prctl(_PR_SET_NAME, name.encode())
+
+
+# ------------------------------------------------------------------------------------------ the server side
+def _reap(signum=None, frame=None) -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _become_kernel(request: dict, launched_from: str) -> None:
+    """In the forked child: become the kernel of `request`. Never returns."""
+    code = 1
+    try:
+        os.setsid()  # a session of its own, as jupyter_client starts kernels: stopped as a whole
+        _die_with_parent()
+        _name(KERNEL_NAME)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        null = os.open(os.devnull, os.O_RDONLY)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(null)
+        os.close(log)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # as ipykernel_launcher: the server's own folder is not on the kernel's path (IPython adds '' back)
+        if sys.path and (sys.path[0] in ("", launched_from)):
+            del sys.path[0]
+        import random
+
+        import numpy as np
+
+        random.seed()  # a fresh process draws its seeds from the system: so does a forked one
+        np.random.seed()
+        from ipykernel import kernelapp
+
+        argv = list(request["argv"])
+        if request["env"].get("JPY_PARENT_PID", "").isdigit():  # read by ipykernel at import, before the fork
+            argv.append(f"--IPKernelApp.parent_handle={request['env']['JPY_PARENT_PID']}")
+        kernelapp.IPKernelApp.launch_instance(argv=argv)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # noqa: BLE001 - the kernel's log gets the traceback
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001,S110 - nothing left to tell
+                pass
+        os._exit(code)
+
+
+def serve() -> None:
+    """The server: import, say ready, then fork a kernel per request until stdin closes."""
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:
+        os._exit(0)
+    _name(SERVER_NAME)
+    launched_from = os.getcwd()
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    import importlib
+
+    for name in IMPORTS:
+        importlib.import_module(name)
+    import matplotlib.font_manager  # noqa: F401 - its font list is read once, here
+
+    if threading.active_count() != 1:  # forking a process with threads could copy a held lock
+        raise SystemExit("the fork server started a thread while importing; it cannot fork safely")
+    signal.signal(signal.SIGCHLD, _reap)
+    reply = os.fdopen(os.dup(1), "w", buffering=1)
+    requests = os.fdopen(os.dup(0), "r")
+    reply.write(json.dumps({"ready": True}) + "\n")
+    for line in requests:
+        try:
+            request = json.loads(line)
+            pid = os.fork()
+        except Exception as exc:  # noqa: BLE001 - told to the worker, which starts a kernel the usual way
+            reply.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
+            continue
+        if pid == 0:
+            requests.close()
+            reply.close()
+            _become_kernel(request, launched_from)
+        reply.write(json.dumps({"pid": pid}) + "\n")
+    os._exit(0)
+
+
+# ------------------------------------------------------------------------------------------ the worker side
+class ForkedKernel:
+    """A kernel forked by the server, as a ``subprocess.Popen`` look-alike: it is not this process's child, so it
+    is watched through a pidfd (Linux), which also keeps a reused process id from being signalled."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except (OSError, AttributeError):  # already gone, or no pidfd: fall back to the process id
+            self._fd = None
+            if not _exists(pid):
+                self.returncode = 0
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            if self._fd is not None:
+                import select
+
+                if select.select([self._fd], [], [], 0)[0]:
+                    self._done()
+            elif not _exists(self.pid):
+                self._done()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import select
+        import time
+
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            left = 0.05 if end is None else min(0.05, end - time.monotonic())
+            if left <= 0:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            if self._fd is not None:
+                select.select([self._fd], [], [], left)
+            else:
+                time.sleep(left)
+        return self.returncode  # type: ignore[return-value]
+
+    def _done(self) -> None:
+        self.returncode = 0  # the server reaps it; only whether it ended matters here
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is not None:
+            return
+        if self._fd is not None:
+            signal.pidfd_send_signal(self._fd, signum)
+        else:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def __del__(self):
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+class ForkServer:
+    """The worker's fork server: started at once (its imports run while the worker goes on), used when ready."""
+
+    def __init__(self, root: str):
+        env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
+        self._proc = subprocess.Popen([sys.executable, "-m", "helpers.pipeline.forkserver"], cwd=root, env=env,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True, bufsize=1)
+        self._lock = threading.Lock()
+        self._ready: bool | None = None
+
+    def ready(self) -> bool:
+        """Whether the server is up (waits for its imports the first time); False once it has failed."""
+        with self._lock:
+            if self._ready is None:
+                line = self._proc.stdout.readline()
+                try:
+                    self._ready = bool(json.loads(line).get("ready"))
+                except ValueError:
+                    self._ready = False
+            return bool(self._ready) and self._proc.poll() is None
+
+    def spawn(self, argv: list[str], *, env: dict, cwd: str, log: str) -> ForkedKernel:
+        """A kernel forked from the server: ipykernel with `argv` (what follows ``-m ipykernel_launcher``)."""
+        if not self.ready():
+            raise RuntimeError("the kernel fork server is not running")
+        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)})
+        with self._lock:
+            self._proc.stdin.write(request + "\n")
+            self._proc.stdin.flush()
+            answer = json.loads(self._proc.stdout.readline() or '{"error": "the fork server ended"}')
+        if "pid" not in answer:
+            raise RuntimeError(f"the kernel fork server could not start a kernel ({answer.get('error')})")
+        return ForkedKernel(int(answer["pid"]))
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def close(self) -> None:
+        """Stop the server (and with it any kernel it forked that is still running)."""
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc.stdout.close()
+
+
+def kernel_argv(cmd: list[str]) -> list[str] | None:
+    """The arguments after ``-m ipykernel_launcher`` when `cmd` starts a kernel on this interpreter, else None
+    (such a command is launched the usual way)."""
+    if len(cmd) >= 3 and tuple(cmd[1:3]) == LAUNCHER and os.path.realpath(cmd[0]) == os.path.realpath(
+            sys.executable):
+        return list(cmd[3:])
+    return None
+
+
+def provisioner_class():
+    """:class:`ForkProvisioner`, made on first use (jupyter_client is imported only then)."""
+    global _PROVISIONER
+    if _PROVISIONER is None:
+        from jupyter_client.provisioning import LocalProvisioner
+
+        class ForkProvisioner(LocalProvisioner):
+            """A local provisioner whose kernel is forked by the worker's :class:`ForkServer`; a command that is
+            not this interpreter's ipykernel is launched the usual way."""
+
+            server: ForkServer | None = None
+
+            async def launch_kernel(self, cmd, **kwargs):
+                argv = kernel_argv(cmd)
+                log = getattr(self.parent, "log_path", None)
+                if argv is None or self.server is None or log is None or not self.server.ready():
+                    return await super().launch_kernel(cmd, **kwargs)
+                env = kwargs.get("env") or dict(os.environ)
+                self.process = self.server.spawn(argv, env=env, cwd=str(kwargs.get("cwd") or os.getcwd()),
+                                                 log=log)
+                self.pid = self.pgid = self.process.pid
+                self.cwd = kwargs.get("cwd")
+                return self.connection_info
+
+        _PROVISIONER = ForkProvisioner
+    return _PROVISIONER
+
+
+_PROVISIONER = None
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,168 @@
+"""Issue 18: report kernels forked from a warm server (helpers.pipeline.forkserver). A forked kernel must be what
+jupyter_client would have started (same backend, path, working folder, session, environment), a fresh process
+for every report (nothing of one report reaches the next, seeds drawn anew), gone with its worker, and give the
+same numbers as a kernel started the usual way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import BALLOTBOOK, ROOT, make_project, notebook_json
+from helpers.pipeline import kernels
+from helpers.pipeline.forkserver import ForkedKernel, ForkServer, kernel_argv
+
+PROBE = textwrap.dedent("""
+    import json, os, sys, random, matplotlib, pandas
+    _state = {"backend": matplotlib.get_backend(), "mplbackend": os.environ.get("MPLBACKEND"),
+              "path": sys.path, "cwd": os.getcwd(), "leader": os.getpgid(0) == os.getpid(),
+              "root": os.environ.get("BALLOTBOOK_ROOT"), "max_rows": pandas.get_option("display.max_rows"),
+              "leak": getattr(pandas, "_ballotbook_leak", None), "random": random.random(),
+              "parent": open(f"/proc/{os.getppid()}/cmdline").read().replace(chr(0), " ")}
+    pandas.set_option("display.max_rows", 3)   # what a report might leave behind in its process
+    pandas._ballotbook_leak = 1
+    print(json.dumps(_state))
+""")
+
+
+async def _probe(km) -> dict:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        out: list[str] = []
+        reply = await kc.execute_interactive(PROBE, timeout=60, output_hook=lambda m: out.append(
+            m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok"
+        return json.loads("".join(out))
+    finally:
+        kc.stop_channels()
+
+
+def _kernel_state(server) -> tuple[dict, object]:
+    km = kernels.kernel_manager_class()(kernel_name=kernels.KERNEL_NAME)
+
+    async def go():
+        await km.start_kernel(cwd=str(ROOT))
+        try:
+            return await _probe(km), km.provisioner.process
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = ForkServer(str(ROOT))
+    assert s.ready()
+    yield s
+    s.close()
+
+
+def test_a_forked_kernel_is_what_jupyter_client_starts_and_each_is_fresh(server, monkeypatch):
+    monkeypatch.setenv("BALLOTBOOK_ROOT", str(ROOT))
+    monkeypatch.setattr(kernels, "_FORK_SERVER", None)
+    usual, usual_process = _kernel_state(None)
+    monkeypatch.setattr(kernels, "_FORK_SERVER", server)
+    first, first_process = _kernel_state(server)
+    second, _ = _kernel_state(server)
+    assert isinstance(first_process, ForkedKernel) and not isinstance(usual_process, ForkedKernel)
+    server_command = "-m helpers.pipeline.forkserver"
+    assert server_command in first["parent"] and server_command not in usual["parent"]
+    for key in ("backend", "mplbackend", "path", "cwd", "leader", "root", "max_rows", "leak"):
+        assert first[key] == usual[key], key
+    # nothing of the first report reaches the second, and each draws its own seeds, as fresh processes do
+    assert second["max_rows"] == usual["max_rows"] != 3 and second["leak"] is None
+    assert len({usual["random"], first["random"], second["random"]}) == 3
+
+
+def test_only_this_interpreters_ipykernel_is_forked():
+    assert kernel_argv([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"]) == ["-f", "k.json"]
+    assert kernel_argv(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "k.json"]) is None
+    assert kernel_argv([sys.executable, "-m", "other_kernel", "-f", "k.json"]) is None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] in ("Z", "X")
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_server_and_its_kernels_die_with_the_worker(tmp_path):
+    """A stand-in worker starts a server and a kernel, then is killed with SIGKILL (no clean-up runs): the
+    server and the kernel must go too."""
+    worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, sys, time
+        from helpers.pipeline.forkserver import ForkServer
+        s = ForkServer({str(ROOT)!r})
+        k = s.spawn(["-f", {str(tmp_path / "k.json")!r}], env=dict(os.environ), cwd={str(tmp_path)!r},
+                    log={str(tmp_path / "k.log")!r})
+        print(s.pid, k.pid, flush=True)
+        time.sleep(120)
+    """)], stdout=subprocess.PIPE, text=True, env={**os.environ, "BALLOTBOOK_ROOT": str(ROOT)})
+    server_pid, kernel_pid = map(int, worker.stdout.readline().split())
+    end = time.monotonic() + 30
+    while not (tmp_path / "k.json").exists() and time.monotonic() < end:  # the kernel is up
+        time.sleep(0.05)
+    assert not _gone(server_pid) and not _gone(kernel_pid)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    end = time.monotonic() + 5
+    while not (_gone(server_pid) and _gone(kernel_pid)) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert _gone(server_pid) and _gone(kernel_pid)
+
+
+def test_a_forked_kernel_that_ends_is_seen_to_end(server, tmp_path):
+    k = server.spawn(["-f", str(tmp_path / "k.json")], env=dict(os.environ), cwd=str(tmp_path),
+                     log=str(tmp_path / "k.log"))
+    assert k.poll() is None
+    k.terminate()
+    assert k.wait(timeout=10) == 0 and k.poll() == 0
+    k.kill()  # no error, and no signal to a reused process id
+
+
+REPORT = notebook_json(
+    ("code", "import os\nimport numpy as np\nfrom helpers import notebook\nnotebook.start()\n"
+             "rng = np.random.default_rng(seed)\n"
+             "parent = open(f'/proc/{os.getppid()}/cmdline').read().replace(chr(0), ' ')\n"
+             "notebook.record(as_of='2022-11-01', sources=['test'], seed=seed,\n"
+             "                outputs={'draws': rng.normal(size=3).tolist(),\n"
+             "                         'forked': '-m helpers.pipeline.forkserver' in parent})"),
+    parameters="seed = 7  # random seed",
+)
+
+
+@pytest.mark.slow
+def test_a_build_runs_reports_in_forked_kernels_with_the_same_numbers(tmp_path):
+    """Through the real CLI: the pool's workers fork the kernels (the report sees the server as its parent),
+    BALLOTBOOK_FORK=0 starts them the usual way, and the seeded numbers are the same either way."""
+    project = make_project(tmp_path / "project", "reports:\n  - name: a\n    notebook: notebooks/r.ipynb\n"
+                           "  - name: b\n    notebook: notebooks/r.ipynb\n    parameters: {seed: 8}\n",
+                           {"r.ipynb": REPORT})
+    env = {k: v for k, v in os.environ.items() if k not in ("BALLOTBOOK_ROOT", "BALLOTBOOK_BUILD")}
+    outputs = {}
+    for how, fork, extra in (("fork", "1", []), ("usual", "0", []), ("dask", "1", ["--executor", "dask"])):
+        proc = subprocess.run([BALLOTBOOK, "build", "--force", "--jobs", "2", *extra], cwd=project, timeout=180,
+                              env={**env, "BALLOTBOOK_FORK": fork}, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outputs[how] = {n: json.loads((project / "reports" / f"{n}.json").read_text())["outputs"]
+                        for n in ("a", "b")}
+    # dask workers are warmed as the local pool's are: their kernels are forked too
+    assert all(o["forked"] for o in [*outputs["fork"].values(), *outputs["dask"].values()])
+    assert not any(o["forked"] for o in outputs["usual"].values())
+    assert outputs["fork"] == outputs["dask"]
+    assert [o["draws"] for o in outputs["fork"].values()] == [o["draws"] for o in outputs["usual"].values()]
+    assert outputs["fork"]["a"]["draws"] != outputs["fork"]["b"]["draws"]
