@@ -71,9 +71,30 @@ def check_scheduler_address(address: str) -> None:
         raise DataError(f"--scheduler {shown}: '{port[:20]}' is not a port number; {expected}")
 
 
-def dask_executor(scheduler: str | None, workers: int | None = None):
+def _warm_plugin(root: str):
+    """A dask worker plugin that warms each worker as the local pool's are (:func:`helpers.pipeline.kernels.
+    warm_worker`: the heavy imports once, a kernel fork server, the first kernel started ahead)."""
+    from distributed import WorkerPlugin
+
+    class WarmReports(WorkerPlugin):
+        name = "ballotbook-warm"
+        idempotent = True
+
+        def __init__(self, root: str):
+            self.root = root
+
+        def setup(self, worker):
+            from helpers.pipeline.kernels import warm_worker
+
+            warm_worker(self.root)
+
+    return WarmReports(root)
+
+
+def dask_executor(scheduler: str | None, workers: int | None = None, root: str | None = None):
     """An executor on the dask scheduler at `scheduler` ("tcp://host:8786"), or on a new LocalCluster of
-    `workers` single-threaded processes when no address is given."""
+    `workers` single-threaded processes when no address is given. With `root` (the project folder, the same
+    path on every worker) each worker is warmed as a local pool worker is."""
     if scheduler is not None:
         check_scheduler_address(scheduler)
     try:
@@ -85,8 +106,11 @@ def dask_executor(scheduler: str | None, workers: int | None = None):
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
-        return _OwnedDaskExecutor(client)
-
-    cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    return _OwnedDaskExecutor(Client(cluster), cluster)
+        cluster = None
+    else:
+        cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    if root is not None:
+        client.register_plugin(_warm_plugin(root))
+    return _OwnedDaskExecutor(client, cluster)

@@ -69,10 +69,11 @@ def run(args) -> int:
         check_scheduler_address(args.scheduler)
     executor = None
     if args.executor == "dask" and not args.dry_run:
+        from helpers.core import paths
         from helpers.pipeline.executors import dask_executor
 
         load_config(args.config)  # the batch file and every parameter are checked before a cluster starts
-        executor = dask_executor(args.scheduler, args.jobs)
+        executor = dask_executor(args.scheduler, args.jobs, root=str(paths.project_root()))
     try:
         return build(args.config, only=args.only, jobs=args.jobs, force=args.force, out=args.out,
                      timeout=args.timeout, executor=executor, pdf=paper, dry_run=args.dry_run)
