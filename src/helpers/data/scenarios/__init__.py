@@ -17,7 +17,9 @@ Keys (only ``polls`` + ``as_of`` or ``results`` are required)::
     polls: data/polls/knesset-2022.csv       # base: a polls file (with as_of) ...
     as_of: 2022-10-28                        # ... using the polls published up to this date (YYYY-MM-DD)
     results: data/knesset/results/2022-11-01.csv   # ... or instead an official votes file (list,votes)
-    threshold: 3.25                          # electoral threshold, percent of valid votes (default 3.25)
+    threshold: 3.25                          # electoral threshold: a percent (3.25, "3.25%"), an exact fraction of
+                                             #   the valid votes ("1/150") or "N quota(s)" of the seats
+                                             #   (default: the rules', else 3.25)
     seats: 120                               # seats in the house (default 120; 1 to 10,000)
     majority: 61                             # seats needed to govern (default floor(seats / 2) + 1)
     agreements: data/knesset/agreements/2022-11-01.csv   # surplus-vote agreements (list_a,list_b); optional
@@ -57,7 +59,8 @@ after every step the lists' shares sum to 100 again):
   blocs.
 - ``{agreement_add: [raam, hadash_taal]}`` / ``{agreement_remove: [labor, meretz]}``: a surplus-vote agreement
   is signed or cancelled (a list may hold one agreement).
-- ``{threshold: 2.0}``: a different electoral threshold (percent of valid votes).
+- ``{threshold: 2.0}``: a different electoral threshold, in the same words (``{threshold: 1/150}``,
+  ``{threshold: 2 quotas}``).
 - ``{veto_add: [likud, labor]}`` / ``{veto_remove: [likud, yesh_atid]}``: a party rules a partner in or out.
 
 Lists touched by a merge carry their politics over: the joint list takes its first member's place in the
