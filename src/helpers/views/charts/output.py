@@ -669,7 +669,6 @@ def _narrowed(fig, allowed: int) -> str | None:
                     fig.draw_without_rendering()  # pass, the draw above at this width (the texts to wrap were in it)
                 _clear_titles(fig)
                 fig.tight_layout(rect=_free_band(fig))
-                fig.draw_without_rendering()
                 _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
                 _clear_notes(fig)
                 fig.draw_without_rendering()
