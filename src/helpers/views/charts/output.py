@@ -661,12 +661,12 @@ def _narrowed(fig, allowed: int) -> str | None:
         for legend in list(fig.legends):  # a figure legend of many columns would run off a phone
             names = sorted((len(t.get_text()) for t in legend.get_texts()), reverse=True)
             _columns(legend, 1 if sum(names[:2]) > 40 else 2)
-        for again in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
+        for _ in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
             fig.set_size_inches(wide, tall, forward=False)
             fresh = False  # drawn as it stands
             try:
-                if again:  # wrapped text measures itself with the renderer of a first draw: on the first
-                    fig.draw_without_rendering()  # pass, the draw above at this width (the texts to wrap were in it)
+                # wrapped text measures itself with the renderer of a draw before: the draw above at the narrow
+                # width (the texts to wrap were in it), then the draw ending the pass before
                 _clear_titles(fig)
                 fig.tight_layout(rect=_free_band(fig))
                 _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
