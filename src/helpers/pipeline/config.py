@@ -49,6 +49,7 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
         schema.check(doc, "reports", name, root)  # the shape: keys, types (schemas/reports.schema.json)
     jobs: list[Job] = []
     seen: dict[str, int] = {}
+    parsed: dict[Path, dict[str, Parameter]] = {}  # a notebook behind several entries is read once
     for i, entry in enumerate(doc["reports"], start=1):
         here = f"{name}, report '{excerpt(entry['name'], 40)}'"
         nb_path = paths.resolve(entry["notebook"])
@@ -59,7 +60,7 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
         sets = entry.get("parameters") or {}
         if isinstance(sets, dict):
             sets = [sets]
-        declared = read_parameters(nb_path)
+        declared = parsed[nb_path] if nb_path in parsed else parsed.setdefault(nb_path, read_parameters(nb_path))
         for given in sets or [{}]:
             try:
                 values = validate(nb_path, given, declared=declared)
