@@ -454,12 +454,55 @@ def _yaml_error(name: str, exc) -> DataError:
     return DataError(f"{name}{at}: not valid YAML ({excerpt(problem)}).")
 
 
+def _fast_yaml(text: str):
+    """(content, node tree) of `text` through libyaml when it is there and the text is plainly acceptable (no
+    anchor or alias, nesting within :data:`MAX_YAML_DEPTH`, no key twice in a mapping, every value constructed);
+    None otherwise, and the kit's own loader then reads it (and words what is wrong). The same document either
+    way: the same resolver and constructor, only the scanning and parsing are in C."""
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", None)
+    if loader_class is None or "&" in text or "*" in text:  # an anchor or alias (or a star in a value): slow path
+        return None
+    if yaml.reader.Reader.NON_PRINTABLE.search(text):  # the kit's loader names the character
+        return None
+    try:
+        node = yaml.compose(text, Loader=loader_class)
+    except yaml.YAMLError:
+        return None
+    seen: set[int] = set()
+    todo = [(node, 1)] if node is not None else []
+    while todo:
+        n, depth = todo.pop()
+        if id(n) in seen or depth > MAX_YAML_DEPTH:
+            return None
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            keys = set()
+            for k, v in n.value:
+                # plain string keys only: equal text is then an equal key (yes/true or 1/01 are the slow path's)
+                if not isinstance(k, yaml.ScalarNode) or k.tag != "tag:yaml.org,2002:str" or k.value in keys:
+                    return None
+                keys.add(k.value)
+                todo += [(k, depth + 1), (v, depth + 1)]
+        elif isinstance(n, yaml.SequenceNode):
+            todo += [(v, depth + 1) for v in n.value]
+    try:
+        data = yaml.constructor.SafeConstructor().construct_document(node) if node is not None else None
+    except (ValueError, OverflowError, yaml.YAMLError):
+        return None
+    return data, node
+
+
 def parse_yaml(text: str, name: str, *, tree: bool = False):
     """YAML `text` (from the file called `name` in messages) read with the kit's loader (see
     :func:`_loader_class`): its content, or (content, composed node tree) when `tree`. DataError naming the
     file, line and column otherwise."""
     import yaml
 
+    fast = _fast_yaml(text)
+    if fast is not None:
+        return fast if tree else fast[0]
     loader = None
     try:
         loader = _loader_class()(text)  # checks the characters first: a NUL or other control is an error here
