@@ -153,7 +153,7 @@ def _execute_notebook(job: Job, timeout: int, prestart: bool = False, previous: 
             time.sleep(0.5 * (attempt + 1))
         finally:
             if km is not None:
-                kernels.KernelSupply.stop(km)
+                supply.retire(km)  # km came from the supply
     raise RuntimeError(f"the kernel failed to start {kernels.START_RETRIES} times ({last})")
 
 

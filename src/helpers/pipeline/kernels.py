@@ -205,7 +205,19 @@ class KernelSupply:
 
         asyncio.run(KernelSupply._stop_async(km))
 
+    def retire(self, km) -> None:
+        """Shut `km`'s kernel down in the background (the report is done with it; the next report need not
+        wait for the kill and the socket clean-up). :meth:`close` waits for every retired kernel."""
+        import threading
+
+        self._retiring = [t for t in getattr(self, "_retiring", []) if t.is_alive()]
+        thread = threading.Thread(target=self.stop, args=(km,), name="ballotbook-kernel-stop", daemon=True)
+        thread.start()
+        self._retiring.append(thread)
+
     def close(self) -> None:
+        for thread in getattr(self, "_retiring", []):
+            thread.join()
         if self._next is not None:
             thread, holder = self._next
             self._next = None
