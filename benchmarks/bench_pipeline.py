@@ -1,9 +1,10 @@
-"""Report builds: `ballotbook build --force` of the default set against the plain papermill + nbconvert chain
-(one CLI call each per report, the way such reports are usually scripted), a no-op rebuild against a full one,
-HTML bytes per report, and peak memory of a build."""
+"""Report builds of the default set: `ballotbook build --force` locally and on a local dask cluster (alternating,
+median of 3), a no-op rebuild against a full one, HTML bytes per report, and peak memory of a build. (The peers a
+user would pick instead, and the floor, are bench_build's.)"""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,73 +54,45 @@ def timed(cmd: list[str], **kw) -> tuple[float, int, subprocess.CompletedProcess
     return elapsed, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def plain_chain(jobs, out: Path) -> dict[str, float]:
-    """Each report the usual scripted way: `papermill NB OUT.ipynb -y PARAMS`, then `jupyter nbconvert --to html
-    --no-input OUT.ipynb`. Seconds per report."""
-    import yaml
-
-    times = {}
-    for job in jobs:
-        start = time.perf_counter()
-        nb_out = out / f"{job.name}.ipynb"
-        params = yaml.safe_dump(job.parameters) if job.parameters else "{}"
-        subprocess.run([str(BIN / "papermill"), str(job.notebook_path), str(nb_out), "-y", params, "--cwd",
-                        str(ROOT), "-k", "python3", "--no-progress-bar"], check=True, capture_output=True)
-        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb_out)],
-                       check=True, capture_output=True)
-        times[job.name] = time.perf_counter() - start
-    return times
-
-
-def ours(config: Path, out: Path) -> tuple[float, int, dict]:
-    """`ballotbook build --force` of a batch file: wall seconds, peak memory (KiB), manifests."""
+def ours(config: Path, out: Path, executor: str = "local") -> tuple[float, int, dict]:
+    """`ballotbook build --force --jobs 2` of a batch file: wall seconds, peak memory (KiB), manifests."""
     import json
 
-    wall, peak, proc = timed([str(BIN / "ballotbook"), "build", "--force", "--config", str(config), "--out",
-                              str(out)], cwd=ROOT)
+    wall, peak, proc = timed([str(BIN / "ballotbook"), "build", "--force", "--jobs", "2", "--executor", executor,
+                              "--config", str(config), "--out", str(out)], cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"build failed: {proc.stderr}")
     manifests = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     return wall, peak, manifests
 
 
-COPIES = 4  # reports per notebook in the per-notebook comparison
-
-
 def main() -> dict:
+    from statistics import median
+
     from helpers.pipeline.config import load_config
 
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # (a) The default set of reports.yml: the plain chain, one report at a time, against one build.
-        default_set = load_config(ROOT / "reports.yml")
-        (tmp / "plain").mkdir()
-        plain = plain_chain(default_set, tmp / "plain")
-        full, peak, manifests = ours(ROOT / "reports.yml", tmp / "ours")
-        n = len(default_set)
+        # (a) The default set of reports.yml, built locally and on a local dask cluster of as many workers,
+        # alternating, 3 pairs (the peers and the floor are bench_build's).
+        n = len(load_config(ROOT / "reports.yml"))
+        local_walls, dask_walls, peak, manifests = [], [], 0, {}
+        for r in range(3):
+            for executor in (("local", "dask") if r % 2 == 0 else ("dask", "local")):
+                out = tmp / f"{executor}-{r}"
+                wall, used, got = ours(ROOT / "reports.yml", out, executor)
+                (local_walls if executor == "local" else dask_walls).append(wall)
+                if executor == "local":
+                    peak, manifests = max(peak, used), got
+                print(f"  pair {r + 1}: {executor}: {wall:.2f} s", flush=True)
+        full = median(local_walls)
         figures["reports in the default set"] = n
-        figures["plain chain, s per report (papermill CLI then nbconvert CLI, one report at a time)"] = \
-            sum(plain.values()) / n
-        figures["ballotbook build --force, s per report (default --jobs)"] = full / n
-        figures["speed-up per report, default set (plain / ballotbook)"] = sum(plain.values()) / full
-        # Each notebook at its defaults: the plain chain on it against a build of COPIES reports of it.
-        for nb in sorted({j.notebook for j in default_set}):
-            stem = Path(nb).stem
-            config = tmp / f"{stem}.yml"
-            config.write_text("reports:\n" + "".join(
-                f"  - {{name: {stem}-{i}, notebook: {nb}}}\n" for i in range(COPIES)))
-            job = load_config(config)[0]
-            (tmp / f"plain-{stem}").mkdir()
-            plain_one = plain_chain([job], tmp / f"plain-{stem}")[job.name]
-            wall, _, _ = ours(config, tmp / f"ours-{stem}")
-            figures[f"{nb} at its defaults: plain chain, s per report"] = plain_one
-            figures[f"{nb} at its defaults: ballotbook, s per report ({COPIES} reports in one build)"] = \
-                wall / COPIES
-            figures[f"{nb} at its defaults: speed-up per report"] = plain_one / (wall / COPIES)
+        figures["ballotbook build --force --jobs 2, s (median of 3)"] = full
+        figures["ballotbook build --force --jobs 2 --executor dask, s (median of 3)"] = median(dask_walls)
+        figures["dask / local"] = median(dask_walls) / full
+        shutil.copytree(tmp / "local-0", tmp / "ours")
         # (b) A no-op rebuild (nothing changed) against the full one: the median of 5 (one is noise).
-        from statistics import median
-
         noops = []
         for _ in range(10):  # a run that rebuilt something (the kit edited meanwhile) is not counted
             wall, _, proc = timed([str(BIN / "ballotbook"), "build", "--out", str(tmp / "ours")], cwd=ROOT)
