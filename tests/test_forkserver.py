@@ -154,15 +154,38 @@ def test_a_build_runs_reports_in_forked_kernels_with_the_same_numbers(tmp_path):
                            {"r.ipynb": REPORT})
     env = {k: v for k, v in os.environ.items() if k not in ("BALLOTBOOK_ROOT", "BALLOTBOOK_BUILD")}
     outputs = {}
-    for how, fork, extra in (("fork", "1", []), ("usual", "0", []), ("dask", "1", ["--executor", "dask"])):
-        proc = subprocess.run([BALLOTBOOK, "build", "--force", "--jobs", "2", *extra], cwd=project, timeout=180,
+    for fork in ("1", "0"):
+        proc = subprocess.run([BALLOTBOOK, "build", "--force", "--jobs", "2"], cwd=project, timeout=180,
                               env={**env, "BALLOTBOOK_FORK": fork}, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        outputs[how] = {n: json.loads((project / "reports" / f"{n}.json").read_text())["outputs"]
-                        for n in ("a", "b")}
-    # dask workers are warmed as the local pool's are: their kernels are forked too
-    assert all(o["forked"] for o in [*outputs["fork"].values(), *outputs["dask"].values()])
-    assert not any(o["forked"] for o in outputs["usual"].values())
-    assert outputs["fork"] == outputs["dask"]
-    assert [o["draws"] for o in outputs["fork"].values()] == [o["draws"] for o in outputs["usual"].values()]
-    assert outputs["fork"]["a"]["draws"] != outputs["fork"]["b"]["draws"]
+        outputs[fork] = {n: json.loads((project / "reports" / f"{n}.json").read_text())["outputs"]
+                         for n in ("a", "b")}
+    assert all(o["forked"] for o in outputs["1"].values())
+    assert not any(o["forked"] for o in outputs["0"].values())
+    assert [o["draws"] for o in outputs["1"].values()] == [o["draws"] for o in outputs["0"].values()]
+    assert outputs["1"]["a"]["draws"] != outputs["1"]["b"]["draws"]
+
+
+def _warmed() -> list:
+    from helpers.pipeline import kernels as worker_kernels
+
+    return [worker_kernels.fork_server() is not None, worker_kernels.worker_supply() is not None]
+
+
+@pytest.mark.slow
+def test_dask_workers_are_warmed_as_the_local_pools_are(monkeypatch):
+    """The executor the build uses for --executor dask runs warm_worker on each worker: a fork server and a
+    kernel started ahead, as in a local pool worker (tests/test_scaleout.py builds real reports on dask)."""
+    from helpers.pipeline.executors import dask_executor
+
+    monkeypatch.setenv("BALLOTBOOK_ROOT", str(ROOT))
+    executor = dask_executor(None, 1, root=str(ROOT))
+    try:
+        assert executor.submit(_warmed).result(timeout=120) == [True, True]
+    finally:
+        executor.shutdown(wait=True)
+    bare = dask_executor(None, 1)  # without the project's root nothing is warmed
+    try:
+        assert bare.submit(_warmed).result(timeout=120) == [False, False]
+    finally:
+        bare.shutdown(wait=True)

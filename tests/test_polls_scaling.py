@@ -290,7 +290,7 @@ def poll_tables(draw):
     return frame
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(poll_tables(), st.sampled_from([3.25, 0.0, 100 / 150, 5.0]))
 def test_random_polls_equal_the_per_poll_reference(polls, threshold):
     check_all(polls, threshold, 120, merges={"a+b": ["a", "b"]})

@@ -180,7 +180,7 @@ def event_frames(draw):
     return model.select(frame), lanes, most
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(event_frames())
 def test_counts_add_up_per_actor_and_per_period(case):
     events, lane_actors, most = case
