@@ -147,23 +147,33 @@ REPORT = notebook_json(
 
 @pytest.mark.slow
 def test_a_build_runs_reports_in_forked_kernels_with_the_same_numbers(tmp_path):
-    """Through the real CLI: the pool's workers fork the kernels (the report sees the server as its parent),
-    BALLOTBOOK_FORK=0 starts them the usual way, and the seeded numbers are the same either way."""
+    """Through the real CLI: a worker with more than one report forks their kernels (the report sees the server
+    as its parent); a worker with one report starts its kernel the usual way (a server would not pay for its
+    imports); the seeded numbers are the same either way."""
     project = make_project(tmp_path / "project", "reports:\n  - name: a\n    notebook: notebooks/r.ipynb\n"
                            "  - name: b\n    notebook: notebooks/r.ipynb\n    parameters: {seed: 8}\n",
                            {"r.ipynb": REPORT})
     env = {k: v for k, v in os.environ.items() if k not in ("BALLOTBOOK_ROOT", "BALLOTBOOK_BUILD")}
     outputs = {}
-    for fork in ("1", "0"):
-        proc = subprocess.run([BALLOTBOOK, "build", "--force", "--jobs", "2"], cwd=project, timeout=180,
-                              env={**env, "BALLOTBOOK_FORK": fork}, capture_output=True, text=True)
+    for jobs in ("1", "2"):
+        proc = subprocess.run([BALLOTBOOK, "build", "--force", "--jobs", jobs], cwd=project, timeout=180, env=env,
+                              capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        outputs[fork] = {n: json.loads((project / "reports" / f"{n}.json").read_text())["outputs"]
+        outputs[jobs] = {n: json.loads((project / "reports" / f"{n}.json").read_text())["outputs"]
                          for n in ("a", "b")}
     assert all(o["forked"] for o in outputs["1"].values())
-    assert not any(o["forked"] for o in outputs["0"].values())
-    assert [o["draws"] for o in outputs["1"].values()] == [o["draws"] for o in outputs["0"].values()]
+    assert not any(o["forked"] for o in outputs["2"].values())
+    assert [o["draws"] for o in outputs["1"].values()] == [o["draws"] for o in outputs["2"].values()]
     assert outputs["1"]["a"]["draws"] != outputs["1"]["b"]["draws"]
+
+
+def test_ballotbook_fork_0_turns_the_server_off():
+    probe = ("import os; from helpers.pipeline import kernels; kernels.warm_worker(os.getcwd()); "
+             "print(kernels.fork_server() is None); kernels.worker_supply().close(); os._exit(0)")
+    for value, none in (("0", "True"), ("1", "False")):
+        proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "BALLOTBOOK_FORK": value, "BALLOTBOOK_ROOT": str(ROOT)})
+        assert proc.stdout.strip() == none, proc.stderr
 
 
 def _warmed() -> list:

@@ -271,7 +271,9 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     # Spawned workers, not forked: a worker shares nothing of the build process it did not ask for (no open
     # descriptor, no lock, no thread state), and it exits by itself when the build process is gone.
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=warm_worker, initargs=(root, os.getpid()))
+                                           initializer=warm_worker,
+                                           # a fork server pays for itself from a worker's second report on
+                                           initargs=(root, os.getpid(), len(tasks) > workers))
     failed, broken = 0, []
     futures = {}
     stopped = False

@@ -242,10 +242,11 @@ def worker_supply() -> KernelSupply | None:
     return _SUPPLY
 
 
-def warm_worker(root: str, parent: int | None = None) -> None:
+def warm_worker(root: str, parent: int | None = None, fork: bool = True) -> None:
     """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
     kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
-    report's kernel ahead."""
+    report's kernel ahead. `fork`: start a kernel fork server (:mod:`helpers.pipeline.forkserver`), worth its
+    own imports when the worker runs more than one report."""
     global _SUPPLY, _FORK_SERVER
     if parent is not None:
         from helpers.pipeline.processes import die_with_parent, remove_kernel_folder, watch_parent
@@ -262,7 +263,7 @@ def warm_worker(root: str, parent: int | None = None) -> None:
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
     from multiprocessing.util import Finalize
 
-    if os.environ.get("BALLOTBOOK_FORK", "1") != "0" and hasattr(os, "fork"):
+    if fork and os.environ.get("BALLOTBOOK_FORK", "1") != "0" and hasattr(os, "fork"):
         from helpers.pipeline.forkserver import ForkServer
 
         _FORK_SERVER = ForkServer(root)  # its imports run while this worker makes its own
