@@ -1,6 +1,8 @@
-"""Report builds of the default set: `ballotbook build --force` locally and on a local dask cluster (alternating,
-median of 3), a no-op rebuild against a full one, HTML bytes per report, and peak memory of a build. (The peers a
-user would pick instead, and the floor, are bench_build's.)"""
+"""Report builds of the default set, locally and on a local dask cluster; a no-op rebuild; memory; bytes per page.
+
+`ballotbook build --force` locally and on a local dask cluster (alternating, median of 3), a no-op rebuild against
+a full one, HTML bytes per report, and peak memory of a build. (The peers a user would pick instead, and the floor,
+are bench_build's.)"""
 
 from __future__ import annotations
 
