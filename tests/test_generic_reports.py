@@ -117,6 +117,11 @@ def test_the_backtest_under_the_dutch_rules_reads_only_the_files_it_is_given():
     for word in ISRAELI + ("Bader", "surplus", "120", "track record below"):
         assert not re.search(rf"\b{re.escape(word)}\b", text), word
     assert len(run.audit) == 1 and bool(run.audit["reproduced"].iloc[0]) and run.past == []
+    # the first screen names the largest seat miss of the errors table, with the seats won
+    worst = run.table.loc[run.table["model_error"].abs().idxmax()]
+    said = plain(backtest.answer(run).of("answer")[0])
+    assert f"Its largest miss: {run.names.get(worst.party, worst.party)}, " in said
+    assert f"against {worst.official:.0f} won." in said
     assert not [f for f in backtest.record(run)["sources"] if "knesset" in f or f.startswith("data/model")]
     read = [os.path.relpath(f, ROOT) for f in paths.FILES_READ]
     assert read and not [f for f in read if "knesset" in f or f.startswith("data/model")], read
@@ -197,6 +202,7 @@ def test_the_dutch_reports_build_with_the_same_notebooks_and_say_nothing_israeli
             assert "'sampling'" in text and "fitted on past elections" not in text, name
         if report["notebook"] == "notebooks/05_backtest.ipynb":
             assert "PVV -8." in text or "PVV -9." in text, name  # the famous miss: PVV 37 against ~28
+            assert "Its largest miss: PVV" in text and "against 37 won." in text, name  # on the first screen
             assert "reproduces the official seats of 1 of 1 elections" in text and "1/150 (0.67%)" in text, name
             assert "Other 150" not in text, name  # a registry without blocs gives no one-row bloc table
     group = re.search(r"<h2>Tweede Kamer \(House of Representatives\)</h2><ul>(.*?)</ul>",

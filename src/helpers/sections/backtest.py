@@ -257,6 +257,12 @@ def answer(run) -> Section:
     template += (" Mean seat error per party: **{mae_model}** seats for the model, {mae_week} for the final-week "
                  "average of the published seats.")
     values.update(mae_model=f"{e['mae_model']:.2f}", mae_week=f"{e['mae_week']:.2f}")
+    miss = next(_largest_misses(run.table, 1).itertuples(), None)
+    if miss is not None and abs(miss.model_error) >= 0.5:
+        template += (" Its largest miss: **{miss}**, {projected} seats projected (90% range {low}–{high}) against "
+                     "**{won}** won.")
+        values.update(miss=run.names.get(miss.party, miss.party), projected=f"{miss.model:.0f}",
+                      low=f"{miss.model_p05:.0f}", high=f"{miss.model_p95:.0f}", won=f"{miss.official:.0f}")
     if run.model.scale and run.election in {x.date for x in run.past if x.fit and x.year in run.model.fitted_on}:
         template += " The error model was fitted on this election too, so these scores flatter it"
         held = run.track[(run.track["election"] == run.election) & (run.track["lead_days"] == LEADS[0])]
@@ -294,12 +300,17 @@ def projections(run) -> Section:
     ))
 
 
+def _largest_misses(table, k: int):
+    """The `k` parties the model's mean seats missed most, largest first."""
+    return table.reindex(table["model_error"].abs().sort_values(ascending=False, kind="stable").index).head(k)
+
+
 def errors(run) -> Section:
     """The mean errors in a sentence, and the table of seats and shares per party."""
     table, names = run.table, run.names
     mae_week = backtest.mean_absolute_error(table, "final_week")
     mae_model = backtest.mean_absolute_error(table, "model")
-    worst = table.reindex(table["model_error"].abs().sort_values(ascending=False).index).head(3)
+    worst = _largest_misses(table, 3)
     rms_share = float((table["share_error"].dropna() ** 2).mean() ** 0.5)
     spread = float(np.sqrt(np.mean((100 * run.result.shares).std(axis=0) ** 2)))
     section = Section(values={"mae_week": mae_week, "mae_model": mae_model, "rms_share": rms_share,
