@@ -92,8 +92,6 @@ def sanitise_outputs(nb) -> None:
 
 def render_html(nb, meta: dict) -> str:
     """The executed notebook as one self-contained HTML page: no code, no network, escaped header."""
-    from nbconvert import HTMLExporter
-
     sanitise_outputs(nb)
     title, heading_cell = _report_title(nb, meta.get("title"))
     meta = {**meta, "title": title}
@@ -106,16 +104,28 @@ def render_html(nb, meta: dict) -> str:
                                             set(c.metadata.get("tags", [])))]
     nb.metadata["title"] = title
     nb.metadata["ballotbook"] = meta
-    from traitlets.config import Config
-
-    config = Config()
-    config.CSSHTMLHeaderPreprocessor.enabled = False  # code highlighting CSS: a report shows no code
-    exporter = HTMLExporter(config=config, template_name="ballotbook",
-                            extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=False, sanitize_html=False)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
     return body
+
+
+_EXPORTER = None
+
+
+def _exporter():
+    """The page exporter, made once per process: nbconvert exporters are made to convert many notebooks, and
+    a new one would compile its templates again for every report."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        config = Config()
+        config.CSSHTMLHeaderPreprocessor.enabled = False  # code highlighting CSS: a report shows no code
+        _EXPORTER = HTMLExporter(config=config, template_name="ballotbook",
+                                 extra_template_basedirs=[str(TEMPLATES)],
+                                 exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                                 embed_images=False, sanitize_html=False)
+    return _EXPORTER
 
 
 #: Tag of the cells papermill adds to a notebook that stopped with an error (a red banner linking the cell).
