@@ -199,3 +199,22 @@ def test_dask_workers_are_warmed_as_the_local_pools_are(monkeypatch):
         assert bare.submit(_warmed).result(timeout=120) == [False, False]
     finally:
         bare.shutdown(wait=True)
+
+
+def test_a_server_that_never_gets_ready_is_stopped_and_kernels_start_the_usual_way(monkeypatch):
+    """A server hung in its imports must not hang the worker: after READY_TIMEOUT it is killed and ready() is
+    False (the provisioner then launches the kernel the usual way)."""
+    import threading
+
+    from helpers.pipeline import forkserver
+
+    monkeypatch.setattr(forkserver, "READY_TIMEOUT", 0.5)
+    stuck = ForkServer.__new__(ForkServer)
+    stuck._proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True, bufsize=1)
+    stuck._lock, stuck._ready = threading.Lock(), None
+    start = time.monotonic()
+    assert stuck.ready() is False and time.monotonic() - start < 10
+    assert stuck._proc.wait(timeout=5) != 0  # killed, not left behind
+    stuck._proc.stdout.close()
+    stuck._proc.stdin.close()

@@ -28,10 +28,14 @@ import subprocess
 import sys
 import threading
 
-#: Imported by the server before it forks: what every report notebook imports anyway, and the kernel itself.
+from helpers.pipeline.processes import is_running
+
+#: Imported by the server before it forks: the kernel itself and the libraries every report uses (the kit's own
+#: modules are imported by :func:`warm_up`).
 IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
-           "matplotlib_inline.backend_inline", "matplotlib.pyplot", "numpy", "pandas", "helpers.notebook",
-           "helpers.views.charts", "helpers.views.tables", "helpers.data", "nbformat")
+           "matplotlib_inline.backend_inline", "matplotlib.pyplot", "numpy", "pandas", "nbformat")
+#: Seconds the server may take to import and warm up before the worker starts kernels the usual way.
+READY_TIMEOUT = 120
 #: The backend a kernel started by jupyter_client has (ipykernel sets it in the kernel's environment).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 LAUNCHER = ("-m", "ipykernel_launcher")
@@ -203,7 +207,7 @@ class ForkedKernel:
             self._fd: int | None = os.pidfd_open(pid)
         except (OSError, AttributeError):  # already gone, or no pidfd: fall back to the process id
             self._fd = None
-            if not _exists(pid):
+            if not is_running(pid):
                 self.returncode = 0
 
     def poll(self) -> int | None:
@@ -213,7 +217,7 @@ class ForkedKernel:
 
                 if select.select([self._fd], [], [], 0)[0]:
                     self._done()
-            elif not _exists(self.pid):
+            elif not is_running(self.pid):
                 self._done()
         return self.returncode
 
@@ -257,14 +261,6 @@ class ForkedKernel:
             os.close(self._fd)
 
 
-def _exists(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1][:1] not in ("Z", "X")
-    except OSError:
-        return False
-
-
 class ForkServer:
     """The worker's fork server: started at once (its imports run while the worker goes on), used when ready."""
 
@@ -280,7 +276,14 @@ class ForkServer:
         """Whether the server is up (waits for its imports the first time); False once it has failed."""
         with self._lock:
             if self._ready is None:
-                line = self._proc.stdout.readline()
+                import select
+
+                # nothing is read from the pipe before this line, so its buffer is empty and select sees the fd
+                if not select.select([self._proc.stdout], [], [], READY_TIMEOUT)[0]:
+                    self._proc.kill()  # hung in its imports: the kernels start the usual way
+                    line = ""
+                else:
+                    line = self._proc.stdout.readline()
                 try:
                     self._ready = bool(json.loads(line).get("ready"))
                 except ValueError:
