@@ -124,6 +124,7 @@ class KernelSupply:
     def __init__(self, root: str):
         self.root = root
         self._next = None  # (thread, holder dict)
+        self._retiring: list = []  # threads shutting down kernels the reports are done with
 
     def _start(self):
         import asyncio
@@ -210,13 +211,13 @@ class KernelSupply:
         wait for the kill and the socket clean-up). :meth:`close` waits for every retired kernel."""
         import threading
 
-        self._retiring = [t for t in getattr(self, "_retiring", []) if t.is_alive()]
+        self._retiring = [t for t in self._retiring if t.is_alive()]
         thread = threading.Thread(target=self.stop, args=(km,), name="ballotbook-kernel-stop", daemon=True)
         thread.start()
         self._retiring.append(thread)
 
     def close(self) -> None:
-        for thread in getattr(self, "_retiring", []):
+        for thread in self._retiring:
             thread.join()
         if self._next is not None:
             thread, holder = self._next
