@@ -32,7 +32,7 @@ from pathlib import Path
 from helpers.core import paths
 from helpers.core.cpus import usable_cpus
 from helpers.core.errors import Cancelled, DataError
-from helpers.pipeline import processes
+from helpers.pipeline import durations, processes
 from helpers.pipeline.cache import helpers_digest, key_of, key_parts
 from helpers.pipeline.config import Job, load_config
 from helpers.pipeline.execute import ReportTask, execute, record_failure
@@ -93,11 +93,15 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     progress = Progress(len(selected), stream)
     kit = helpers_digest()
 
+    last_seconds: dict[str, float] = {}  # what each report took when it was last published here
+
     def plan() -> tuple[list[Job], dict[str, str], dict[str, str]]:
         """The reports to run, every report's cache key, and why each one to run is run."""
         todo, keys, reasons = [], {}, {}
         for job in selected:
             previous = read_manifest(out_dir, job.name)
+            if previous and previous.get("status") == "ok" and isinstance(previous.get("duration_s"), (int, float)):
+                last_seconds[job.name] = float(previous["duration_s"])
             parts = key_parts(job, kit, previous)  # every input hashed once
             keys[job.name] = key = key_of(parts)
             why = rebuild_reason(job, previous, key, parts, out_dir, pdf, force)
@@ -144,6 +148,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
             if todo:
                 commit = git_commit()
                 workers = max(1, min(jobs or usable_cpus(), len(todo)))
+                todo, timed = durations.plan(todo, root, last_seconds)  # longest first
                 # Start kernels ahead only where another report will follow on the same worker.
                 tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
                                     html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
@@ -151,7 +156,9 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                                     pdf=pdf, build=cancel.mark, host=socket.gethostname(),
                                     print_only=bool(pdf) and reasons.get(j.name) == PRINT_ONLY.format(paper=pdf))
                          for i, j in enumerate(todo)]
-                failed = _run_all(tasks, jobs, executor, progress, str(root), cancel)
+                took: dict[str, float] = {}
+                failed = _run_all(tasks, jobs, executor, progress, str(root), cancel, took)
+                durations.write(root, {timed[name]: seconds for name, seconds in took.items()})
             with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
                 cancel.check()
                 clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
@@ -244,22 +251,23 @@ def _print_plan(selected: list[Job], reasons: dict[str, str]) -> None:
 
 
 def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Progress, root: str,
-             cancel: processes.Cancellation) -> int:
-    """Run every task; return how many failed. With the local pool, a worker process that dies (killed, out
-    of memory) breaks the whole pool: the reports it took down with it are run once more, each in a pool of
-    its own, so one bad report cannot fail the others."""
+             cancel: processes.Cancellation, took: dict[str, float]) -> int:
+    """Run every task; return how many failed, and put the seconds of each report built in `took` (by name).
+    With the local pool, a worker process that dies (killed, out of memory) breaks the whole pool: the reports
+    it took down with it are run once more, each in a pool of its own, so one bad report cannot fail the
+    others."""
     own = executor is None
     workers = max(1, min(jobs or usable_cpus(), len(tasks)))
-    failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own, cancel=cancel)
+    failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own, cancel=cancel, took=took)
     for task in broken:  # one at a time: whichever report kills its worker fails alone
         more, _ = _run_round([dataclasses.replace(task, prestart=False)], None, 1, progress, root, retry=False,
-                             cancel=cancel)
+                             cancel=cancel, took=took)
         failed += more
     return failed
 
 
 def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progress, root: str,
-               retry: bool, cancel: processes.Cancellation) -> tuple[int, list[ReportTask]]:
+               retry: bool, cancel: processes.Cancellation, took: dict[str, float]) -> tuple[int, list[ReportTask]]:
     """Submit every task to `executor` (None: a new local pool of `workers` spawned processes); return how many
     failed and, when `retry`, the tasks whose worker died under them. A signal (`cancel`) drops what is queued,
     stops the pool's workers (each stops its kernels) and raises Cancelled."""
@@ -307,6 +315,8 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
                     continue
                 if m["status"] != "ok":
                     failed += 1
+                else:
+                    took[task.name] = m["duration_s"]
                 progress.finished(task.name, m["status"], m["duration_s"], m.get("error"))
             cancel.check()
     except Cancelled:
