@@ -55,7 +55,13 @@ LEAD_DAYS = (1, 7, 28)
 class Election(PastElection):
     """A past election (:class:`helpers.data.history.PastElection`) with what the fit and the track record
     compute from it: the official outcome, the poll of polls at a lead time, the polled lists beside their
-    official result."""
+    official result.
+
+    The leave-one-out track record asks for the same poll of polls many times (every fold's fit pools each
+    other election on the eve under the same starting model), so :meth:`average` is memoized on the instance
+    and :meth:`outcome_of` reads a per-list table built once. Both treat the election's data as fixed: to
+    change ``polls``, ``votes``, ``merges`` or the rules, build a new Election (``Election.of`` of a
+    PastElection, or ``dataclasses.replace``) rather than assign to one that has already been asked."""
 
     @classmethod
     def of(cls, past: PastElection) -> Election:
@@ -73,23 +79,57 @@ class Election(PastElection):
     def as_of(self, lead_days: int) -> pd.Timestamp:
         return pd.Timestamp(self.date) - pd.Timedelta(days=lead_days)
 
+    @cached_property
+    def _averages(self) -> dict[tuple, poll_model.PollOfPolls]:
+        """The memo of :meth:`average`: (lead_days, others, below_fraction) -> poll of polls."""
+        return {}
+
     def average(self, lead_days: int = 1, model: ErrorModel | None = None) -> poll_model.PollOfPolls:
-        kw = {} if model is None else {"others": model.others, "below_fraction": model.below_fraction}
-        return poll_model.poll_of_polls(self.polls, self.as_of(lead_days), threshold=self.threshold,
-                                        merges=self.merges, **kw)
+        """The poll of polls `lead_days` before the election (:func:`helpers.models.polls.poll_of_polls`), with
+        the residual ``others`` and ``below_fraction`` of `model` (the function's defaults without one).
+
+        Memoized per (lead_days, model.others, model.below_fraction), the only parts of `model` it reads: a
+        second call returns the same object, so callers must treat it as read-only (the kit's callers only
+        read it). A poll of polls that raises DataError is not remembered."""
+        key = (lead_days, None, None) if model is None else (lead_days, model.others, model.below_fraction)
+        got = self._averages.get(key)
+        if got is None:
+            kw = {} if model is None else {"others": model.others, "below_fraction": model.below_fraction}
+            got = self._averages[key] = poll_model.poll_of_polls(
+                self.polls, self.as_of(lead_days), threshold=self.threshold, merges=self.merges, **kw)
+        return got
+
+    @cached_property
+    def _outcome_by_list(self) -> pd.DataFrame:
+        """:attr:`outcome` indexed by list, built once (:meth:`outcome_of` is called for every polled list of
+        every poll of polls)."""
+        return self.outcome.set_index("list")
+
+    @cached_property
+    def _outcome_rows(self) -> dict:
+        """Official list -> its (share, passed, seats) values, read once per list for :meth:`outcome_of` of a
+        single list (the first row of a list named twice, as ``.loc`` then ``.iloc[0]`` gives)."""
+        o = self._outcome_by_list
+        seats = o["official_seats"] if "official_seats" in o else o["engine_seats"]
+        out: dict = {}
+        for name, values in zip(o.index, zip(o["share"], o["passed"], seats, strict=True), strict=True):
+            out.setdefault(name, values)
+        return out
 
     def outcome_of(self, party: str) -> tuple[float, bool, int] | None:
         """(official share %, cleared the line, official seats) of a poll list, a merged list summed over the
         lists it stood for; None when the list cannot be matched with the official lists."""
-        o = self.outcome.set_index("list")
         members = self.official_merges.get(party) or self.merges.get(party) or [party]
+        if len(members) == 1:
+            got = self._outcome_rows.get(members[0])
+            return None if got is None else (float(got[0]), bool(got[1]), int(got[2]))
+        o = self._outcome_by_list
         if not all(m in o.index for m in members):
             return None
         rows = o.loc[members]
         seats = rows["official_seats"] if "official_seats" in rows else rows["engine_seats"]
-        if len(members) > 1:  # a merged column: its lists ran separately; it "cleared" when all of them did
-            return float(rows["share"].sum()), bool(rows["passed"].all()), int(seats.sum())
-        return float(rows["share"].iloc[0]), bool(rows["passed"].iloc[0]), int(seats.iloc[0])
+        # a merged column: its lists ran separately; it "cleared" when all of them did
+        return float(rows["share"].sum()), bool(rows["passed"].all()), int(seats.sum())
 
     def matched(self, average: poll_model.PollOfPolls) -> tuple[pd.DataFrame, float]:
         """The polled lists beside their official outcome (party, share, official_share, passed, seats,
