@@ -14,6 +14,9 @@ matplotlib.use("Agg") if matplotlib.get_backend().lower() not in {"agg", "module
 import matplotlib.pyplot as plt  # noqa: E402
 
 from helpers.core.text import one_line  # noqa: E402
+from helpers.views.charts import textmetrics  # noqa: E402
+
+textmetrics.install()  # text measured once per process, not once per renderer (the same numbers)
 
 #: A qualitative palette readable by people with the common colour-vision deficiencies (Okabe-Ito + greys).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",

@@ -1,0 +1,61 @@
+"""Text measured once per process, not once per renderer.
+
+Laying a chart out is mostly measuring text: every tick label, title and note, and every trial line of a text
+that wraps. Matplotlib caches a measurement per *renderer object* (``matplotlib.text._get_text_metrics_with_cache``),
+but a figure gets a new renderer whenever its size changes, and every saved SVG has one of its own. The phone
+rendering of a chart changes the figure's size and saves it again, so each chart measured the same strings
+three or four times over, each a FreeType layout of the string (about 10 microseconds a character): a quarter
+of a report's chart time.
+
+A measurement depends on the renderer's kind and resolution, not on the renderer: the Agg renderer's on the
+string, the font properties, the dots per inch and the hinting settings; the SVG renderer's (always 72 dpi,
+unhinted outlines) on the string and the font properties. :func:`install` puts a cache keyed by exactly that in
+front of matplotlib's, for those two renderers and plain text (no mathtext, no TeX): the numbers are the ones
+the renderer gives, computed once. Every other case goes to matplotlib's own cache as before.
+"""
+
+from __future__ import annotations
+
+#: Measurements kept (a report's charts use a few thousand distinct strings); past it, the oldest half goes.
+SIZE = 32768
+_REAL = None
+_KEPT: dict = {}
+
+
+def _shared(renderer, text, fontprop, ismath, dpi):
+    """``matplotlib.text._get_text_metrics_with_cache`` with plain text on an Agg or SVG renderer measured once
+    per (kind of renderer, its dpi, hinting settings, string, font properties)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    kind = type(renderer)
+    if ismath is not False or kind not in (RendererAgg, RendererSVG):
+        return _REAL(renderer, text, fontprop, ismath, dpi)
+    import matplotlib as mpl
+
+    if kind is RendererAgg:
+        hinting = (mpl.rcParams["text.hinting"], mpl.rcParams["text.hinting_factor"],
+                   mpl.rcParams["text.kerning_factor"])
+        resolution = renderer.dpi
+    else:  # the SVG renderer measures unhinted outlines at a fixed size, scaled
+        hinting, resolution = None, None
+    # a copy: FontProperties is mutable and hashes by its state (as matplotlib's own cache does)
+    prop = fontprop.copy()
+    key = (kind, resolution, hinting, text, prop)
+    got = _KEPT.get(key)
+    if got is None:
+        got = _KEPT[key] = renderer.get_text_width_height_descent(text, prop, False)
+        if len(_KEPT) > SIZE:
+            for old in list(_KEPT)[:SIZE // 2]:
+                del _KEPT[old]
+    return got
+
+
+def install() -> None:
+    """Measure text through the shared cache from now on in this process (idempotent)."""
+    global _REAL
+    import matplotlib.text as mtext
+
+    if _REAL is None:
+        _REAL = mtext._get_text_metrics_with_cache
+        mtext._get_text_metrics_with_cache = _shared
