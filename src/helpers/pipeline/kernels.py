@@ -60,6 +60,7 @@ def kernel_manager_class():
         class IPCKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
                 kwargs.setdefault("kernel_spec_manager", ThisPython())
+                kwargs.setdefault("client_factory", ready_client_class())
 
                 base = os.path.join(kernel_folder(), f"kernel-{uuid.uuid4().hex[:12]}")
                 kwargs["transport"] = "ipc"
@@ -92,6 +93,54 @@ def kernel_manager_class():
 
 
 _LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
+#: Seconds a client waits for more of IOPub's messages once the kernel has answered (see ready_client_class).
+IOPUB_SETTLE = 0.01
+
+
+def ready_client_class():
+    """The client of the kit's kernels: jupyter_client's asynchronous client, except that once the kernel has
+    answered ``kernel_info`` (on the shell channel, and on IOPub, so both are connected) it takes what IOPub
+    already holds and goes on. jupyter_client's own client then waits until IOPub has been silent for 0.2 s,
+    which every report paid before its first cell: idle time, 0.2 s a report. What might still come (the
+    kernel's "idle" for that request) is a reply to no cell, and nbclient reads only a cell's own replies."""
+    global _CLIENT_CLASS
+    if _CLIENT_CLASS is None:
+        from queue import Empty
+
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        class ReadyClient(AsyncKernelClient):
+            async def wait_for_ready(self, timeout: float | None = None) -> None:
+                deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+                while True:
+                    self.kernel_info()
+                    try:
+                        reply = await self.shell_channel.get_msg(timeout=1)
+                    except Empty:
+                        reply = None
+                    if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                        try:  # IOPub is connected when the kernel's status for the request comes through it
+                            await self.iopub_channel.get_msg(timeout=0.2)
+                        except Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(reply)
+                            break
+                    if not await self._async_is_alive():
+                        raise RuntimeError("Kernel died before replying to kernel_info")
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+                while True:  # what IOPub holds already
+                    try:
+                        await self.iopub_channel.get_msg(timeout=IOPUB_SETTLE)
+                    except Empty:
+                        break
+
+        _CLIENT_CLASS = ReadyClient
+    return _CLIENT_CLASS
+
+
+_CLIENT_CLASS = None
 
 
 def _kill_kernels() -> None:

@@ -1,0 +1,58 @@
+"""The kit's kernel client (``helpers.pipeline.kernels.ready_client_class``) goes on as soon as the kernel has
+answered on both channels, instead of waiting for IOPub to be silent for 0.2 s as jupyter_client's does; and
+what the kernel said before (its status for ``kernel_info``) never reaches a cell's outputs."""
+
+from __future__ import annotations
+
+import asyncio
+from queue import Empty
+
+from conftest import ROOT
+from helpers.pipeline import kernels
+
+
+def test_the_kit_s_kernels_get_the_ready_client():
+    km = kernels.kernel_manager_class()(kernel_name=kernels.KERNEL_NAME)
+    assert km.client_factory is kernels.ready_client_class()
+
+
+def test_ready_waits_for_no_silence_and_the_first_cell_gets_only_its_own_output(monkeypatch):
+    km = kernels.kernel_manager_class()(kernel_name=kernels.KERNEL_NAME)
+    waits: list[float] = []
+
+    async def go():
+        await km.start_kernel(cwd=str(ROOT))
+        kc = km.client()
+        kc.start_channels()
+        real = kc.iopub_channel.get_msg
+
+        async def watched(timeout=None):
+            waits.append(timeout)
+            return await real(timeout=timeout)
+
+        try:
+            monkeypatch.setattr(kc.iopub_channel, "get_msg", watched)
+            await kc.wait_for_ready(timeout=60)
+            monkeypatch.undo()
+            seen: list[dict] = []
+            reply = await kc.execute_interactive("print('first cell')", timeout=60, output_hook=seen.append)
+            assert reply["content"]["status"] == "ok"
+            parents = {m["parent_header"].get("msg_id") for m in seen}
+            assert parents == {reply["parent_header"]["msg_id"]}  # nothing left over from kernel_info
+            assert "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream") == \
+                "first cell\n"
+            try:  # and nothing is left on IOPub once the cell is done
+                extra = await kc.iopub_channel.get_msg(timeout=0.3)
+            except Empty:
+                extra = None
+            assert extra is None or extra["parent_header"].get("msg_id") != reply["parent_header"]["msg_id"]
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(go())
+    # the kernel's status comes through IOPub; then only what is already there is read (a short poll each),
+    # never a wait for 0.2 s of silence
+    assert waits and all(w is not None for w in waits)
+    last_probe = max(i for i, w in enumerate(waits) if w >= 0.2)
+    assert waits[last_probe + 1:] and set(waits[last_probe + 1:]) == {kernels.IOPUB_SETTLE}
