@@ -33,6 +33,9 @@ from helpers.pipeline.processes import is_running
 #: Imported by the server before it forks: the kernel itself and the libraries every report uses (the kit's own
 #: modules are imported by :func:`warm_up`).
 IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
+           # what a kernel imports as it starts (its debugger, history database, process tools): 0.1 s a kernel
+           "ipykernel.debugger", "IPython.core.history", "sqlite3", "psutil", "faulthandler",
+           "tornado.platform.asyncio",
            "matplotlib_inline.backend_inline", "matplotlib.pyplot", "numpy", "pandas", "nbformat")
 #: Seconds the server may take to import and warm up before the worker starts kernels the usual way.
 READY_TIMEOUT = 120
