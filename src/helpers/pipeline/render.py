@@ -33,7 +33,7 @@ def sanitise_outputs(nb) -> None:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     from helpers.notebook import INPUTS_MIME, RECORD_MIME
-    from helpers.views.tables import ANSWER_ID
+    from helpers.views import ANSWER_ID
 
     tags = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
                                     "h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "div", "br", "hr",

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.text import one_line
+from helpers.views import ANSWER_ID
 
 #: How a yes-or-no cell reads in a report.
 YES, NO = "yes", "no"
@@ -126,8 +127,6 @@ def say(markdown_template: str, **values) -> None:
     display(Markdown(markdown(markdown_template, **values)))
 
 
-#: The id of the bottom-line box, the first thing under a report's title (render keeps this id and no other).
-ANSWER_ID = "answer"
 
 
 def answer(parts: Sequence[str]) -> None:
