@@ -224,3 +224,52 @@ def test_a_list_at_30_percent_clears_a_threshold_typed_with_many_decimals():
     rows = doc["parties"] if isinstance(doc, dict) else doc
     big = [r for r in rows if r["share_mean"] > 25]
     assert big and all(r["p_pass"] > 0.99 for r in big)
+
+
+def _summarise_by_party(parties, shares, passed, seats):
+    """The straightforward form of :func:`simulate.summarise`: one party's column at a time."""
+    n = shares.shape[0]
+    rows = []
+    for i, party in enumerate(parties):
+        s = shares[:, i] * 100.0
+        row = {"party": party, "share_mean": float(s.mean()), "share_p05": float(np.quantile(s, 0.05)),
+               "share_p95": float(np.quantile(s, 0.95)), "p_pass": int(passed[:, i].sum()) / n}
+        if seats is not None:
+            x = seats[:, i]
+            row.update(seats_mean=float(x.mean(dtype=np.float64)),
+                       seats_median=float(np.quantile(x, 0.5, method="inverted_cdf")),
+                       seats_p05=float(np.quantile(x, 0.05, method="inverted_cdf")),
+                       seats_p95=float(np.quantile(x, 0.95, method="inverted_cdf")),
+                       p_zero=int((x == 0).sum()) / n)
+        else:
+            row.update(seats_mean=np.nan, seats_median=np.nan, seats_p05=np.nan, seats_p95=np.nan, p_zero=np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=sim_model.SUMMARY_COLUMNS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(draws=st.sampled_from([1, 2, 3, 19, 20, 21, 100, 8_193, 20_000]), parties=st.integers(1, 14),
+       extra=st.integers(0, 1), top=st.integers(0, 120), with_seats=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_summary_equals_the_party_by_party_loop_to_the_bit(draws, parties, extra, top, with_seats, seed):
+    """The whole-array summary is the per-party loop's, bit for bit: means, interpolated share quantiles,
+    seat quantiles (counted, not sorted) and probabilities; `extra` adds a residual column it must ignore."""
+    rng = np.random.default_rng(seed)
+    shares = rng.dirichlet(np.ones(parties + extra), size=draws)
+    passed = shares > 0.0325
+    seats = rng.integers(0, top + 1, size=(draws, parties + extra)).astype(sim_model.SEAT_DTYPE) if with_seats \
+        else None
+    names = [f"p{i}" for i in range(parties)]
+    got = sim_model.summarise(names, shares, passed, seats)
+    want = _summarise_by_party(names, shares, passed, seats)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.drop(columns="party").to_numpy().tobytes() == want.drop(columns="party").to_numpy().tobytes()
+
+
+def test_seat_quantiles_count_like_numpy_sorts():
+    """Skewed seat counts (most draws 0, a long tail): every quantile lands where numpy's inverted CDF does."""
+    rng = np.random.default_rng(7)
+    for n in (1, 5, 20, 21, 999, 1000, 1001, 20_000):
+        x = np.where(rng.random((n, 4)) < 0.9, 0, rng.integers(4, 60, size=(n, 4))).astype(sim_model.SEAT_DTYPE)
+        qs = [0.5, 0.05, 0.95]
+        want = [[float(np.quantile(x[:, i], q, method="inverted_cdf")) for i in range(4)] for q in qs]
+        assert sim_model._seat_quantiles(x, qs).tolist() == want
