@@ -36,6 +36,8 @@ MIN_TEXT_PX = 9.0
 #: :data:`PHONE_WIDTH` its text is at least :data:`MIN_TEXT_PX`.
 NARROW_INCHES = 4.6
 NARROW_MIN_PT = math.ceil(MIN_TEXT_PX * NARROW_INCHES * 72 / PHONE_WIDTH * 10) / 10
+#: Inches around what is drawn in a picture cut to it (both sides together).
+SAVED_MARGIN = 0.12
 #: Screens at most this wide (CSS px) get the narrow rendering.
 NARROW_MEDIA = "(max-width: 640px)"
 #: Fonts named in the SVG: the house font first, then common ones with similar metrics, so the text is real
@@ -389,7 +391,7 @@ def svg_text(fig, *, tight: bool = False) -> str:
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     buf = io.StringIO()
-    extra = {"bbox_inches": _tight_inches(fig, 0.06)} if tight else {}
+    extra = {"bbox_inches": _tight_inches(fig, SAVED_MARGIN / 2)} if tight else {}
     engine = fig.get_layout_engine()
     inert = isinstance(engine, PlaceHolderLayoutEngine)  # it lays nothing out; savefig would draw for it
     if inert:
@@ -493,11 +495,11 @@ def _clear_titles(fig) -> None:
                 ax.set_title(title.get_text(), loc=loc, pad=rise)
 
 
-def _clear_notes(fig) -> None:
-    """Move the figure's notes at the bottom (the source) under whatever the plots drew below themselves."""
+def _clear_notes(fig, boxes: list) -> None:
+    """Move the figure's notes at the bottom (the source) under whatever the plots drew below themselves
+    (`boxes`: the visible axes' tight boxes, :func:`_measured`)."""
     renderer = fig.canvas.get_renderer()
     height = fig.bbox.height
-    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
     lowest = min((b.y0 for b in boxes if b is not None), default=None)
     if lowest is None:
         return
@@ -506,6 +508,38 @@ def _clear_notes(fig) -> None:
         if (box.y0 + box.y1) / 2 < height / 2 and box.y1 > lowest - 2:
             t.set_verticalalignment("top")
             t.set_y((lowest - 6) / height)
+
+
+def _measured(fig) -> tuple[list, float]:
+    """One measuring pass over `fig` as it stands: the visible axes' tight boxes (display units) for
+    :func:`_clear_notes`, and a function giving the width (inches) of everything drawn, as
+    ``fig.get_tightbbox`` would, from those boxes and the figure's own texts and legends (measured when it is
+    called, so after the notes have moved). Afterwards every text is laid out as a draw would leave it (tick
+    labels, titles, axis labels and legends placed), so its faults can be counted without drawing it."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+
+    def width() -> float:
+        own = [a.get_tightbbox(renderer) for a in fig.get_children()
+               if a is not fig.patch and a not in fig.axes and a.get_visible() and a.get_in_layout()]
+        found = [b for b in [*boxes, *own] if b is not None and math.isfinite(b.width) and math.isfinite(
+            b.height) and (b.width or b.height)]
+        return Bbox.union(found).width / fig.dpi if found else fig.get_figwidth()
+
+    return boxes, width
+
+
+def _place_legends(fig) -> None:
+    """Put each legend's entries where a draw would (a legend places its texts and keys only as it is drawn),
+    drawing nothing: the last step of laying `fig` out without drawing it (:func:`_measured`)."""
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    with renderer._draw_disabled():
+        for legend in legends:
+            if legend is not None and legend.get_visible():
+                legend.draw(renderer)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -625,8 +659,7 @@ def _narrowed(fig, allowed: int) -> str | None:
     from matplotlib.text import Text
 
     fig.set_size_inches(NARROW_INCHES, height, forward=False)
-    fig.draw_without_rendering()  # the ticks a narrow figure gets, worked out once
-    _freeze_ticks(fig)
+    _freeze_ticks(fig)  # the ticks a narrow figure gets, worked out once
 
     for t in fig.findobj(Text):
         if t.get_fontsize() < NARROW_MIN_PT:
@@ -655,7 +688,9 @@ def _narrowed(fig, allowed: int) -> str | None:
             if len(t.get_text()) > chars and len(fig.axes) > 1:
                 t.set_text(_wrap(t.get_text(), chars))
     tall = max(height * (1 + 0.45 * (lines - 1)), 3.0)
-    wide = NARROW_INCHES
+    # laid out inside the saved margin (the picture is cut to what is drawn, plus that margin), so that what
+    # wraps at the figure's edge fits the first time instead of asking for a second, narrower pass
+    wide = NARROW_INCHES - SAVED_MARGIN
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for legend in list(fig.legends):  # a figure legend of many columns would run off a phone
@@ -663,19 +698,20 @@ def _narrowed(fig, allowed: int) -> str | None:
             _columns(legend, 1 if sum(names[:2]) > 40 else 2)
         for _ in range(2):  # lay out; if what is drawn runs past the figure, narrow the figure by that, once
             fig.set_size_inches(wide, tall, forward=False)
-            fresh = False  # drawn as it stands
+            fresh = False  # laid out as it stands (measured since the last change)
             try:
-                # wrapped text measures itself with the renderer of a draw before: the draw above at the narrow
-                # width (the texts to wrap were in it), then the draw ending the pass before
+                # measured, not drawn: tight_layout, then one measuring pass (_measured) that also places the
+                # notes and gives the width; the narrow SVG is the one draw
                 _clear_titles(fig)
                 fig.tight_layout(rect=_free_band(fig))
                 _clear_titles(fig)  # the legends placed for the final layout (the saved picture takes them in)
-                _clear_notes(fig)
-                fig.draw_without_rendering()
+                boxes, width = _measured(fig)
+                _clear_notes(fig, boxes)
+                drawn = width() + SAVED_MARGIN  # inches, with the saved margin
+                _place_legends(fig)
                 fresh = True
             except Exception:  # noqa: BLE001 - a layout that cannot be tightened keeps its own
-                pass
-            drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + 0.12  # inches, with the saved margin
+                drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width + SAVED_MARGIN
             if drawn <= NARROW_INCHES * 1.01 or wide - (drawn - NARROW_INCHES) < 0.75 * NARROW_INCHES:
                 break
             wide -= drawn - NARROW_INCHES
