@@ -109,3 +109,50 @@ def test_track_record_pools_each_election_once_per_key(past, monkeypatch):
     assert len(rows)
     assert sum(e.fit for e in elections) >= 3  # the folds overlap, so recomputation would show
     assert len(calls) <= len(set(calls)), f"{len(calls)} poll_of_polls calls for {len(set(calls))} distinct keys"
+
+
+def test_track_record_chooses_each_elections_polls_once_per_lead(past, monkeypatch):
+    """The folds share the choice of polls (helpers.models.polls.pool) of an election at a lead time: pool runs
+    once per distinct (election's polls, as-of date), however many fold models pool them."""
+    calls = []
+    real = poll_model.pool
+
+    def counting(polls, as_of=None, **kw):
+        calls.append((id(polls), pd.Timestamp(as_of)))
+        return real(polls, as_of, **kw)
+
+    monkeypatch.setattr(poll_model, "pool", counting)
+    rows, _ = calibration.track_record(fresh(past), uncertainty.FITTED, draws=DRAWS)
+    assert len(rows) and len(calls)
+    assert len(calls) == len(set(calls)), f"{len(calls)} pool calls for {len(set(calls))} distinct keys"
+
+
+def test_remembered_pool_is_the_pool_of_that_lead_time(past):
+    """Election.pooled keys on the lead time: each lead's remembered choice is the plain pool at that date, and
+    the polls of polls built from it equal those built without it; their lists of polls left out are their
+    own (changing one poll of polls' lists changes no other)."""
+    for e in fresh(past):
+        for lead in calibration.LEAD_DAYS:
+            if e.polls["date"].min() > e.as_of(lead):
+                continue
+            got, left = e.pooled(lead)
+            want, want_left = poll_model.pool(e.polls, e.as_of(lead))
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            assert left == want_left
+            assert e.pooled(lead) is e.pooled(lead)
+        leads = [lead for lead in calibration.LEAD_DAYS if e.polls["date"].min() <= e.as_of(lead)]
+        if len(leads) > 1:
+            assert e.pooled(leads[0])[0]["date"].max() >= e.pooled(leads[-1])[0]["date"].max()
+        model = uncertainty.FITTED
+        for m in (model, dataclasses.replace(model, others=model.others + 0.5, below_fraction=0.2)):
+            got = e.average(1, m)
+            want = plain_average(e, 1, m)
+            pd.testing.assert_series_equal(got.shares, want.shares, check_exact=True)
+            pd.testing.assert_frame_equal(got.by_poll, want.by_poll, check_exact=True)
+            pd.testing.assert_frame_equal(got.weights, want.weights, check_exact=True)
+            assert got.left_out == want.left_out and got.excluded == want.excluded
+            assert got.effective_sample_size == want.effective_sample_size
+        a, b = e.average(1, model), e.average(1, dataclasses.replace(model, others=model.others + 0.5))
+        a.left_out["older"].append("changed")
+        assert "changed" not in b.left_out["older"] and "changed" not in e.pooled(1)[1]["older"]
+        a.left_out["older"].pop()

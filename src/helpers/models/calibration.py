@@ -84,6 +84,21 @@ class Election(PastElection):
         """The memo of :meth:`average`: (lead_days, others, below_fraction) -> poll of polls."""
         return {}
 
+    @cached_property
+    def _pools(self) -> dict[int, tuple[pd.DataFrame, dict]]:
+        """The memo of :meth:`pooled`: lead_days -> the polls a poll of polls then uses."""
+        return {}
+
+    def pooled(self, lead_days: int) -> tuple[pd.DataFrame, dict]:
+        """The polls a poll of polls `lead_days` before the election uses, and those left out
+        (:func:`helpers.models.polls.pool`), found once per lead time: it depends only on the polls and the
+        date, while the track record asks for polls of polls at one date under every fold's ``others`` and
+        ``below_fraction`` (the choice of polls was a third of each poll of polls' time)."""
+        got = self._pools.get(lead_days)
+        if got is None:
+            got = self._pools[lead_days] = poll_model.pool(self.polls, self.as_of(lead_days))
+        return got
+
     def average(self, lead_days: int = 1, model: ErrorModel | None = None) -> poll_model.PollOfPolls:
         """The poll of polls `lead_days` before the election (:func:`helpers.models.polls.poll_of_polls`), with
         the residual ``others`` and ``below_fraction`` of `model` (the function's defaults without one).
@@ -96,7 +111,8 @@ class Election(PastElection):
         if got is None:
             kw = {} if model is None else {"others": model.others, "below_fraction": model.below_fraction}
             got = self._averages[key] = poll_model.poll_of_polls(
-                self.polls, self.as_of(lead_days), threshold=self.threshold, merges=self.merges, **kw)
+                self.polls, self.as_of(lead_days), threshold=self.threshold, merges=self.merges,
+                pooled=self.pooled(lead_days), **kw)
         return got
 
     @cached_property

@@ -460,7 +460,8 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
                   merges: dict[str, list[str]] | None = None,
                   house: pd.DataFrame | None = None, window_days: int = POOL_WINDOW_DAYS,
                   correlation: float = POLLSTER_CORRELATION, others: float | None = None,
-                  below_fraction: float | None = None) -> PollOfPolls:
+                  below_fraction: float | None = None,
+                  pooled: tuple[pd.DataFrame, dict] | None = None) -> PollOfPolls:
     """The poll of polls as of `as_of` (default: the latest poll's date), by the module docstring's rules.
 
     `threshold` (percent) is the line a censored 0 lies below; `merges` maps a merged column to its member
@@ -470,12 +471,17 @@ def poll_of_polls(polls: pd.DataFrame, as_of=None, *, threshold: float,
     value, :data:`helpers.models.uncertainty.FITTED`); `below_fraction`: where a list every poll puts below
     the line sits, as a fraction of the line (default: fitted). Give it the polls of one question
     (:func:`select_question`). Raises DataError when no poll was published by `as_of`, or when the polls
-    leave no share at all."""
+    leave no share at all.
+
+    `pooled`: what ``pool(polls, as_of, window_days=window_days)`` returned, from a caller that asks for many
+    polls of polls of the same polls and date (the calibration's leave-one-out folds differ only in `others`
+    and `below_fraction`, which the choice of polls does not read); it is only read, never changed."""
     if len(polls) == 0:
         raise DataError("the polls file holds no polls.")
     when = _day(as_of) or polls["date"].max()
     path = polls.attrs.get("path", "the polls file")
-    usable, left = pool(polls, when, window_days=window_days)
+    usable, left = pool(polls, when, window_days=window_days) if pooled is None else pooled
+    left = {why: list(ids) for why, ids in left.items()}  # this poll of polls' own lists
     if usable.empty:
         first = polls["date"].min().date().isoformat()
         raise DataError(f"no complete pre-election poll in {path} was published by {when.date().isoformat()} "
