@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import matplotlib.figure
 import matplotlib.text as mtext
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.font_manager import FontProperties
 
@@ -71,3 +72,28 @@ def test_a_chart_is_the_same_to_the_byte_with_matplotlib_s_own_measuring(monkeyp
         charts.close(fig)
     assert "<source media=" in shared  # the phone rendering (a resized figure, a new renderer) is in it
     assert shared == own
+
+
+_WORDS = st.lists(st.text(st.sampled_from("abcdefghij WXYZ0123456789%()-,."), min_size=0, max_size=14),
+                  min_size=1, max_size=30)
+
+
+@settings(max_examples=80, deadline=None)
+@given(words=_WORDS, breaks=st.sets(st.integers(0, 29), max_size=3), width=st.floats(1.0, 9.0),
+       x=st.floats(0.0, 0.9), ha=st.sampled_from(["left", "center", "right"]), size=st.sampled_from([8, 10, 13]))
+def test_wrapping_by_halves_gives_matplotlib_s_lines(words, breaks, width, x, ha, size):
+    """The bisecting wrap (:func:`textmetrics._wrapped_text`) against matplotlib's own word-by-word scan, on
+    texts with long and empty words, hard line breaks, and any room left to the figure's edge."""
+    text = "".join(w + ("\n" if i in breaks else " ") for i, w in enumerate(words)).rstrip(" ")
+    fig = matplotlib.figure.Figure(figsize=(width, 3), dpi=100)
+    t = fig.text(x, 0.5, text, wrap=True, ha=ha, fontsize=size)
+    t._renderer = FigureCanvasAgg(fig).get_renderer()
+    assert textmetrics._wrapped_text(t) == textmetrics._REAL_WRAP(t)
+
+
+def test_wrapping_is_installed_and_wraps():
+    assert mtext.Text._get_wrapped_text is textmetrics._wrapped_text
+    fig = matplotlib.figure.Figure(figsize=(2, 2), dpi=100)
+    t = fig.text(0.05, 0.5, "a source note long enough to need three lines at least here", wrap=True)
+    t._renderer = FigureCanvasAgg(fig).get_renderer()
+    assert t._get_wrapped_text().count("\n") >= 2
