@@ -528,3 +528,64 @@ def test_a_what_if_leaves_the_other_lists_random_numbers_alone(run_2022):
         ratio_a = a.shares[:, a.parties.index(p)] / a.shares[:, a.parties.index(ref)]
         ratio_b = b.shares[:, b.parties.index(p)] / b.shares[:, b.parties.index(ref)]
         np.testing.assert_allclose(ratio_a, ratio_b, rtol=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.integers(1, 40), width=st.sampled_from([0, 1, 7, 8, 9, 63, 64, 2039, 2040, 2041, 2048, 4100]),
+       p=st.floats(0.0, 1.0), offset=st.integers(0, 3), seed=st.integers(0, 2**32 - 1))
+def test_row_counts_are_the_plain_sums(rows, width, p, offset, seed):
+    """Counting eight flags at a time gives bool.sum(axis=1) exactly, over several 255-word passes, with a
+    ragged tail, all-True rows (every byte lane at its most) and a view that does not start a row."""
+    flags = np.random.default_rng(seed).random((rows, width + offset)) < p
+    flags[0] = True
+    view = flags[:, offset:]
+    got = scen._row_counts(view)
+    assert got.dtype == np.int64
+    assert got.tolist() == view.sum(axis=1).tolist()
+
+
+def paths_by_coalition(sim, majority, vetoes=(), required=(), comfortable=None):
+    """Per allowed coalition (as a frozenset): (draws with a majority, draws minimal winning, draws
+    comfortable), counted one coalition at a time over all draws, for parties that ever win a seat."""
+    from itertools import combinations
+
+    comfortable = majority + scen.COMFORT_MARGIN if comfortable is None else comfortable
+    ever = [p for i, p in enumerate(sim.parties) if sim.seats[:, i].max() > 0 or p in required]
+    out = {}
+    for size in range(len(ever) + 1):
+        for members in combinations(ever, size):
+            if scen.breaks(list(members), vetoes=vetoes) or not set(required) <= set(members):
+                continue
+            cols = [sim.parties.index(m) for m in members]
+            held = sim.seats[:, cols].sum(axis=1, dtype=np.int64)
+            optional = [sim.parties.index(m) for m in members if m not in required]
+            smallest = sim.seats[:, optional].min(axis=1) if optional else np.full(sim.draws, 10**9)
+            win = held >= majority
+            out[frozenset(members)] = (int(win.sum()), int((win & (smallest > held - majority)).sum()),
+                                       int((held >= comfortable).sum()))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(1, 7), draws=st.integers(1, 150), chunk=st.sampled_from([None, 8, 16, 64]),
+       veto=st.booleans(), require=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_paths_counts_equal_one_coalition_at_a_time(run_2022, k, draws, chunk, veto, require, seed):
+    """Every listed path's P(majority), P(minimal) and P(comfortable) are the counts of the plain
+    coalition-by-coalition computation, whatever the chunk of draws (reused tables, ragged last chunk)."""
+    rng = np.random.default_rng(seed)
+    parties = [f"P{i}" for i in range(k)]
+    seats = rng.integers(0, 50, size=(draws, k)).astype(np.int16)
+    seats[:, 0] = np.where(rng.random(draws) < 0.3, 0, seats[:, 0])
+    sim = dataclasses.replace(run_2022[3][0], parties=parties, seats=seats, shares=np.ones((draws, k)) / k,
+                              passed=seats > 0)
+    majority = int(rng.integers(1, 50 * k + 2))
+    vetoes = [("P0", "P1")] if veto and k > 1 else []
+    required = ["P1"] if require and k > 1 and seats[:, 1].max() > 0 else []
+    paths = scen.paths_to_majority(sim, majority, vetoes=vetoes, required=required, min_share=0.0, chunk=chunk)
+    want = paths_by_coalition(sim, majority, vetoes, required)
+    listed = {frozenset(m): r for m, r in zip(paths.table["members"], paths.table.itertuples(), strict=True)}
+    assert set(listed) == {c for c, (_, minimal, _) in want.items() if minimal > 0}
+    for c, row in listed.items():
+        wins, minimal, comfy = want[c]
+        assert (row.p_majority, row.p_minimal, row.p_comfortable) == (wins / draws, minimal / draws,
+                                                                       comfy / draws)

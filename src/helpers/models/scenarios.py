@@ -136,6 +136,29 @@ def _bit_counts(packed: np.ndarray) -> int:
         int(np.bitwise_count(packed).sum(dtype=np.int64))
 
 
+#: Words of eight flags :func:`_row_counts` adds before emptying its byte counters (each byte counts to 255).
+_WORDS_PER_PASS = 255
+
+
+def _row_counts(flags: np.ndarray) -> np.ndarray:
+    """``flags.sum(axis=1)`` (int64) of a 2-D bool array, counted eight flags at a time.
+
+    A bool is one byte holding 0 or 1, so eight neighbouring flags read as one uint64 word, and adding words
+    adds the eight byte lanes side by side; with at most 255 words added per pass no lane carries into the
+    next, and the pass's count is the sum of its eight bytes. Whole-number counts, so exactly the plain sum;
+    about ten times faster than it on the (coalitions x draws) tables of :func:`paths_to_majority`, which count
+    three such tables per chunk of draws."""
+    rows, width = flags.shape
+    whole = width - width % 8
+    out = flags[:, whole:].sum(axis=1, dtype=np.int64)  # the last (width % 8) flags of each row, plainly
+    if whole:
+        words = np.ascontiguousarray(flags[:, :whole]).view(np.uint64)
+        for start in range(0, words.shape[1], _WORDS_PER_PASS):
+            lanes = np.add.reduce(words[:, start:start + _WORDS_PER_PASS], axis=1, dtype=np.uint64)
+            out += lanes.view(np.uint8).reshape(rows, 8).sum(axis=1, dtype=np.int64)
+    return out
+
+
 def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), required=(), excluded=(),
                       comfortable: int | None = None, min_share: float = MIN_PATH_SHARE,
                       chunk: int | None = None) -> Paths:
@@ -186,11 +209,17 @@ def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), re
     any_count = 0
     needed = np.zeros(k, dtype=np.int64)
     big = np.iinfo(dtype).max  # above any seat count: "no optional member"
+    buffers: dict = {}
     for start in range(0, n, chunk):
         part = np.ascontiguousarray(seats[start:start + chunk].T)  # parties x draws
         c = part.shape[1]
-        held = np.empty((K, c), dtype=dtype)
-        smallest = np.empty((K, c), dtype=dtype)  # the smallest non-required member's seats
+        if c not in buffers:
+            # the (coalitions x draws) tables, made once per chunk width and filled again by every chunk:
+            # fresh 16 MB tables per chunk cost more in page faults than the arithmetic that fills them
+            buffers[c] = (np.empty((K, c), dtype=dtype), np.empty((K, c), dtype=dtype),
+                          np.empty((K, c), dtype=dtype), np.empty((K, c), dtype=bool),
+                          np.empty((K, c), dtype=bool))
+        held, smallest, spare, win, mwc = buffers[c]  # smallest: the smallest non-required member's seats
         held[0] = 0
         smallest[0] = big
         for j in range(k):
@@ -200,13 +229,14 @@ def paths_to_majority(sim: sim_model.Simulation, majority: int, *, vetoes=(), re
                 np.minimum(smallest[:h], part[j], out=smallest[h:2 * h])
             else:
                 smallest[h:2 * h] = smallest[:h]
-        win = held >= majority
+        np.greater_equal(held, majority, out=win)
         # minimal winning: it wins, and losing its smallest optional member takes it below the majority
-        mwc = win & (smallest > held - majority)
+        np.greater(smallest, np.subtract(held, majority, out=spare), out=mwc)
+        mwc &= win
         mwc &= allowed[:, None]
-        wins += win.sum(axis=1)
-        minimal += mwc.sum(axis=1)
-        comfy += (held >= comfortable).sum(axis=1)
+        wins += _row_counts(win)
+        minimal += _row_counts(mwc)
+        comfy += _row_counts(np.greater_equal(held, comfortable, out=win))  # win is not read again
         packed = np.packbits(mwc, axis=1)  # draws packed 8 to a byte (zero padding counts nothing)
         any_count += _bit_counts(np.bitwise_or.reduce(packed, axis=0))
         width = packed.shape[1]
