@@ -138,3 +138,28 @@ def test_a_command_imports_only_its_own_module(built):
     helped = subprocess.run([sys.executable, "-m", "helpers.cli", "--help"], capture_output=True, text=True)
     listed = re.findall(r"^    (\S+)", helped.stdout + helped.stderr, re.M)
     assert [n for n in listed if n in cli.COMMANDS] == list(cli.COMMANDS)
+
+
+def test_rendering_a_page_imports_no_pandas(tmp_path):
+    """A pool worker renders every page it builds: rendering (sanitising included) must not pull pandas,
+    numpy or matplotlib into it (0.3 s a worker; the kernels have them, the worker does not need them)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# A page\n\nA question."))
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": '<div class="bb-answer" id="answer">'
+                                                                           "<p>Yes.</p></div>"})]
+    nb.cells.append(cell)
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, str(path))
+    code = ("import sys; sys.modules['rfc3987_syntax'] = None\n"
+            "import nbformat\nfrom helpers.pipeline.render import render_html\n"
+            f"page = render_html(nbformat.read({str(path)!r}, as_version=4), {{'title': 'A page', 'as_of': None, "
+            "'parameters': {}, 'seed': None, 'sources': [], 'built': '', 'version': '', 'commit': '', "
+            "'notebook': 'page.ipynb', 'inputs': []})\n"
+            "assert 'id=\"answer\"' in page\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {{'pandas', 'numpy', 'matplotlib'}}))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
