@@ -536,3 +536,64 @@ def test_explain_says_a_round_two_promise_is_worth_nothing_when_round_one_decide
     assert said[2].startswith("C backs B: this changes only what happens in a second round")
     swept = P.sweep(shares, plans, "C", [10.0, 30.0], "B", sample_size=math.inf, draws=200)
     assert len(primary_views.sweep_summary(swept, "B", "C")) == 1
+
+
+def _race_numbers(res):
+    """Everything a race result holds, for exact comparison."""
+    return (res.candidates, res.standing, res.p_outright_any, res.p_runoff, res.p_win, res.p_outright,
+            res.p_runoff_win, res.p_in_runoff, res.matchups, res.first_round, res.outside_top_two)
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(2, 5), data=st.data(), seed=st.integers(0, 2**32 - 1),
+       draws=st.sampled_from([1, 7, 500, 4000, 40_000]), withdraw=st.booleans())
+def test_remembered_draws_give_the_race_drawn_afresh(k, data, seed, draws, withdraw):
+    """A race run from a seed number (its Dirichlet draws remembered per process) is the race run from the same
+    seed's SeedSequence (drawn every time), to the bit, the first time and again; a run in between with other
+    shares or plans does not change it, nor does a run that withdraws a candidate (which changes round-one
+    shares in place)."""
+    from helpers.models.primaries import race
+
+    names = [f"C{i}" for i in range(k)]
+    shares = dict(zip(names, data.draw(st.lists(st.floats(1.0, 60.0), min_size=k, max_size=k)), strict=True))
+    rate = data.draw(st.floats(0.0, 1.0))
+    plan = P.Plan("p", transfers={names[-1]: {names[0]: rate}},
+                  withdrawals={names[-1]: {names[0]: rate}} if withdraw and k > 2 else {})
+    fresh = P.simulate_race(shares, plan, draws=draws, seed=np.random.SeedSequence(seed))
+    first = P.simulate_race(shares, plan, draws=draws, seed=seed)
+    P.simulate_race({**shares, names[0]: shares[names[0]] + 5}, P.Plan("other"), draws=draws, seed=seed)
+    again = P.simulate_race(shares, plan, draws=draws, seed=seed)
+    assert _race_numbers(first) == _race_numbers(fresh) == _race_numbers(again)
+    assert race._remembered.cache_info().currsize <= race._REMEMBERED
+
+
+def test_remembered_draws_are_keyed_on_all_they_depend_on():
+    """Under each key (seed, streams, stream, parameters, draws) the draws are those of that generator made
+    afresh; seed, stream and parameters each pick other numbers (how many streams were split off does not
+    change a stream, and more draws start with the same ones); a caller's copy can be changed without changing
+    what is remembered."""
+    from helpers.models.primaries import race
+    from helpers.models.simulate import dirichlet
+
+    def plain(seed, count, stream, alpha, draws):
+        rng = race._generators(seed, count)[stream]
+        return dirichlet(rng, np.asarray(alpha, dtype=float), draws)
+
+    base = (3, 5, 1, (20.5, 10.5, 5.5), 100)
+    variants = [base, (4, 5, 1, base[3], 100), (3, 6, 1, base[3], 100), (3, 5, 2, base[3], 100),
+                (3, 5, 1, (20.5, 10.5, 6.5), 100), (3, 5, 1, base[3], 101)]
+    seen = []
+    for seed, count, stream, alpha, draws in variants:
+        sample = race._sampler(seed, count)
+        got = sample(stream, None, np.array(alpha), draws)
+        want = plain(seed, count, stream, alpha, draws)
+        assert np.array_equal(got, want)
+        got[:] = -1.0  # the caller's own copy
+        assert np.array_equal(sample(stream, None, np.array(alpha), draws), want)
+        assert got.shape == (draws, len(alpha))
+        seen.append(want[:100].tobytes())
+    assert len({seen[0], seen[1], seen[3], seen[4]}) == 4
+    # a Generator seed has a state of its own: never remembered
+    rng = np.random.default_rng(3)
+    assert not np.array_equal(race._sampler(rng, 5)(1, rng, np.array(base[3]), 100),
+                              race._sampler(rng, 5)(1, rng, np.array(base[3]), 100))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,11 +173,52 @@ def _generators(seed, count: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in ss.spawn(count)]
 
 
+#: Most Dirichlet draws :func:`_remembered` keeps, and the most numbers (draws x entries) it keeps of one: at
+#: most 32 x 8 x 120,000 bytes, about 31 MB; bigger draws are made every time.
+_REMEMBERED = 32
+_REMEMBER_NUMBERS = 120_000
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _remembered(seed: int, count: int, stream: int, alpha: bytes, draws: int) -> np.ndarray:
+    """``dirichlet(rng, alpha, draws)`` with ``rng`` the fresh generator of stream `stream` of
+    ``_generators(seed, count)``, kept read-only. The key is everything the draws depend on: the seed number,
+    how many streams it was split into, which stream, the Dirichlet parameters (float64 bytes) and the count."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(count)[stream])
+    out = dirichlet(rng, np.frombuffer(alpha, dtype=np.float64), draws)
+    out.flags.writeable = False
+    return out
+
+
+def _sampler(seed, count: int) -> Callable[[int, np.random.Generator, np.ndarray, int], np.ndarray]:
+    """How :func:`simulate_race` draws: ``sample(stream, rng, alpha, draws)`` is ``dirichlet(rng, alpha,
+    draws)`` for ``rng``, stream `stream` of ``_generators(seed, count)``, which the race uses for that one
+    draw only (round one, or one candidate's transfer row).
+
+    With a seed number those draws are a function of (seed, count, stream, alpha, draws), and a report asks
+    for the same ones again and again: every plan of a comparison shares its round-one draws (common random
+    numbers), and the sensitivity sweep runs every plan at every swept share, each plan with the same transfer
+    rows. So they are remembered per process (:func:`_remembered`) and each call gets its own writable copy
+    (the race changes round-one shares in place). A Generator or SeedSequence seed carries state of its own:
+    its draws are made every time."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        return lambda stream, rng, alpha, draws: dirichlet(rng, alpha, draws)
+
+    def sample(stream: int, rng: np.random.Generator, alpha, draws: int) -> np.ndarray:
+        alpha = np.ascontiguousarray(alpha, dtype=np.float64)
+        if alpha.ndim != 1 or draws * alpha.size > _REMEMBER_NUMBERS:
+            return dirichlet(rng, alpha, draws)
+        return _remembered(int(seed), count, stream, alpha.tobytes(), int(draws)).copy()
+
+    return sample
+
+
 def draw_first_round(shares: Mapping[str, float], sample_size: float, draws: int,
-                     rng: np.random.Generator) -> np.ndarray:
+                     rng: np.random.Generator, *, sample=None) -> np.ndarray:
     """Round-one shares (draws x candidates, rows sum to 1): a Dirichlet posterior with each candidate's
     respondents (share x sample_size) + 1/2. Shares are renormalised first (undecided split like the
-    decided). A sample size of ``inf`` fixes the shares."""
+    decided). A sample size of ``inf`` fixes the shares. `sample`: a function (rng, alpha, draws) drawing the
+    Dirichlet (default :func:`helpers.models.simulate.dirichlet`)."""
     p = np.array([float(shares[c]) for c in shares], dtype=float)
     if (p < 0).any() or not np.isfinite(p).all() or p.sum() <= 0:
         raise ValueError("first-round shares must be numbers >= 0, not all zero")
@@ -185,7 +227,7 @@ def draw_first_round(shares: Mapping[str, float], sample_size: float, draws: int
         return np.tile(p, (draws, 1))
     if not sample_size > 0:
         raise ValueError(f"the sample size must be > 0; got {sample_size!r}")
-    return dirichlet(rng, p * sample_size + 0.5, draws)
+    return (sample or dirichlet)(rng, p * sample_size + 0.5, draws)
 
 
 def simulate_race(shares: Mapping[str, float], plan: Plan | None = None, *,
@@ -232,7 +274,9 @@ def simulate_race(shares: Mapping[str, float], plan: Plan | None = None, *,
     index = {c: i for i, c in enumerate(names)}
 
     gens = _generators(seed, k + 2)
-    s = draw_first_round(shares, sample_size, draws, gens[0])
+    sample = _sampler(seed, k + 2)
+    s = draw_first_round(shares, sample_size, draws, gens[0],
+                         sample=lambda rng, alpha, n: sample(0, rng, alpha, n))
     if bias is not None and bias.a in index and bias.b in index:
         # its own stream (the last), so runs with and without a bias share their sampling and transfer draws
         points = bias.mean + bias.sd * gens[k + 1].standard_normal(draws)
@@ -282,7 +326,7 @@ def simulate_race(shares: Mapping[str, float], plan: Plan | None = None, *,
         if concentration is None or not mean.any():
             trans[:, i, :] = mean
         else:
-            trans[:, i, :] = dirichlet(gens[1 + i], mean * concentration, draws)
+            trans[:, i, :] = sample(1 + i, gens[1 + i], mean * concentration, draws)
 
     runoff = ~outright
     a = trans[rows, :, first]  # draws x candidates: share of each candidate's voters going to `first`
