@@ -51,12 +51,13 @@ def plain_outcome_of(self, party):
 
 def test_memoized_track_record_is_the_plain_computation(past, monkeypatch):
     """track_record and fit with the memos give exactly (bit for bit) what they give with every poll of
-    polls and every outcome recomputed."""
+    polls, every outcome and every matching recomputed."""
     rows, table = calibration.track_record(fresh(past), uncertainty.FITTED, draws=DRAWS)
     fitted = calibration.fit(fresh(past), uncertainty.FITTED)
     with monkeypatch.context() as m:
         m.setattr(calibration.Election, "average", plain_average)
         m.setattr(calibration.Election, "outcome_of", plain_outcome_of)
+        m.setattr(calibration.Election, "matched", calibration.Election._match)
         want_rows, want_table = calibration.track_record(fresh(past), uncertainty.FITTED, draws=DRAWS)
         want_fit = calibration.fit(fresh(past), uncertainty.FITTED)
     assert len(want_rows) and len(want_table)
@@ -156,3 +157,25 @@ def test_remembered_pool_is_the_pool_of_that_lead_time(past):
         a.left_out["older"].append("changed")
         assert "changed" not in b.left_out["older"] and "changed" not in e.pooled(1)[1]["older"]
         a.left_out["older"].pop()
+
+
+def test_matching_is_remembered_per_poll_of_polls_object(past):
+    """matched returns the remembered table for the same poll of polls object only: an equal poll of polls
+    built again, or another one, is matched afresh, and every answer equals the plain matching."""
+    import copy
+
+    e = fresh(past)[-1]
+    model = uncertainty.FITTED
+    avg = e.average(1, model)
+    first = e.matched(avg)
+    assert e.matched(avg) is first
+    twin = copy.deepcopy(avg)
+    other = e.average(1, dataclasses.replace(model, others=model.others + 1.0))
+    for a in (avg, twin, other):
+        got, want = e.matched(a), e._match(a)
+        pd.testing.assert_frame_equal(got[0], want[0], check_exact=True)
+        assert got[1] == want[1]
+    assert e.matched(twin) is not first and e.matched(other) is not first
+    shifted = copy.deepcopy(avg)
+    shifted.shares = shifted.shares.rename(index={shifted.shares.index[0]: "no such list"})
+    assert len(e.matched(shifted)[0]) == len(first[0]) - 1

@@ -147,10 +147,27 @@ class Election(PastElection):
         # a merged column: its lists ran separately; it "cleared" when all of them did
         return float(rows["share"].sum()), bool(rows["passed"].all()), int(seats.sum())
 
+    @cached_property
+    def _matches(self) -> dict[int, tuple]:
+        """The memo of :meth:`matched`: id(average) -> (average, what matched returned). The entry holds the
+        average itself, so its id cannot be taken by another object while the entry lives."""
+        return {}
+
     def matched(self, average: poll_model.PollOfPolls) -> tuple[pd.DataFrame, float]:
         """The polled lists beside their official outcome (party, share, official_share, passed, seats,
         censored: every poll put it below the line without a percentage), and the official share of the lists
-        no poll listed (percent)."""
+        no poll listed (percent).
+
+        Remembered per poll of polls object (every fold of the track record's fit matches each other
+        election's eve average under the starting model again): callers treat the table as read-only, as
+        they treat the averages of :meth:`average`."""
+        got = self._matches.get(id(average))
+        if got is None or got[0] is not average:
+            got = self._matches[id(average)] = (average, self._match(average))
+        return got[1]
+
+    def _match(self, average: poll_model.PollOfPolls) -> tuple[pd.DataFrame, float]:
+        """:meth:`matched` computed."""
         rows, covered = [], set()
         censored = _all_censored(average)
         for party, share in average.shares.items():
