@@ -86,7 +86,7 @@ def _warm_plugin(root: str):
         def setup(self, worker):
             from helpers.pipeline.kernels import warm_worker
 
-            warm_worker(self.root)
+            warm_worker(self.root, imports=False)  # set-up blocks the build: the first report imports
 
     return WarmReports(root)
 

@@ -292,11 +292,13 @@ def worker_supply() -> KernelSupply | None:
     return _SUPPLY
 
 
-def warm_worker(root: str, parent: int | None = None, fork: bool = True) -> None:
+def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports: bool = True) -> None:
     """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
     kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
     report's kernel ahead. `fork`: start a kernel fork server (:mod:`helpers.pipeline.forkserver`), worth its
-    own imports when the worker runs more than one report."""
+    own imports when the worker runs more than one report. `imports`: import papermill and nbconvert now (a
+    pool worker, whose initializer runs before its first report anyway); without, the first report does (a
+    dask worker, whose set-up the build waits for before it can hand out any report)."""
     global _SUPPLY, _FORK_SERVER
     if parent is not None:
         from helpers.pipeline.processes import die_with_parent, remove_kernel_folder, watch_parent
@@ -321,6 +323,8 @@ def warm_worker(root: str, parent: int | None = None, fork: bool = True) -> None
     _SUPPLY = KernelSupply(root)
     _SUPPLY.prepare()
     Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
+    if not imports:  # the first report imports them (while the fork server makes its own)
+        return
     import nbconvert  # noqa: F401
     import nbformat  # noqa: F401
     import nh3  # noqa: F401
