@@ -158,3 +158,12 @@ def test_a_malformed_scenario_is_exit_2_naming_path_and_line(tmp_path, kernel_st
     assert_clean_error(proc, f"s.yml, {at}: ", says)
     assert kernel_starts == []
     assert not (tmp_path / "x.html").exists()
+
+
+def test_every_shipped_schema_is_listed_for_the_warm_up():
+    """The fork server builds a validator for each name in schema.SCHEMAS before any kernel starts: a schema
+    file added without its name there would be built again by every report that reads such a file."""
+    from helpers.data import schema
+
+    shipped = sorted(p.name.removesuffix(".schema.json") for p in schema._FOLDER.glob("*.schema.json"))
+    assert sorted(schema.SCHEMAS) == shipped

@@ -20,6 +20,8 @@ from helpers.core.errors import DataError
 from helpers.data._table import excerpt
 
 _FOLDER = Path(__file__).with_name("schemas")
+#: The schemas the kit ships (``schemas/<name>.schema.json``).
+SCHEMAS = ("reports", "rules", "scenario")
 #: Which error to report when a place has several: the first of these keywords (others after).
 _FIRST = ("type", "additionalProperties", "required", "oneOf", "anyOf", "enum", "minItems", "maxItems",
           "minProperties")

@@ -132,9 +132,9 @@ def _become_kernel(request: dict, launched_from: str) -> None:
 
 def warm_up() -> None:
     """What every report pays on first use, paid once here before any fork: the kit's modules (all but the
-    pipeline and the command line, which kernels never use), matplotlib's fonts, text layout and SVG writer, and
-    pandas' CSV reader and HTML writer. Nothing here is state a report could see: no pyplot figure is left open,
-    no option is changed."""
+    pipeline and the command line, which kernels never use), matplotlib's fonts, text layout and SVG writer,
+    pandas' CSV reader and HTML writer, and the validators of the kit's file schemas. Nothing here is state a
+    report could see: no pyplot figure is left open, no option is changed."""
     import importlib
     import io
     import pkgutil
@@ -158,6 +158,10 @@ def warm_up() -> None:
     import pandas as pd
 
     pd.read_csv(io.StringIO("a,b,c\n1,x,2020-01-01\n"), parse_dates=["c"]).to_html()
+    from helpers.data import schema
+
+    for name in schema.SCHEMAS:  # jsonschema and the kit's own schemas, which every rules file is checked against
+        list(schema.validator(name).iter_errors({}))
 
 
 def serve() -> None:
