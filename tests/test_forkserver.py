@@ -179,7 +179,8 @@ def test_ballotbook_fork_0_turns_the_server_off():
 def _warmed() -> list:
     from helpers.pipeline import kernels as worker_kernels
 
-    return [worker_kernels.fork_server() is not None, worker_kernels.worker_supply() is not None]
+    server = worker_kernels.fork_server()
+    return [server is not None, worker_kernels.worker_supply() is not None, getattr(server, "pid", None)]
 
 
 @pytest.mark.slow
@@ -189,14 +190,17 @@ def test_dask_workers_are_warmed_as_the_local_pools_are(monkeypatch):
     from helpers.pipeline.executors import dask_executor
 
     monkeypatch.setenv("BALLOTBOOK_ROOT", str(ROOT))
-    executor = dask_executor(None, 1, root=str(ROOT))
+    executor = dask_executor(None, 2, root=str(ROOT))
     try:
-        assert executor.submit(_warmed).result(timeout=120) == [True, True]
+        # a local cluster's workers share the fork server the build started (one set of imports)
+        assert executor._server is not None
+        assert [executor.submit(_warmed).result(timeout=120) for _ in range(4)] == \
+            [[True, True, executor._server.pid]] * 4
     finally:
         executor.shutdown(wait=True)
     bare = dask_executor(None, 1)  # without the project's root nothing is warmed
     try:
-        assert bare.submit(_warmed).result(timeout=120) == [False, False]
+        assert bare.submit(_warmed).result(timeout=120) == [False, False, None]
     finally:
         bare.shutdown(wait=True)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from helpers.core import paths
 from helpers.core.cpus import usable_cpus
 from helpers.core.errors import Cancelled, DataError
-from helpers.pipeline import durations, processes
+from helpers.pipeline import durations, kernels, processes
 from helpers.pipeline.cache import helpers_digest, key_of, key_parts
 from helpers.pipeline.config import Job, load_config
 from helpers.pipeline.execute import ReportTask, execute, record_failure
@@ -276,12 +276,15 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     from concurrent.futures.process import BrokenProcessPool
 
     own = executor is None
+    # One kernel fork server for all the workers, started first: its imports (the kernels' libraries) run
+    # while the workers start and make theirs. It pays for itself from a worker's second report on.
+    server = kernels.shared_fork_server(root) if own and len(tasks) > workers else None
     # Spawned workers, not forked: a worker shares nothing of the build process it did not ask for (no open
     # descriptor, no lock, no thread state), and it exits by itself when the build process is gone.
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=warm_worker,
-                                           # a fork server pays for itself from a worker's second report on
-                                           initargs=(root, os.getpid(), len(tasks) > workers))
+                                           initargs=(root, os.getpid(), False, True,
+                                                     (server.address, server.pid) if server else None))
     failed, broken = 0, []
     futures = {}
     stopped = False
@@ -332,6 +335,8 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     finally:
         if own:
             pool.shutdown(wait=not stopped, cancel_futures=True)
+        if server is not None:
+            server.close()
     return failed, broken
 
 

@@ -17,11 +17,12 @@ from helpers.core.errors import DataError
 class _OwnedDaskExecutor:
     """A dask executor that also closes the client (and the local cluster) it created."""
 
-    def __init__(self, client, cluster=None):
+    def __init__(self, client, cluster=None, server=None):
         # pure=False: two identical submissions (the same report twice) must both run, not share a result.
         self._executor = client.get_executor(pure=False)
         self._client = client
         self._cluster = cluster
+        self._server = server  # the kernel fork server a local cluster's workers share
         self._closed = False
 
     def submit(self, fn, /, *args, **kwargs):
@@ -38,6 +39,8 @@ class _OwnedDaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+        if self._server is not None:
+            self._server.close()
 
 
 #: Transports of dask.distributed that reach a scheduler on another process or machine.
@@ -71,24 +74,27 @@ def check_scheduler_address(address: str) -> None:
         raise DataError(f"--scheduler {shown}: '{port[:20]}' is not a port number; {expected}")
 
 
-def _warm_plugin(root: str):
+def _warm_plugin(root: str, server: tuple[str, int] | None = None):
     """A dask worker plugin that warms each worker as the local pool's are (:func:`helpers.pipeline.kernels.
-    warm_worker`: the heavy imports once, a kernel fork server, the first kernel started ahead)."""
+    warm_worker`: a kernel fork server, or `server`, the one the workers of a local cluster share; the first
+    kernel started ahead)."""
     from distributed import WorkerPlugin
 
     class WarmReports(WorkerPlugin):
         name = "ballotbook-warm"
         idempotent = True
 
-        def __init__(self, root: str):
+        def __init__(self, root: str, server):
             self.root = root
+            self.server = server
 
         def setup(self, worker):
             from helpers.pipeline.kernels import warm_worker
 
-            warm_worker(self.root, imports=False)  # set-up blocks the build: the first report imports
+            # set-up blocks the build: the first report imports papermill
+            warm_worker(self.root, imports=False, server=self.server)
 
-    return WarmReports(root)
+    return WarmReports(root, server)
 
 
 def dask_executor(scheduler: str | None, workers: int | None = None, root: str | None = None):
@@ -107,10 +113,20 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
         except (OSError, TimeoutError) as exc:
             raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
         cluster = None
-    else:
-        cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    if root is not None:
-        client.register_plugin(_warm_plugin(root))
-    return _OwnedDaskExecutor(client, cluster)
+    server = None
+    if not scheduler and root is not None:  # this machine's workers: one fork server, importing meanwhile
+        from helpers.pipeline.kernels import shared_fork_server
+
+        server = shared_fork_server(root)
+    try:
+        if not scheduler:
+            cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        if root is not None:
+            client.register_plugin(_warm_plugin(root, (server.address, server.pid) if server else None))
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
+    return _OwnedDaskExecutor(client, cluster, server)

@@ -1,22 +1,26 @@
 """A warm fork server for report kernels: a fresh kernel per report without paying Python's start-up and the
 kit's imports each time.
 
-A pool worker starts one server (``python -m helpers.pipeline.forkserver``, :class:`ForkServer`). The server
-imports what every report imports (ipykernel, IPython, pandas, NumPy, matplotlib with the inline backend, the
-kit), starts no thread, then waits for requests on its stdin. For each kernel it forks: the child is a new
-process, a session of its own (as ``jupyter_client`` starts kernels), with the kernel's own environment, working
-folder and log file, and becomes an ipykernel kernel on the connection file it is given. Every report still gets
-a process of its own; nothing a report does reaches the server or another report. Only the imports, made once
-before any fork, are shared, copy-on-write.
+The build starts one server (``python -m helpers.pipeline.forkserver --listen SOCKET``, :class:`ForkServer`) for
+all its workers, a local dask cluster's too: one set of imports, made while the workers start. A worker that has
+no shared server (a worker of a remote dask cluster) starts one of its own, taking requests on its stdin. The
+server imports what every report imports (ipykernel, IPython, pandas, NumPy, matplotlib with the inline backend,
+the kit), starts no thread, then waits for requests. For each kernel it forks: the child is a new process, a
+session of its own (as ``jupyter_client`` starts kernels), with the kernel's own environment, working folder and
+log file, and becomes an ipykernel kernel on the connection file it is given. Every report still gets a process
+of its own; nothing a report does reaches the server or another report. Only the imports, made once before any
+fork, are shared, copy-on-write.
 
-Lifetimes: the server dies with its worker and each kernel with the server (``PR_SET_PDEATHSIG``, SIGKILL), so
-stopping a worker stops everything under it. The server reaps its children. In the worker a forked kernel is a
-:class:`ForkedKernel` (a ``subprocess.Popen`` look-alike over a pidfd) behind a ``jupyter_client`` provisioner
-(:class:`ForkProvisioner`), so the kernel manager and nbclient treat it as any local kernel.
+Lifetimes: the server dies with its owner (the build, or the worker that started it) and each kernel with the
+server (``PR_SET_PDEATHSIG``, SIGKILL), so stopping a build stops everything under it. The server reaps its
+children. In a worker a forked kernel is a :class:`ForkedKernel` (a ``subprocess.Popen`` look-alike over a pidfd)
+behind a ``jupyter_client`` provisioner (:class:`ForkProvisioner`), so the kernel manager and nbclient treat it as
+any local kernel; the worker reaches a shared server through a :class:`ForkClient`.
 
-The protocol is one JSON object a line. Request: ``{"argv": [...], "env": {...}, "cwd": "...", "log": "..."}``
-(argv: the kernel's arguments after ``-m ipykernel_launcher``). Reply: ``{"pid": N}`` or ``{"error": "..."}``.
-The server's first line is ``{"ready": true}`` once its imports are done.
+The protocol is one JSON object a line, on the server's stdin and stdout or on a connection to its socket.
+Request: ``{"argv": [...], "env": {...}, "cwd": "...", "log": "..."}`` (argv: the kernel's arguments after
+``-m ipykernel_launcher``). Reply: ``{"pid": N}`` or ``{"error": "..."}``. The server's first line on stdout is
+``{"ready": true}`` once its imports are done; a shared server makes its socket only then.
 """
 
 from __future__ import annotations
@@ -164,8 +168,68 @@ def warm_up() -> None:
         list(schema.validator(name).iter_errors({}))
 
 
-def serve() -> None:
-    """The server: import, say ready, then fork a kernel per request until stdin closes."""
+def _fork_for(line: str, launched_from: str, to_close: list) -> dict:
+    """Fork a kernel for the request `line` (closing `to_close` in the child, which never returns here): the
+    reply to send."""
+    try:
+        request = json.loads(line)
+        pid = os.fork()
+    except Exception as exc:  # noqa: BLE001 - told to the worker, which starts a kernel the usual way
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    if pid == 0:
+        for thing in to_close:
+            try:
+                thing.close()
+            except OSError:
+                pass
+        _become_kernel(request, launched_from)
+    return {"pid": pid}
+
+
+def _serve_socket(path: str, owner_in, owner_out, launched_from: str) -> None:
+    """The shared server's loop: requests from any worker connected to the socket at `path`, until the owner
+    (the build) closes stdin. The socket is made once the imports are done, so a worker that can connect to it
+    knows the server is ready."""
+    import selectors
+    import socket
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    owner_out.write(json.dumps({"ready": True}) + "\n")
+    watched = selectors.DefaultSelector()
+    watched.register(owner_in, selectors.EVENT_READ, "owner")
+    watched.register(listener, selectors.EVENT_READ, "listener")
+    pending: dict = {}  # connection -> bytes of a request not yet ended by a newline
+    while True:
+        for key, _ in watched.select():
+            if key.data == "owner":
+                if not owner_in.readline():
+                    return  # the build is done with the server
+            elif key.data == "listener":
+                conn, _ = listener.accept()
+                watched.register(conn, selectors.EVENT_READ, "worker")
+                pending[conn] = b""
+            else:
+                conn = key.fileobj
+                chunk = conn.recv(1 << 16)
+                if not chunk:  # the worker is gone
+                    watched.unregister(conn)
+                    conn.close()
+                    pending.pop(conn, None)
+                    continue
+                pending[conn] += chunk
+                while b"\n" in pending[conn]:
+                    line, pending[conn] = pending[conn].split(b"\n", 1)
+                    answer = _fork_for(line.decode("utf-8"), launched_from,
+                                       [watched, listener, owner_in, owner_out, *pending])
+                    conn.sendall((json.dumps(answer) + "\n").encode("utf-8"))
+
+
+def serve(listen: str | None = None) -> None:
+    """The server: import, say ready, then fork a kernel per request until stdin closes. `listen`: a shared
+    server, taking requests from the workers that connect to a Unix socket made at that path (the owner's
+    stdin then only says when to stop); else requests come on stdin and replies go to stdout."""
     parent = os.getppid()
     _die_with_parent()
     if os.getppid() != parent:
@@ -184,19 +248,12 @@ def serve() -> None:
     signal.signal(signal.SIGCHLD, _reap)
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     requests = os.fdopen(os.dup(0), "r")
+    if listen is not None:
+        _serve_socket(listen, requests, reply, launched_from)
+        os._exit(0)
     reply.write(json.dumps({"ready": True}) + "\n")
     for line in requests:
-        try:
-            request = json.loads(line)
-            pid = os.fork()
-        except Exception as exc:  # noqa: BLE001 - told to the worker, which starts a kernel the usual way
-            reply.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
-            continue
-        if pid == 0:
-            requests.close()
-            reply.close()
-            _become_kernel(request, launched_from)
-        reply.write(json.dumps({"pid": pid}) + "\n")
+        reply.write(json.dumps(_fork_for(line, launched_from, [requests, reply])) + "\n")
     os._exit(0)
 
 
@@ -269,11 +326,15 @@ class ForkedKernel:
 
 
 class ForkServer:
-    """The worker's fork server: started at once (its imports run while the worker goes on), used when ready."""
+    """A fork server: started at once (its imports run while the caller goes on), used when ready. A worker's
+    own (requests on the server's stdin), or, with `listen` (a Unix socket path in a private folder), one
+    shared by the build's workers, each through a :class:`ForkClient`."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, listen: str | None = None):
         env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
-        self._proc = subprocess.Popen([sys.executable, "-m", "helpers.pipeline.forkserver"], cwd=root, env=env,
+        self.address = listen
+        self._proc = subprocess.Popen([sys.executable, "-m", "helpers.pipeline.forkserver",
+                                       *(["--listen", listen] if listen else [])], cwd=root, env=env,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       text=True, bufsize=1)
         self._lock = threading.Lock()
@@ -328,6 +389,74 @@ class ForkServer:
         self._proc.stdout.close()
 
 
+class ForkClient:
+    """A worker's handle on the fork server the build shares between its workers (:class:`ForkServer` with
+    `listen`): the same :meth:`ready` and :meth:`spawn`, over the server's socket at `address`. The server is
+    ready when its socket accepts; `server_pid` tells a server that died from one still importing."""
+
+    def __init__(self, address: str, server_pid: int):
+        self.address = address
+        self._server_pid = server_pid
+        self._lock = threading.Lock()
+        self._ready: bool | None = None
+        self._sock = None
+        self._file = None
+
+    def ready(self) -> bool:
+        """Whether the server is up (waits for it the first time, at most READY_TIMEOUT); False once it has
+        failed."""
+        import socket
+        import time
+
+        with self._lock:
+            if self._ready is None:
+                end = time.monotonic() + READY_TIMEOUT
+                while True:
+                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    try:
+                        sock.connect(self.address)
+                    except OSError:
+                        sock.close()
+                        if not is_running(self._server_pid) or time.monotonic() > end:
+                            self._ready = False
+                            break
+                        time.sleep(0.02)
+                        continue
+                    self._sock, self._file, self._ready = sock, sock.makefile("rwb"), True
+                    break
+            return bool(self._ready)
+
+    def spawn(self, argv: list[str], *, env: dict, cwd: str, log: str) -> ForkedKernel:
+        """A kernel forked by the shared server: ipykernel with `argv` (what follows ``-m ipykernel_launcher``)."""
+        if not self.ready():
+            raise RuntimeError("the kernel fork server is not running")
+        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)})
+        with self._lock:
+            try:
+                self._file.write((request + "\n").encode("utf-8"))
+                self._file.flush()
+                line = self._file.readline().decode("utf-8")
+            except OSError:
+                line = ""
+        answer = json.loads(line or '{"error": "the fork server ended"}')
+        if "pid" not in answer:
+            raise RuntimeError(f"the kernel fork server could not start a kernel ({answer.get('error')})")
+        return ForkedKernel(int(answer["pid"]))
+
+    @property
+    def pid(self) -> int:
+        return self._server_pid
+
+    def close(self) -> None:
+        """Let go of the server (its owner stops it)."""
+        for thing in (self._file, self._sock):
+            if thing is not None:
+                try:
+                    thing.close()
+                except OSError:
+                    pass
+
+
 def kernel_argv(cmd: list[str]) -> list[str] | None:
     """The arguments after ``-m ipykernel_launcher`` when `cmd` starts a kernel on this interpreter, else None
     (such a command is launched the usual way)."""
@@ -369,4 +498,4 @@ _PROVISIONER = None
 
 
 if __name__ == "__main__":
-    serve()
+    serve(sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--listen" else None)

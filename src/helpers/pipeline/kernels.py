@@ -280,6 +280,24 @@ _SUPPLY: KernelSupply | None = None
 _FORK_SERVER = None
 
 
+def forking() -> bool:
+    """Whether kernels may be forked from a warm server here (Linux-like systems; ``BALLOTBOOK_FORK=0`` says
+    no)."""
+    return os.environ.get("BALLOTBOOK_FORK", "1") != "0" and hasattr(os, "fork")
+
+
+def shared_fork_server(root: str):
+    """A fork server for all the workers of this process's pool (:class:`~helpers.pipeline.forkserver.
+    ForkServer` listening on a socket in this process's private kernel folder), or None where kernels are not
+    forked. Its owner closes it when the workers are done; it dies with its owner in any case."""
+    if not forking():
+        return None
+    from helpers.pipeline.forkserver import ForkServer
+    from helpers.pipeline.processes import kernel_folder
+
+    return ForkServer(root, listen=os.path.join(kernel_folder(), f"forkserver-{uuid.uuid4().hex[:8]}.sock"))
+
+
 def fork_server():
     """This process's kernel fork server (:mod:`helpers.pipeline.forkserver`): set in a pool worker (and a dask
     worker) by :func:`warm_worker`; None elsewhere, where kernels start the usual way."""
@@ -292,13 +310,16 @@ def worker_supply() -> KernelSupply | None:
     return _SUPPLY
 
 
-def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports: bool = True) -> None:
+def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports: bool = True,
+                server: tuple[str, int] | None = None) -> None:
     """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
     kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
     report's kernel ahead. `fork`: start a kernel fork server (:mod:`helpers.pipeline.forkserver`), worth its
     own imports when the worker runs more than one report. `imports`: import papermill and nbconvert now (a
     pool worker, whose initializer runs before its first report anyway); without, the first report does (a
-    dask worker, whose set-up the build waits for before it can hand out any report)."""
+    dask worker, whose set-up the build waits for before it can hand out any report). `server`: the address
+    and process id of a fork server the build shares between its workers (one set of imports for all of
+    them), used instead of a server of this worker's own."""
     global _SUPPLY, _FORK_SERVER
     if parent is not None:
         from helpers.pipeline.processes import die_with_parent, remove_kernel_folder, watch_parent
@@ -315,7 +336,12 @@ def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
     from multiprocessing.util import Finalize
 
-    if fork and os.environ.get("BALLOTBOOK_FORK", "1") != "0" and hasattr(os, "fork"):
+    if server is not None:
+        from helpers.pipeline.forkserver import ForkClient
+
+        _FORK_SERVER = ForkClient(*server)
+        Finalize(_FORK_SERVER, _FORK_SERVER.close, exitpriority=5)
+    elif fork and forking():
         from helpers.pipeline.forkserver import ForkServer
 
         _FORK_SERVER = ForkServer(root)  # its imports run while this worker makes its own
