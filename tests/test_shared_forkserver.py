@@ -120,3 +120,40 @@ def test_a_build_of_more_reports_than_workers_forks_every_kernel_from_one_server
     assert all(o["shared"] for o in outputs)
     assert len({o["server"] for o in outputs}) == 1  # one server for both workers
     assert _gone(outputs[0]["server"])  # and gone with the build
+
+
+def _children_named(name: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if comm == name and int(rest[1]) == os.getpid() and rest[0] not in ("Z", "X"):
+            found.append(int(entry))
+    return found
+
+
+def test_a_build_with_a_bad_data_file_stops_the_server_it_started(tmp_path, monkeypatch):
+    """The server starts before the data files are checked (its imports overlap the check); a check that
+    fails stops it before the error is raised (exit 2, nothing else left running)."""
+    from helpers.core.errors import DataError
+    from helpers.pipeline.build import build
+
+    project = make_project(tmp_path / "project", "reports:\n" + "".join(
+        f"  - name: r{i}\n    notebook: notebooks/e.ipynb\n    parameters: {{events: data/e{i}.csv}}\n"
+        for i in range(3)), {"e.ipynb": notebook_json(
+            ("code", "from helpers import notebook\nnotebook.start()"),
+            parameters='events: "events file" = "data/e0.csv"  # the events')},
+        {"data/e0.csv": ROOT / "data" / "events.csv", "data/e1.csv": ROOT / "data" / "events.csv",
+         "data/e2.csv": "date,this is not an events file\n"})
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("BALLOTBOOK_ROOT", raising=False)
+    with pytest.raises(DataError, match="e2.csv"):
+        build("reports.yml", jobs=1)
+    assert _children_named("bb-forkserver") == []
+    assert not (project / "reports").exists()

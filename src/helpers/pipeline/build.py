@@ -119,61 +119,71 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
 
     # Every data file a report will read is checked before anything is written or any kernel starts.
     todo, _, reasons = plan()
-    check(todo)
-    if dry_run:
-        _print_plan(selected, reasons)
-        return 0
-    make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
-    # A no-op (nothing to run) starts no pool, so it needs no resource tracker: starting one costs ~0.1 s.
-    if executor is None and todo:  # started before the mark: stopping a cancelled build's processes must spare it
-        from multiprocessing import resource_tracker
+    # The kernels' fork server starts now (it starts no kernel): its imports run while the data files are
+    # checked and the pool starts. Stopped if the check fails.
+    server = None
+    if not dry_run and executor is None and len(todo) > max(1, min(jobs or usable_cpus(), len(todo))):
+        with processes.marked():  # a cancelled build stops it with the rest
+            server = kernels.shared_fork_server(str(root))
+    try:
+        check(todo)
+        if dry_run:
+            _print_plan(selected, reasons)
+            return 0
+        make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
+        # A no-op (nothing to run) starts no pool, so it needs no resource tracker: starting one costs ~0.1 s.
+        if executor is None and todo:  # started before the mark: stopping a cancelled build's processes must spare it
+            from multiprocessing import resource_tracker
 
-        resource_tracker.ensure_running()
-    with processes.marked(), processes.Cancellation(out_dir) as cancel:
-        try:
-            # tidying what dead processes left: one at a time
-            with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
-                clean_temporaries(out_dir)
-                processes.clean_cancel_files(out_dir)
-                set_aside_bad_manifests(out_dir, [j.name for j in all_jobs], progress.say)
-            processes.clean_stale_kernel_folders()
-            cancel.check()
-            checked = {j.name for j in todo}
-            todo, keys, reasons = plan()  # again: a bad manifest set aside, or another build published meanwhile
-            check([j for j in todo if j.name not in checked])
-            for job in selected:
-                if job not in todo:
-                    progress.finished(job.name, "up to date", 0.0)
-            failed = 0
-            if todo:
-                commit = git_commit()
-                workers = max(1, min(jobs or usable_cpus(), len(todo)))
-                todo, timed = durations.plan(todo, root, last_seconds)  # longest first
-                # Start kernels ahead only where another report will follow on the same worker.
-                tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
-                                    html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
-                                    key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers,
-                                    pdf=pdf, build=cancel.mark, host=socket.gethostname(),
-                                    print_only=bool(pdf) and reasons.get(j.name) == PRINT_ONLY.format(paper=pdf))
-                         for i, j in enumerate(todo)]
-                took: dict[str, float] = {}
-                failed = _run_all(tasks, jobs, executor, progress, str(root), cancel, took)
-                durations.write(root, {timed[name]: seconds for name, seconds in took.items()})
-            with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
+            resource_tracker.ensure_running()
+        with processes.marked(), processes.Cancellation(out_dir) as cancel:
+            try:
+                # tidying what dead processes left: one at a time
+                with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
+                    clean_temporaries(out_dir)
+                    processes.clean_cancel_files(out_dir)
+                    set_aside_bad_manifests(out_dir, [j.name for j in all_jobs], progress.say)
+                processes.clean_stale_kernel_folders()
                 cancel.check()
-                clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
-                names = [j.name for j in all_jobs]
-                if todo or not index_current(out_dir, names, config):
-                    from helpers.pipeline.index import write_index  # a subject's rules file may import pandas
+                checked = {j.name for j in todo}
+                todo, keys, reasons = plan()  # again: a bad manifest set aside, or another build published meanwhile
+                check([j for j in todo if j.name not in checked])
+                for job in selected:
+                    if job not in todo:
+                        progress.finished(job.name, "up to date", 0.0)
+                failed = 0
+                if todo:
+                    commit = git_commit()
+                    workers = max(1, min(jobs or usable_cpus(), len(todo)))
+                    todo, timed = durations.plan(todo, root, last_seconds)  # longest first
+                    # Start kernels ahead only where another report will follow on the same worker.
+                    tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
+                                        html=f"{j.name}.html", root=str(root), title=j.title, timeout=timeout,
+                                        key=keys[j.name], kit=kit, commit=commit, prestart=i < len(todo) - workers,
+                                        pdf=pdf, build=cancel.mark, host=socket.gethostname(),
+                                        print_only=bool(pdf) and reasons.get(j.name) == PRINT_ONLY.format(paper=pdf))
+                             for i, j in enumerate(todo)]
+                    took: dict[str, float] = {}
+                    failed = _run_all(tasks, jobs, executor, progress, str(root), cancel, took, server)
+                    durations.write(root, {timed[name]: seconds for name, seconds in took.items()})
+                with BuildLock(out_dir, progress.say, notice_after=LOCK_NOTICE):
+                    cancel.check()
+                    clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
+                    names = [j.name for j in all_jobs]
+                    if todo or not index_current(out_dir, names, config):
+                        from helpers.pipeline.index import write_index  # a subject's rules file may import pandas
 
-                    write_index(out_dir, names)
-        except Cancelled:
-            processes.stop_processes(cancel.mark)  # workers, kernels, printers: whole trees, then gone
-            cancel.finish(workers_stopped=executor is None)
-            progress.close()
-            raise
-    progress.summary()
-    return 1 if failed else 0
+                        write_index(out_dir, names)
+            except Cancelled:
+                processes.stop_processes(cancel.mark)  # workers, kernels, printers: whole trees, then gone
+                cancel.finish(workers_stopped=executor is None)
+                progress.close()
+                raise
+        progress.summary()
+        return 1 if failed else 0
+    finally:
+        if server is not None:
+            server.close()
 
 
 def rebuild_reason(job: Job, previous: dict | None, key: str, parts: dict, out_dir: Path, pdf: str | None,
@@ -251,14 +261,16 @@ def _print_plan(selected: list[Job], reasons: dict[str, str]) -> None:
 
 
 def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Progress, root: str,
-             cancel: processes.Cancellation, took: dict[str, float]) -> int:
+             cancel: processes.Cancellation, took: dict[str, float], server=None) -> int:
     """Run every task; return how many failed, and put the seconds of each report built in `took` (by name).
     With the local pool, a worker process that dies (killed, out of memory) breaks the whole pool: the reports
     it took down with it are run once more, each in a pool of its own, so one bad report cannot fail the
-    others."""
+    others. `server`: the kernels' fork server the workers share (:func:`helpers.pipeline.kernels.
+    shared_fork_server`), if the build started one."""
     own = executor is None
     workers = max(1, min(jobs or usable_cpus(), len(tasks)))
-    failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own, cancel=cancel, took=took)
+    failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own, cancel=cancel, took=took,
+                                server=server)
     for task in broken:  # one at a time: whichever report kills its worker fails alone
         more, _ = _run_round([dataclasses.replace(task, prestart=False)], None, 1, progress, root, retry=False,
                              cancel=cancel, took=took)
@@ -267,7 +279,8 @@ def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Prog
 
 
 def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progress, root: str,
-               retry: bool, cancel: processes.Cancellation, took: dict[str, float]) -> tuple[int, list[ReportTask]]:
+               retry: bool, cancel: processes.Cancellation, took: dict[str, float],
+               server=None) -> tuple[int, list[ReportTask]]:
     """Submit every task to `executor` (None: a new local pool of `workers` spawned processes); return how many
     failed and, when `retry`, the tasks whose worker died under them. A signal (`cancel`) drops what is queued,
     stops the pool's workers (each stops its kernels) and raises Cancelled."""
@@ -276,9 +289,7 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     from concurrent.futures.process import BrokenProcessPool
 
     own = executor is None
-    # One kernel fork server for all the workers, started first: its imports (the kernels' libraries) run
-    # while the workers start and make theirs. It pays for itself from a worker's second report on.
-    server = kernels.shared_fork_server(root) if own and len(tasks) > workers else None
+    server = server if own and len(tasks) > workers else None  # worth it from a worker's second report on
     # Spawned workers, not forked: a worker shares nothing of the build process it did not ask for (no open
     # descriptor, no lock, no thread state), and it exits by itself when the build process is gone.
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -335,8 +346,6 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     finally:
         if own:
             pool.shutdown(wait=not stopped, cancel_futures=True)
-        if server is not None:
-            server.close()
     return failed, broken
 
 
