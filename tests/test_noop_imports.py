@@ -163,3 +163,18 @@ def test_rendering_a_page_imports_no_pandas(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_digest_is_remembered_only_while_its_file_is_unchanged(tmp_path):
+    """A build plans twice; the second time it reads again only files whose stat signature changed (same
+    size and a modification time set back included: the change time still moves)."""
+    from helpers.pipeline import cache
+
+    f = tmp_path / "data.csv"
+    f.write_text("a,b\n1,2\n", encoding="utf-8")
+    first = cache.sha256_file(f)
+    assert cache.sha256_file(f) == first == cache.file_sha256(f)
+    st = f.stat()
+    f.write_text("a,b\n1,3\n", encoding="utf-8")  # same size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old modification time
+    assert cache.sha256_file(f) == cache.file_sha256(f) != first

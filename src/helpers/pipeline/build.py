@@ -26,17 +26,15 @@ import contextlib
 import dataclasses
 import os
 import socket
-import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers.core import paths
 from helpers.core.cpus import usable_cpus
 from helpers.core.errors import Cancelled, DataError
-from helpers.pipeline import durations, kernels, processes
+from helpers.pipeline import durations, processes
 from helpers.pipeline.cache import helpers_digest, key_of, key_parts
 from helpers.pipeline.config import Job, load_config
-from helpers.pipeline.execute import ReportTask, execute, record_failure
-from helpers.pipeline.kernels import warm_worker
 from helpers.pipeline.parameters import check_files, read_parameters, validate
 from helpers.pipeline.processes import BuildLock
 from helpers.pipeline.progress import Progress
@@ -48,6 +46,9 @@ from helpers.pipeline.publish import (
     set_aside_bad_manifests,
 )
 
+if TYPE_CHECKING:
+    from helpers.pipeline.execute import ReportTask
+
 #: Seconds a build waits for the folder's lock before it says so: builds overlap, and each holds the lock only for
 #: a few renames, so a short wait is routine and not worth a line in the log.
 LOCK_NOTICE = 5.0
@@ -55,6 +56,8 @@ LOCK_NOTICE = 5.0
 
 def git_commit() -> str | None:
     """The project's short git commit (recorded in each manifest), or None outside a git checkout."""
+    import subprocess
+
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.project_root(),
                              capture_output=True, text=True, timeout=5)
@@ -123,8 +126,10 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     # checked and the pool starts. Stopped if the check fails.
     server = None
     if not dry_run and executor is None and len(todo) > max(1, min(jobs or usable_cpus(), len(todo))):
+        from helpers.pipeline.kernels import shared_fork_server
+
         with processes.marked():  # a cancelled build stops it with the rest
-            server = kernels.shared_fork_server(str(root))
+            server = shared_fork_server(str(root))
     try:
         check(todo)
         if dry_run:
@@ -153,6 +158,8 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                         progress.finished(job.name, "up to date", 0.0)
                 failed = 0
                 if todo:
+                    from helpers.pipeline.execute import ReportTask  # what runs reports: not for a no-op
+
                     commit = git_commit()
                     workers = max(1, min(jobs or usable_cpus(), len(todo)))
                     todo, timed = durations.plan(todo, root, last_seconds)  # longest first
@@ -288,6 +295,9 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    from helpers.pipeline.execute import execute, record_failure
+    from helpers.pipeline.kernels import warm_worker
+
     own = executor is None
     server = server if own and len(tasks) > workers else None  # worth it from a worker's second report on
     # Spawned workers, not forked: a worker shares nothing of the build process it did not ask for (no open
@@ -379,6 +389,8 @@ def run_notebook(notebook: str, given: dict, output: str | None = None, timeout:
         require_chromium()
     paths.adopt_root_of(notebook)  # run from outside any project: the project the notebook is in
     nb_path = paths.resolve(notebook)
+    from helpers.pipeline.execute import ReportTask, execute
+
     declared = read_parameters(nb_path)
     values = validate(nb_path, given, from_text=True, declared=declared)
     check_files(declared, values)

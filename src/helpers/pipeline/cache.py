@@ -15,8 +15,36 @@ from pathlib import Path
 from helpers.core import paths
 from helpers.pipeline.config import Job
 
+#: Digests computed in this process, by path and the file's stat signature (device, inode, size, modification
+#: and change times): a build plans twice (before and after taking the folder's lock) and the second time reads
+#: again only what changed in between.
+_DIGESTS: dict = {}
+
+
+def _signature(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+
+def _remembered(kind: str, path, compute):
+    sig = _signature(path)
+    if sig is None:
+        return compute(path)
+    key = (kind, *sig)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = compute(path)
+    return _DIGESTS[key]
+
 
 def sha256_file(path: str | Path) -> str | None:
+    """:func:`file_sha256`, remembered for a file whose stat signature has not changed."""
+    return _remembered("bytes", path, file_sha256)
+
+
+def file_sha256(path: str | Path) -> str | None:
     """The file's SHA-256, or None when it is missing, unreadable, not a regular file or over every size limit
     of the kit: a named pipe or /dev/zero named by a parameter is then refused by its loader (exit 2), instead of
     blocking or streaming forever here, before the check."""
@@ -65,6 +93,11 @@ def notebook_sources(nb: dict) -> list:
 
 
 def notebook_digest(path: str | Path) -> str | None:
+    """:func:`notebook_sources_digest`, remembered for a file whose stat signature has not changed."""
+    return _remembered("notebook", path, notebook_sources_digest)
+
+
+def notebook_sources_digest(path: str | Path) -> str | None:
     """The SHA-256 of a notebook's sources (:func:`notebook_sources`), so that saving it from JupyterLab with
     its outputs does not rebuild its reports while a changed code or Markdown cell does. A file that cannot be
     read as a notebook counts by its bytes (:func:`sha256_file`): the build refuses it with its own message."""
