@@ -103,9 +103,20 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
     path on every worker) each worker is warmed as a local pool worker is."""
     if scheduler is not None:
         check_scheduler_address(scheduler)
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise DataError("--executor dask needs dask.distributed: pip install 'ballotbook[dask]'.")
+    server = None
+    if not scheduler and root is not None:  # this machine's workers: one fork server, importing meanwhile
+        from helpers.pipeline.kernels import shared_fork_server
+
+        server = shared_fork_server(root)  # first: its imports run while dask's are made and the cluster starts
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
+        if server is not None:
+            server.close()
         raise DataError("--executor dask needs dask.distributed: pip install 'ballotbook[dask]'.") from None
     if scheduler:
         try:
@@ -113,11 +124,6 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
         except (OSError, TimeoutError) as exc:
             raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
         cluster = None
-    server = None
-    if not scheduler and root is not None:  # this machine's workers: one fork server, importing meanwhile
-        from helpers.pipeline.kernels import shared_fork_server
-
-        server = shared_fork_server(root)
     try:
         if not scheduler:
             cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
