@@ -5,6 +5,7 @@ what the kernel said before (its status for ``kernel_info``) never reaches a cel
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from queue import Empty
 
 from conftest import ROOT
@@ -50,7 +51,9 @@ def test_ready_waits_for_no_silence_and_the_first_cell_gets_only_its_own_output(
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
 
-    asyncio.run(go())
+    # in a thread of its own: an event loop some other test left running in this one cannot get in the way
+    with ThreadPoolExecutor(1) as one:
+        one.submit(asyncio.run, go()).result(timeout=120)
     # the kernel's status comes through IOPub; then only what is already there is read (a short poll each),
     # never a wait for 0.2 s of silence
     assert waits and all(w is not None for w in waits)
