@@ -183,6 +183,12 @@ def _warmed() -> list:
     return [server is not None, worker_kernels.worker_supply() is not None, getattr(server, "pid", None)]
 
 
+def _profiled() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
 @pytest.mark.slow
 def test_dask_workers_are_warmed_as_the_local_pools_are(monkeypatch):
     """The executor the build uses for --executor dask runs warm_worker on each worker: a fork server and a
@@ -196,6 +202,9 @@ def test_dask_workers_are_warmed_as_the_local_pools_are(monkeypatch):
         assert executor._server is not None
         assert [executor.submit(_warmed).result(timeout=120) for _ in range(4)] == \
             [[True, True, executor._server.pid]] * 4
+        # the kit's local cluster: a report goes to a worker only when it is free, and nothing samples it
+        assert executor._client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1.0
+        assert set(executor._client.run(_profiled).values()) == {False}
     finally:
         executor.shutdown(wait=True)
     bare = dask_executor(None, 1)  # without the project's root nothing is warmed

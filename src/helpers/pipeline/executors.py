@@ -97,6 +97,18 @@ def _warm_plugin(root: str, server: tuple[str, int] | None = None):
     return WarmReports(root, server)
 
 
+#: The local cluster the kit starts runs reports, a few long tasks: each worker takes a report only when it is
+#: free (the build hands them out longest first; a second one queued on a busy worker can leave the other idle
+#: at the end), and nothing samples a report's thread (the statistical profiler, every 10 ms) or polls the
+#: system ten times a second meanwhile.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def dask_executor(scheduler: str | None, workers: int | None = None, root: str | None = None):
     """An executor on the dask scheduler at `scheduler` ("tcp://host:8786"), or on a new LocalCluster of
     `workers` single-threaded processes when no address is given. With `root` (the project folder, the same
@@ -126,8 +138,11 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
         cluster = None
     try:
         if not scheduler:
-            cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            import dask
+
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read by the scheduler and handed to every worker
+                cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
             client = Client(cluster)
         if root is not None:
             client.register_plugin(_warm_plugin(root, (server.address, server.pid) if server else None))
