@@ -119,6 +119,25 @@ def kernel_starts(monkeypatch):
     return started
 
 
+def gone(pid: int) -> bool:
+    """Whether process `pid` has ended (no such process, or a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def all_gone(pids, seconds: float = 5.0) -> bool:
+    """Whether every process of `pids` has ended within `seconds`."""
+    import time
+
+    end = time.monotonic() + seconds
+    while not all(gone(p) for p in pids) and time.monotonic() < end:
+        time.sleep(0.05)
+    return all(gone(p) for p in pids)
+
+
 def assert_clean_error(proc, *needles: str) -> None:
     """Exit 2, one or two sentences on stderr naming what is wrong, no traceback, nothing on stdout."""
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)

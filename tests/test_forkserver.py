@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BALLOTBOOK, ROOT, make_project, notebook_json
+from conftest import BALLOTBOOK, ROOT, all_gone, gone, make_project, notebook_json
 from helpers.pipeline import kernels
 from helpers.pipeline.forkserver import ForkedKernel, ForkServer, kernel_argv
 
@@ -91,14 +91,6 @@ def test_only_this_interpreters_ipykernel_is_forked():
     assert kernel_argv([sys.executable, "-m", "other_kernel", "-f", "k.json"]) is None
 
 
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1][:1] in ("Z", "X")
-    except OSError:
-        return True
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_server_and_its_kernels_die_with_the_worker(tmp_path):
     """A stand-in worker starts a server and a kernel, then is killed with SIGKILL (no clean-up runs): the
@@ -116,13 +108,10 @@ def test_the_server_and_its_kernels_die_with_the_worker(tmp_path):
     end = time.monotonic() + 30
     while not (tmp_path / "k.json").exists() and time.monotonic() < end:  # the kernel is up
         time.sleep(0.05)
-    assert not _gone(server_pid) and not _gone(kernel_pid)
+    assert not gone(server_pid) and not gone(kernel_pid)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    end = time.monotonic() + 5
-    while not (_gone(server_pid) and _gone(kernel_pid)) and time.monotonic() < end:
-        time.sleep(0.05)
-    assert _gone(server_pid) and _gone(kernel_pid)
+    assert all_gone([server_pid, kernel_pid])
 
 
 def test_a_forked_kernel_that_ends_is_seen_to_end(server, tmp_path):

@@ -59,3 +59,31 @@ def test_ready_waits_for_no_silence_and_the_first_cell_gets_only_its_own_output(
     assert waits and all(w is not None for w in waits)
     last_probe = max(i for i, w in enumerate(waits) if w >= 0.2)
     assert waits[last_probe + 1:] and set(waits[last_probe + 1:]) == {kernels.IOPUB_SETTLE}
+
+
+def test_a_kernel_started_ahead_keeps_its_history_in_memory_not_in_the_user_s_database():
+    """A report's cells are not the user's IPython history: a kernel the kit starts ahead keeps it in memory,
+    as nbclient has the kernels it starts keep it (parallel builds' kernels writing ~/.ipython's history
+    database at once corrupted it)."""
+
+    async def ask(km):
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            seen: list[dict] = []
+            code = "print(str(get_ipython().history_manager.hist_file), get_ipython().history_manager.enabled)"
+            reply = await kc.execute_interactive(code, timeout=60, output_hook=seen.append)
+            assert reply["content"]["status"] == "ok"
+            return "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    def started_ahead():  # in a thread of its own, as a worker's supply starts it (and free of any loop here)
+        km = kernels.KernelSupply(str(ROOT))._start()
+        return asyncio.run(ask(km))
+
+    with ThreadPoolExecutor(1) as one:
+        said = one.submit(started_ahead).result(timeout=120)
+    assert said.split() == [kernels.HISTORY, "True"]

@@ -15,16 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BALLOTBOOK, ROOT, make_project, notebook_json
+from conftest import BALLOTBOOK, ROOT, all_gone, gone, make_project, notebook_json
 from helpers.pipeline.forkserver import ForkClient, ForkServer
-
-
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1][:1] in ("Z", "X")
-    except OSError:
-        return True
 
 
 def _wait_for(path, seconds=30):
@@ -59,7 +51,7 @@ def test_workers_share_one_server_each_kernel_its_own_process(tmp_path):
         for c in clients:
             c.close()
         server.close()
-    assert _gone(server.pid)
+    assert gone(server.pid)
 
 
 def test_a_client_of_a_server_that_died_is_told_so(tmp_path):
@@ -89,13 +81,10 @@ def test_the_shared_server_and_its_kernels_die_with_the_build(tmp_path):
     """)], stdout=subprocess.PIPE, text=True, env={**os.environ, "BALLOTBOOK_ROOT": str(ROOT)})
     server_pid, kernel_pid = map(int, owner.stdout.readline().split())
     assert _wait_for(tmp_path / "k.json")
-    assert not _gone(server_pid) and not _gone(kernel_pid)
+    assert not gone(server_pid) and not gone(kernel_pid)
     owner.send_signal(signal.SIGKILL)
     owner.wait()
-    end = time.monotonic() + 5
-    while not (_gone(server_pid) and _gone(kernel_pid)) and time.monotonic() < end:
-        time.sleep(0.05)
-    assert _gone(server_pid) and _gone(kernel_pid)
+    assert all_gone([server_pid, kernel_pid])
 
 
 PARENT = notebook_json(
@@ -119,7 +108,7 @@ def test_a_build_of_more_reports_than_workers_forks_every_kernel_from_one_server
     assert [o["n"] for o in outputs] == [0, 1, 2, 3]
     assert all(o["shared"] for o in outputs)
     assert len({o["server"] for o in outputs}) == 1  # one server for both workers
-    assert _gone(outputs[0]["server"])  # and gone with the build
+    assert gone(outputs[0]["server"])  # and gone with the build
 
 
 def _children_named(name: str) -> list[int]:

@@ -93,6 +93,10 @@ def kernel_manager_class():
 
 
 _LIVE_KERNELS: weakref.WeakSet = weakref.WeakSet()
+#: Where a report kernel keeps its IPython history: in memory only, as nbclient has the kernels it starts keep
+#: it (a report's cells are not the user's history; kernels of parallel builds writing ~/.ipython's database at
+#: once corrupted it).
+HISTORY = ":memory:"
 #: Seconds a client waits for more of IOPub's messages once the kernel has answered (see ready_client_class).
 IOPUB_SETTLE = 0.01
 
@@ -182,7 +186,7 @@ class KernelSupply:
 
     async def _start_async(self):
         km = kernel_manager_class()(kernel_name=KERNEL_NAME)
-        await km.start_kernel(cwd=self.root)
+        await km.start_kernel(cwd=self.root, extra_arguments=[f"--HistoryManager.hist_file={HISTORY}"])
         try:
             kc = km.client()
             kc.start_channels()
