@@ -178,3 +178,31 @@ def test_a_digest_is_remembered_only_while_its_file_is_unchanged(tmp_path):
     f.write_text("a,b\n1,3\n", encoding="utf-8")  # same size
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old modification time
     assert cache.sha256_file(f) == cache.file_sha256(f) != first
+
+
+def test_compiled_page_templates_are_kept_in_the_project_and_give_the_same_page(tmp_path):
+    """A worker's first page compiled the page's templates (0.15 s): they are kept compiled in the project's
+    cache folder; a page rendered with them is the page rendered without."""
+    import nbformat
+
+    project = make_project(tmp_path / "project", "reports: []\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# A page\n\nA question."))
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, str(path))
+    code = ("import sys; sys.modules['rfc3987_syntax'] = None\n"
+            "import nbformat\nfrom helpers.pipeline.render import render_html\n"
+            f"print(render_html(nbformat.read({str(path)!r}, as_version=4), {{'title': 'A page', 'as_of': None, "
+            "'parameters': {}, 'seed': None, 'sources': [], 'built': '', 'version': '', 'commit': '', "
+            "'notebook': 'page.ipynb', 'inputs': []}))\n")
+    pages = []
+    for root in (project, project, tmp_path):  # compiled, from the cache, and outside any project (no cache)
+        env = {**os.environ, "BALLOTBOOK_ROOT": str(root) if root == project else ""}
+        proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                              env=env)
+        assert proc.returncode == 0, proc.stderr
+        pages.append(proc.stdout)
+        if len(pages) == 1:
+            assert list((project / ".ballotbook-cache" / "templates").glob("*.cache"))
+    assert pages[0] == pages[1] == pages[2]
+    assert not (tmp_path / ".ballotbook-cache").exists()

@@ -94,6 +94,7 @@ def display(path: str | os.PathLike, root: Path | None = None) -> str:
 
 
 REPORTS = "reports"  # the default output folder, under the project root
+CACHE = ".ballotbook-cache"  # what the kit keeps between builds (git-ignored), under the project root
 HISTORY = "data/model/elections.csv"  # the past elections the error model is fitted on, under the project root
 RULES = "data/knesset/rules.yml"  # the project's default subject's rules file, under the project root
 

@@ -17,8 +17,9 @@ import json
 import os
 from pathlib import Path
 
-#: The project's own cache folder (under the project root; git-ignored) and the record in it.
-CACHE = ".ballotbook-cache"
+from helpers.core.paths import CACHE
+
+#: The record, in the project's cache folder.
 RECORD = "durations.json"
 
 
