@@ -140,6 +140,15 @@ def test_a_command_imports_only_its_own_module(built):
     assert [n for n in listed if n in cli.COMMANDS] == list(cli.COMMANDS)
 
 
+def _render_script(path, then: str = "print(page)") -> str:
+    """A Python script that renders the executed notebook at `path` to a page (``page``), then runs `then`."""
+    return ("import sys; sys.modules['rfc3987_syntax'] = None\n"
+            "import nbformat\nfrom helpers.pipeline.render import render_html\n"
+            f"page = render_html(nbformat.read({str(path)!r}, as_version=4), {{'title': 'A page', 'as_of': None, "
+            "'parameters': {}, 'seed': None, 'sources': [], 'built': '', 'version': '', 'commit': '', "
+            f"'notebook': 'page.ipynb', 'inputs': []}})\n{then}\n")
+
+
 def test_rendering_a_page_imports_no_pandas(tmp_path):
     """A pool worker renders every page it builds: rendering (sanitising included) must not pull pandas,
     numpy or matplotlib into it (0.3 s a worker; the kernels have them, the worker does not need them)."""
@@ -153,13 +162,9 @@ def test_rendering_a_page_imports_no_pandas(tmp_path):
     nb.cells.append(cell)
     path = tmp_path / "page.ipynb"
     nbformat.write(nb, str(path))
-    code = ("import sys; sys.modules['rfc3987_syntax'] = None\n"
-            "import nbformat\nfrom helpers.pipeline.render import render_html\n"
-            f"page = render_html(nbformat.read({str(path)!r}, as_version=4), {{'title': 'A page', 'as_of': None, "
-            "'parameters': {}, 'seed': None, 'sources': [], 'built': '', 'version': '', 'commit': '', "
-            "'notebook': 'page.ipynb', 'inputs': []})\n"
-            "assert 'id=\"answer\"' in page\n"
-            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {{'pandas', 'numpy', 'matplotlib'}}))\n")
+    heavy = "{'pandas', 'numpy', 'matplotlib'}"
+    code = _render_script(path, "assert 'id=\"answer\"' in page\n"
+                                f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
@@ -190,11 +195,7 @@ def test_compiled_page_templates_are_kept_in_the_project_and_give_the_same_page(
     nb.cells.append(nbformat.v4.new_markdown_cell("# A page\n\nA question."))
     path = tmp_path / "page.ipynb"
     nbformat.write(nb, str(path))
-    code = ("import sys; sys.modules['rfc3987_syntax'] = None\n"
-            "import nbformat\nfrom helpers.pipeline.render import render_html\n"
-            f"print(render_html(nbformat.read({str(path)!r}, as_version=4), {{'title': 'A page', 'as_of': None, "
-            "'parameters': {}, 'seed': None, 'sources': [], 'built': '', 'version': '', 'commit': '', "
-            "'notebook': 'page.ipynb', 'inputs': []}))\n")
+    code = _render_script(path)
     pages = []
     for root in (project, project, tmp_path):  # compiled, from the cache, and outside any project (no cache)
         env = {**os.environ, "BALLOTBOOK_ROOT": str(root) if root == project else ""}
