@@ -325,7 +325,33 @@ class ForkedKernel:
             os.close(self._fd)
 
 
-class ForkServer:
+class _Spawner:
+    """What asks a fork server for a kernel: :meth:`spawn`, one request line and its reply over the channel a
+    subclass gives (:meth:`_exchange`, under ``self._lock``), once :meth:`ready` says the server is up."""
+
+    _lock: threading.Lock
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def _exchange(self, request: str) -> str:
+        """Send one request line; the reply line ('' when the server is gone)."""
+        raise NotImplementedError
+
+    def spawn(self, argv: list[str], *, env: dict, cwd: str, log: str) -> ForkedKernel:
+        """A kernel forked by the server: ipykernel with `argv` (what follows ``-m ipykernel_launcher``)."""
+        if not self.ready():
+            raise RuntimeError("the kernel fork server is not running")
+        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)})
+        with self._lock:
+            line = self._exchange(request)
+        answer = json.loads(line or '{"error": "the fork server ended"}')
+        if "pid" not in answer:
+            raise RuntimeError(f"the kernel fork server could not start a kernel ({answer.get('error')})")
+        return ForkedKernel(int(answer["pid"]))
+
+
+class ForkServer(_Spawner):
     """A fork server: started at once (its imports run while the caller goes on), used when ready. A worker's
     own (requests on the server's stdin), or, with `listen` (a Unix socket path in a private folder), one
     shared by the build's workers, each through a :class:`ForkClient`."""
@@ -358,18 +384,10 @@ class ForkServer:
                     self._ready = False
             return bool(self._ready) and self._proc.poll() is None
 
-    def spawn(self, argv: list[str], *, env: dict, cwd: str, log: str) -> ForkedKernel:
-        """A kernel forked from the server: ipykernel with `argv` (what follows ``-m ipykernel_launcher``)."""
-        if not self.ready():
-            raise RuntimeError("the kernel fork server is not running")
-        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)})
-        with self._lock:
-            self._proc.stdin.write(request + "\n")
-            self._proc.stdin.flush()
-            answer = json.loads(self._proc.stdout.readline() or '{"error": "the fork server ended"}')
-        if "pid" not in answer:
-            raise RuntimeError(f"the kernel fork server could not start a kernel ({answer.get('error')})")
-        return ForkedKernel(int(answer["pid"]))
+    def _exchange(self, request: str) -> str:
+        self._proc.stdin.write(request + "\n")
+        self._proc.stdin.flush()
+        return self._proc.stdout.readline()
 
     @property
     def pid(self) -> int:
@@ -389,7 +407,7 @@ class ForkServer:
         self._proc.stdout.close()
 
 
-class ForkClient:
+class ForkClient(_Spawner):
     """A worker's handle on the fork server the build shares between its workers (:class:`ForkServer` with
     `listen`): the same :meth:`ready` and :meth:`spawn`, over the server's socket at `address`. The server is
     ready when its socket accepts; `server_pid` tells a server that died from one still importing."""
@@ -426,22 +444,13 @@ class ForkClient:
                     break
             return bool(self._ready)
 
-    def spawn(self, argv: list[str], *, env: dict, cwd: str, log: str) -> ForkedKernel:
-        """A kernel forked by the shared server: ipykernel with `argv` (what follows ``-m ipykernel_launcher``)."""
-        if not self.ready():
-            raise RuntimeError("the kernel fork server is not running")
-        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)})
-        with self._lock:
-            try:
-                self._file.write((request + "\n").encode("utf-8"))
-                self._file.flush()
-                line = self._file.readline().decode("utf-8")
-            except OSError:
-                line = ""
-        answer = json.loads(line or '{"error": "the fork server ended"}')
-        if "pid" not in answer:
-            raise RuntimeError(f"the kernel fork server could not start a kernel ({answer.get('error')})")
-        return ForkedKernel(int(answer["pid"]))
+    def _exchange(self, request: str) -> str:
+        try:
+            self._file.write((request + "\n").encode("utf-8"))
+            self._file.flush()
+            return self._file.readline().decode("utf-8")
+        except OSError:
+            return ""
 
     @property
     def pid(self) -> int:
