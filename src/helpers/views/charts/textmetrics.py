@@ -20,23 +20,20 @@ from __future__ import annotations
 SIZE = 32768
 _REAL = None
 _REAL_WRAP = None
+_KINDS: tuple = ()  # the renderers measured here (Agg first), set by install()
+_RC = None
 _KEPT: dict = {}
 
 
 def _shared(renderer, text, fontprop, ismath, dpi):
     """``matplotlib.text._get_text_metrics_with_cache`` with plain text on an Agg or SVG renderer measured once
     per (kind of renderer, its dpi, hinting settings, string, font properties)."""
-    from matplotlib.backends.backend_agg import RendererAgg
-    from matplotlib.backends.backend_svg import RendererSVG
-
     kind = type(renderer)
-    if ismath is not False or kind not in (RendererAgg, RendererSVG):
+    if ismath is not False or kind not in _KINDS:
         return _REAL(renderer, text, fontprop, ismath, dpi)
-    import matplotlib as mpl
-
-    if kind is RendererAgg:
-        hinting = (mpl.rcParams["text.hinting"], mpl.rcParams["text.hinting_factor"],
-                   mpl.rcParams["text.kerning_factor"])
+    if kind is _KINDS[0]:
+        rc = _RC
+        hinting = (rc["text.hinting"], rc["text.hinting_factor"], rc["text.kerning_factor"])
         resolution = renderer.dpi
     else:  # the SVG renderer measures unhinted outlines at a fixed size, scaled
         hinting, resolution = None, None
@@ -88,10 +85,14 @@ def _wrapped_text(self) -> str:
 def install() -> None:
     """Measure text through the shared cache, and wrap it with few measurements (:func:`_wrapped_text`), from
     now on in this process (idempotent)."""
-    global _REAL, _REAL_WRAP
+    global _REAL, _REAL_WRAP, _KINDS, _RC
+    import matplotlib as mpl
     import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_svg import RendererSVG
 
     if _REAL is None:
+        _KINDS, _RC = (RendererAgg, RendererSVG), mpl.rcParams  # looked up once, not per measurement
         _REAL = mtext._get_text_metrics_with_cache
         mtext._get_text_metrics_with_cache = _shared
         _REAL_WRAP = mtext.Text._get_wrapped_text
