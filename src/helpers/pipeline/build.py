@@ -125,7 +125,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     # The kernels' fork server starts now (it starts no kernel): its imports run while the data files are
     # checked and the pool starts. Stopped if the check fails.
     server = None
-    if not dry_run and executor is None and len(todo) > max(1, min(jobs or usable_cpus(), len(todo))):
+    if not dry_run and executor is None and len(todo) > _workers(jobs, len(todo)):
         from helpers.pipeline.kernels import shared_fork_server
 
         with processes.marked():  # a cancelled build stops it with the rest
@@ -161,7 +161,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                     from helpers.pipeline.execute import ReportTask  # what runs reports: not for a no-op
 
                     commit = git_commit()
-                    workers = max(1, min(jobs or usable_cpus(), len(todo)))
+                    workers = _workers(jobs, len(todo))
                     todo, timed = durations.plan(todo, root, last_seconds)  # longest first
                     # Start kernels ahead only where another report will follow on the same worker.
                     tasks = [ReportTask(name=j.name, notebook=j.notebook, parameters=j.parameters, out=str(out_dir),
@@ -267,6 +267,12 @@ def _print_plan(selected: list[Job], reasons: dict[str, str]) -> None:
           "nothing was written.", flush=True)
 
 
+def _workers(jobs: int | None, reports: int) -> int:
+    """How many workers a build of `reports` reports gets: --jobs (default: the usable CPUs), no more than
+    there are reports, at least one."""
+    return max(1, min(jobs or usable_cpus(), reports))
+
+
 def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Progress, root: str,
              cancel: processes.Cancellation, took: dict[str, float], server=None) -> int:
     """Run every task; return how many failed, and put the seconds of each report built in `took` (by name).
@@ -275,7 +281,7 @@ def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Prog
     others. `server`: the kernels' fork server the workers share (:func:`helpers.pipeline.kernels.
     shared_fork_server`), if the build started one."""
     own = executor is None
-    workers = max(1, min(jobs or usable_cpus(), len(tasks)))
+    workers = _workers(jobs, len(tasks))
     failed, broken = _run_round(tasks, executor, workers, progress, root, retry=own, cancel=cancel, took=took,
                                 server=server)
     for task in broken:  # one at a time: whichever report kills its worker fails alone
