@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import BALLOTBOOK, ROOT, all_gone, gone, make_project, notebook_json
+from helpers.pipeline import kernels
 from helpers.pipeline.forkserver import ForkClient, ForkServer
 
 
@@ -128,8 +129,8 @@ def _children_named(name: str) -> list[int]:
 
 
 def test_a_build_with_a_bad_data_file_stops_the_server_it_started(tmp_path, monkeypatch):
-    """The server starts before the data files are checked (its imports overlap the check); a check that
-    fails stops it before the error is raised (exit 2, nothing else left running)."""
+    """The servers start before the data files are checked (their imports overlap the check); a check that
+    fails stops them before the error is raised (exit 2, nothing else left running)."""
     from helpers.core.errors import DataError
     from helpers.pipeline.build import build
 
@@ -145,4 +146,5 @@ def test_a_build_with_a_bad_data_file_stops_the_server_it_started(tmp_path, monk
     with pytest.raises(DataError, match="e2.csv"):
         build("reports.yml", jobs=1)
     assert _children_named("bb-forkserver") == []
+    assert not kernels.worker_server_running()  # nor the one for the pool's workers
     assert not (project / "reports").exists()

@@ -122,25 +122,30 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
 
     # Every data file a report will read is checked before anything is written or any kernel starts.
     todo, _, reasons = plan()
-    # The kernels' fork server starts now (it starts no kernel): its imports run while the data files are
-    # checked and the pool starts. Stopped if the check fails.
+    # The kernels' fork server and the one the pool's workers are forked from start now (they start no kernel
+    # and no worker): their imports run while the data files are checked. Stopped if the check fails. A no-op
+    # (nothing to run) starts neither, nor the resource tracker a pool needs (~0.1 s).
     server = None
-    if not dry_run and executor is None and len(todo) > _workers(jobs, len(todo)):
-        from helpers.pipeline.kernels import shared_fork_server
+    from helpers.pipeline.kernels import worker_server_running
+
+    had_worker_server = worker_server_running()  # this process's own, if any, is left as it is
+    if not dry_run and executor is None and todo:
+        from multiprocessing import resource_tracker
+
+        from helpers.pipeline.kernels import shared_fork_server, start_worker_server
 
         with processes.marked():  # a cancelled build stops it with the rest
-            server = shared_fork_server(str(root))
+            if len(todo) > _workers(jobs, len(todo)):
+                server = shared_fork_server(str(root))
+        resource_tracker.ensure_running()  # not marked: stopping a cancelled build's processes must spare it
+        with processes.marked():  # its workers inherit its environment, the mark with it
+            start_worker_server()
     try:
         check(todo)
         if dry_run:
             _print_plan(selected, reasons)
             return 0
         make_output_folder(out_dir, f"--out {paths.display(out_dir)}")
-        # A no-op (nothing to run) starts no pool, so it needs no resource tracker: starting one costs ~0.1 s.
-        if executor is None and todo:  # started before the mark: stopping a cancelled build's processes must spare it
-            from multiprocessing import resource_tracker
-
-            resource_tracker.ensure_running()
         with processes.marked(), processes.Cancellation(out_dir) as cancel:
             try:
                 # tidying what dead processes left: one at a time
@@ -191,6 +196,10 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     finally:
         if server is not None:
             server.close()
+        if not had_worker_server:
+            from helpers.pipeline.kernels import stop_worker_server
+
+            stop_worker_server()
 
 
 def rebuild_reason(job: Job, previous: dict | None, key: str, parts: dict, out_dir: Path, pdf: str | None,
@@ -294,21 +303,21 @@ def _run_all(tasks: list[ReportTask], jobs: int | None, executor, progress: Prog
 def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progress, root: str,
                retry: bool, cancel: processes.Cancellation, took: dict[str, float],
                server=None) -> tuple[int, list[ReportTask]]:
-    """Submit every task to `executor` (None: a new local pool of `workers` spawned processes); return how many
+    """Submit every task to `executor` (None: a new local pool of `workers` processes); return how many
     failed and, when `retry`, the tasks whose worker died under them. A signal (`cancel`) drops what is queued,
     stops the pool's workers (each stops its kernels) and raises Cancelled."""
-    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     from helpers.pipeline.execute import execute, record_failure
-    from helpers.pipeline.kernels import warm_worker
+    from helpers.pipeline.kernels import warm_worker, worker_context
 
     own = executor is None
     server = server if own and len(tasks) > workers else None  # worth it from a worker's second report on
-    # Spawned workers, not forked: a worker shares nothing of the build process it did not ask for (no open
-    # descriptor, no lock, no thread state), and it exits by itself when the build process is gone.
-    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+    # Workers forked from a warm server of their own, or spawned, never forked from the build: a worker shares
+    # nothing of the build process it did not ask for (no open descriptor, no lock, no thread state), and it
+    # exits by itself when the build process is gone.
+    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
                                            initializer=warm_worker,
                                            initargs=(root, os.getpid(), False, True,
                                                      (server.address, server.pid) if server else None))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
 import weakref
@@ -302,6 +303,75 @@ def shared_fork_server(root: str):
     return ForkServer(root, listen=os.path.join(kernel_folder(), f"forkserver-{uuid.uuid4().hex[:8]}.sock"))
 
 
+#: What a pool worker runs and renders reports with: imported once, by the server its workers are forked from
+#: (:func:`worker_context`), or by each worker where workers are spawned.
+WORKER_IMPORTS = ("helpers.pipeline.execute", "helpers.pipeline.kernels", "helpers.pipeline.render", "papermill",
+                  "nbclient", "jupyter_client.manager", "nbconvert", "nbformat", "nh3")
+
+
+def worker_context():
+    """The multiprocessing context of the build's local pool. Where kernels are forked (:func:`forking`), its
+    workers are forked too, from multiprocessing's fork server, which imports :data:`WORKER_IMPORTS` once
+    (about 0.5 s) instead of once per worker (a spawned worker also pays Python's start-up: 0.7 CPU s each).
+    As with spawn, a forked worker shares nothing of the build process (no open descriptor, no lock, no
+    thread): only those imports, made by a process of its own. Elsewhere workers are spawned."""
+    import multiprocessing
+
+    if not forking():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", *WORKER_IMPORTS])
+    return context
+
+
+def worker_server_running() -> bool:
+    """Whether this process has multiprocessing's fork server running (the pool's, or one of its own)."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")  # never imported: never started
+    return forkserver is not None and getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
+
+
+def start_worker_server() -> None:
+    """Start the fork server of the pool's workers now (:func:`worker_context`; its imports then run beside
+    the kernels' fork server's), in this process's environment as it is now, which its workers inherit. A
+    no-op where workers are spawned, or when it is already running."""
+    from multiprocessing import forkserver, process
+
+    from helpers.pipeline.processes import kernel_folder
+
+    if worker_context().get_start_method() == "forkserver":
+        # Its socket goes in this process's private folder (where multiprocessing has no folder of its own yet),
+        # which the next build removes if this one is killed; multiprocessing's own would stay.
+        process.current_process()._config.setdefault("tempdir", kernel_folder())
+        forkserver.ensure_running()
+
+
+def stop_worker_server() -> None:
+    """Stop the pool's worker fork server, if it runs, and wait for it: the next build then forks its workers
+    from a server with that build's environment, and its CPU time counts as the build's (a process's waited-for
+    children). Multiprocessing has no public way to stop it; without its private ``_stop`` the server stays
+    until this process ends, which it notices."""
+    if worker_server_running():
+        stop = getattr(sys.modules["multiprocessing.forkserver"]._forkserver, "_stop", None)
+        if stop is not None:
+            stop()
+
+
+def _leave_worker_server() -> None:
+    """In a worker forked by the workers' fork server: close this worker's copy of the pipe that keeps that
+    server running. Multiprocessing hands one to every process it forks, so that it can ask for forks in turn (a
+    worker never does); with it closed the server ends as soon as the build does, and the worker at once with
+    its parent (``PR_SET_PDEATHSIG``). Where multiprocessing keeps it elsewhere, the worker's watch of the build
+    (every 0.2 s) still ends it."""
+    import contextlib
+
+    forkserver = getattr(sys.modules.get("multiprocessing.forkserver"), "_forkserver", None)
+    fd = getattr(forkserver, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        forkserver._forkserver_alive_fd = None
+
+
 def fork_server():
     """This process's kernel fork server (:mod:`helpers.pipeline.forkserver`): set in a pool worker (and a dask
     worker) by :func:`warm_worker`; None elsewhere, where kernels start the usual way."""
@@ -316,17 +386,30 @@ def worker_supply() -> KernelSupply | None:
 
 def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports: bool = True,
                 server: tuple[str, int] | None = None) -> None:
-    """Worker start-up: exit with the build (when `parent`, the build's process, is gone, the worker stops its
-    kernels and exits), import the heavy libraries once per worker, not once per report, and start the first
-    report's kernel ahead. `fork`: start a kernel fork server (:mod:`helpers.pipeline.forkserver`), worth its
-    own imports when the worker runs more than one report. `imports`: import papermill and nbconvert now (a
-    pool worker, whose initializer runs before its first report anyway); without, the first report does (a
+    """Worker start-up: exit with the build (when `parent`, the build's process, or the workers' fork server
+    it started is gone, the worker stops its kernels and exits), import the heavy libraries once per worker,
+    not once per report (:data:`WORKER_IMPORTS`, already there in a worker forked from its warm server), and
+    start the first report's kernel ahead. `fork`: start a kernel fork server (:mod:`helpers.pipeline.
+    forkserver`), worth its own imports when the worker runs more than one report. `imports`: import them now
+    (a pool worker, whose initializer runs before its first report anyway); without, the first report does (a
     dask worker, whose set-up the build waits for before it can hand out any report). `server`: the address
     and process id of a fork server the build shares between its workers (one set of imports for all of
     them), used instead of a server of this worker's own."""
     global _SUPPLY, _FORK_SERVER
     if parent is not None:
-        from helpers.pipeline.processes import die_with_parent, remove_kernel_folder, watch_parent
+        from helpers.pipeline.processes import (
+            die_with_parent,
+            is_running,
+            process_start,
+            remove_kernel_folder,
+            watch_parent,
+        )
+
+        build = None
+        if os.getppid() != parent and is_running(parent):  # forked by the workers' fork server (worker_context)
+            build = (parent, process_start(parent))
+            _leave_worker_server()  # which then ends with the build, and this worker with it
+            parent = os.getppid()
 
         def on_death():
             from helpers.pipeline.pdf import stop_all
@@ -335,7 +418,7 @@ def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports
             stop_all()  # a report being printed (--pdf)
             remove_kernel_folder()
 
-        watch_parent(parent, on_death)
+        watch_parent(parent, on_death, build=build)
         die_with_parent(parent, on_death)  # SIGTERM when the build ends, however it ends (Linux), or stops us
     os.environ.setdefault("BALLOTBOOK_ROOT", root)
     from multiprocessing.util import Finalize
@@ -355,8 +438,7 @@ def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports
     Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
     if not imports:  # the first report imports them (while the fork server makes its own)
         return
-    import nbconvert  # noqa: F401
-    import nbformat  # noqa: F401
-    import nh3  # noqa: F401
-    import papermill  # noqa: F401
-    from nbconvert import HTMLExporter  # noqa: F401
+    import importlib
+
+    for name in WORKER_IMPORTS:  # already imported in a worker forked from the warm server
+        importlib.import_module(name)

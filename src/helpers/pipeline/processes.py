@@ -247,25 +247,31 @@ class BuildLock:
 
 
 # --------------------------------------------------------------------------------------------- workers
-#: In a pool worker: the build process it serves (set by :func:`watch_parent`); a worker whose parent is no longer
-#: this one publishes nothing.
+#: In a pool worker: the process that started it (set by :func:`watch_parent`), and the build's process id and
+#: start when that is not the build (a worker forked by the workers' fork server); a worker whose build is gone
+#: publishes nothing.
 _PARENT: int | None = None
+_BUILD: tuple[int, str | None] | None = None
 
 
 def parent_gone() -> bool:
     """In a pool worker: whether the build that started it has ended (False elsewhere)."""
-    return _PARENT is not None and os.getppid() != _PARENT
+    if _PARENT is not None and os.getppid() != _PARENT:
+        return True
+    return _BUILD is not None and not is_running(*_BUILD)
 
 
-def watch_parent(parent: int, on_death: Callable[[], None], interval: float = 0.2) -> None:
-    """In a worker: exit as soon as `parent` (the process that started it) is gone, after `on_death` (which
-    stops the worker's kernels). A worker whose build was killed must neither run on nor publish."""
-    global _PARENT
-    _PARENT = parent
+def watch_parent(parent: int, on_death: Callable[[], None], interval: float = 0.2,
+                 build: tuple[int, str | None] | None = None) -> None:
+    """In a worker: exit as soon as `parent` (the process that started it) is gone, or `build` (process id and
+    start, when the build is not `parent`), after `on_death` (which stops the worker's kernels). A worker whose
+    build was killed must neither run on nor publish."""
+    global _PARENT, _BUILD
+    _PARENT, _BUILD = parent, build
 
     def watch():
         while True:
-            if os.getppid() != parent:
+            if parent_gone():
                 try:
                     on_death()
                 finally:
