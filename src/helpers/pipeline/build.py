@@ -34,6 +34,7 @@ from helpers.core.cpus import usable_cpus
 from helpers.core.errors import Cancelled, DataError
 from helpers.pipeline import durations, processes
 from helpers.pipeline.cache import helpers_digest, key_of, key_parts
+from helpers.pipeline.checked import check_jobs
 from helpers.pipeline.config import Job, load_config
 from helpers.pipeline.parameters import check_files, read_parameters, validate
 from helpers.pipeline.processes import BuildLock
@@ -114,11 +115,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
         return todo, keys, reasons
 
     def check(todo: list[Job]) -> None:
-        for job in todo:
-            try:
-                check_files(job.declared, job.parameters)
-            except DataError as exc:
-                raise DataError(f"report '{job.name}': {exc}") from None
+        check_jobs(todo, kit, root)  # what passed before, with nothing changed, is not checked again
 
     # Every data file a report will read is checked before anything is written or any kernel starts.
     todo, _, reasons = plan()
