@@ -21,8 +21,10 @@ order; each figure is the median of ``ROUNDS`` rounds; the 1-minute load average
 is recorded before each run. CPU seconds are those of the contender's whole process tree (``RUSAGE_CHILDREN``:
 every process it started and waited for, kernels included).
 
-The floor is the notebooks' own work: the cell execution times papermill records in the pool peer's executed
-notebooks, plus rendering each executed notebook to the kit's page, timed in this process after a warm-up.
+The floor is the notebooks' own work, measured once a round: each notebook alone in a fresh kernel that has
+made the notebook's imports first (not counted: a kernel's start and imports are what a runner can avoid), its
+cells' durations as papermill records them, plus rendering each executed notebook to the kit's page, timed in
+this process after a warm-up.
 """
 
 from __future__ import annotations
@@ -120,24 +122,54 @@ def chain_parallel(out: Path) -> tuple[float, float]:
     return _run(_chain_commands(out), parallel=2)
 
 
-def floor(executed: list[Path]) -> tuple[float, float]:
-    """(cell seconds, render seconds) of the executed notebooks: papermill's recorded cell durations, and the
-    kit's rendering timed here (best of 3, after a warm-up)."""
+def _imports_first(nb) -> None:
+    """Put the notebook's own imports (every top-level ``import`` and ``from ... import`` of its code cells) in
+    a first cell, tagged ``bench-imports``: run, but not counted in the floor."""
+    import ast
+
     import nbformat
+
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    first = nbformat.v4.new_code_cell("\n".join(dict.fromkeys(lines)))
+    first.metadata["tags"] = ["bench-imports"]
+    nb.cells.insert(0, first)
+
+
+def floor() -> tuple[float, float]:
+    """(cell seconds, render seconds): the notebooks' own work. Each notebook runs alone (one at a time, so
+    nothing competes with it) in a fresh kernel that has made the notebook's imports first, in a cell not
+    counted: starting a kernel and importing are the overhead a runner can avoid, not the notebook's work.
+    Cell seconds are papermill's recorded durations of the notebook's cells; render seconds the kit's
+    rendering of each executed notebook to its page, timed here (best of 3, after a warm-up)."""
+    import nbformat
+    import papermill as pm
 
     from helpers.pipeline.render import render_html
 
     cells = 0.0
     render = 0.0
-    for path in executed:
-        nb = nbformat.read(str(path), as_version=4)
-        cells += sum(float((c.metadata.get("papermill") or {}).get("duration") or 0.0) for c in nb.cells)
-        meta = {"title": path.stem, "as_of": None, "parameters": {}, "seed": None, "sources": [], "built": "",
-                "version": "", "commit": "", "notebook": path.name, "inputs": []}
-        render_html(nbformat.read(str(path), as_version=4), meta)  # warm-up
+    for notebook in NOTEBOOKS:
+        nb = nbformat.read(str(ROOT / notebook), as_version=4)
+        _imports_first(nb)
+        nb = pm.execute_notebook(nb, None, kernel_name="python3", cwd=str(ROOT), progress_bar=False)
+        cells += sum(float((c.metadata.get("papermill") or {}).get("duration") or 0.0) for c in nb.cells
+                     if "bench-imports" not in c.metadata.get("tags", []))
+        nb.cells = [c for c in nb.cells if "bench-imports" not in c.metadata.get("tags", [])]
+        meta = {"title": Path(notebook).stem, "as_of": None, "parameters": {}, "seed": None, "sources": [],
+                "built": "", "version": "", "commit": "", "notebook": Path(notebook).name, "inputs": []}
+        text = nbformat.writes(nb)
+        render_html(nbformat.reads(text, as_version=4), meta)  # warm-up
         best = float("inf")
         for _ in range(3):
-            copy = nbformat.read(str(path), as_version=4)
+            copy = nbformat.reads(text, as_version=4)
             t = time.perf_counter()
             render_html(copy, meta)
             best = min(best, time.perf_counter() - t)
@@ -179,8 +211,9 @@ def main() -> dict:
                 wall, cpu = fn(out)
                 runs[name].append((wall, cpu, load))
                 print(f"  round {r + 1}: {name}: {wall:.2f} s wall, {cpu:.2f} CPU s (load {load:.2f})", flush=True)
-                if name == "in-process pool":
-                    floors.append(floor(sorted(out.glob("*.ipynb"))))
+            floors.append(floor())
+            print(f"  round {r + 1}: floor: {floors[-1][0]:.2f} s of cells, {floors[-1][1]:.2f} s of rendering",
+                  flush=True)
     med = {name: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v))
            for name, v in runs.items()}
     cells = statistics.median(c for c, _ in floors)
