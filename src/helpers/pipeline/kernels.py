@@ -348,12 +348,25 @@ def start_worker_server() -> None:
 def stop_worker_server() -> None:
     """Stop the pool's worker fork server, if it runs, and wait for it: the next build then forks its workers
     from a server with that build's environment, and its CPU time counts as the build's (a process's waited-for
-    children). Multiprocessing has no public way to stop it; without its private ``_stop`` the server stays
-    until this process ends, which it notices."""
-    if worker_server_running():
-        stop = getattr(sys.modules["multiprocessing.forkserver"]._forkserver, "_stop", None)
-        if stop is not None:
-            stop()
+    children). Called once the pool's workers have ended (the server has reaped them): it has nothing left to
+    finish, so it is killed rather than asked to exit, which would cost a Python shutdown of every module it
+    imported (0.1 s). Multiprocessing has no public way to stop it; without its private ``_stop`` the server
+    stays until this process ends, which it notices."""
+    if not worker_server_running():
+        return
+    server = sys.modules["multiprocessing.forkserver"]._forkserver
+    stop = getattr(server, "_stop", None)
+    if stop is None:
+        return
+    pid = getattr(server, "_forkserver_pid", None)
+    if isinstance(pid, int):
+        import signal
+
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    stop()
 
 
 def _leave_worker_server() -> None:
@@ -433,12 +446,17 @@ def warm_worker(root: str, parent: int | None = None, fork: bool = True, imports
 
         _FORK_SERVER = ForkServer(root)  # its imports run while this worker makes its own
         Finalize(_FORK_SERVER, _FORK_SERVER.close, exitpriority=5)
+    # Imports before the thread that starts the first kernel: a module two threads import at once can reach one
+    # of them half made ("partially initialized module"). Already made in a worker forked from the warm server;
+    # where the fork server is this worker's own, its imports take longer than these.
+    if imports:
+        import importlib
+
+        for name in WORKER_IMPORTS:
+            importlib.import_module(name)
+    kernel_manager_class()  # what the kernel thread imports first (a dask worker's first report imports the rest)
+    import ipykernel.kernelspec  # noqa: F401
+
     _SUPPLY = KernelSupply(root)
     _SUPPLY.prepare()
     Finalize(_SUPPLY, _SUPPLY.close, exitpriority=10)  # workers exit without atexit
-    if not imports:  # the first report imports them (while the fork server makes its own)
-        return
-    import importlib
-
-    for name in WORKER_IMPORTS:  # already imported in a worker forked from the warm server
-        importlib.import_module(name)
