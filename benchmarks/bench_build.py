@@ -21,10 +21,11 @@ order; each figure is the median of ``ROUNDS`` rounds; the 1-minute load average
 is recorded before each run. CPU seconds are those of the contender's whole process tree (``RUSAGE_CHILDREN``:
 every process it started and waited for, kernels included).
 
-The floor is the notebooks' own work, measured once a round: each notebook alone in a fresh kernel that has
-made the notebook's imports first (not counted: a kernel's start and imports are what a runner can avoid), its
-cells' durations as papermill records them, plus rendering each executed notebook to the kit's page, timed in
-this process after a warm-up.
+The floor is the notebooks' own work, measured once a round: each notebook in a fresh kernel that has made the
+notebook's imports first (not counted: a kernel's start and imports are what a runner can avoid), its cells'
+durations as papermill records them, two notebooks at a time as the builds run them (and, as a second figure,
+one at a time with nothing competing), plus rendering each executed notebook to the kit's page, timed in this
+process after a warm-up.
 """
 
 from __future__ import annotations
@@ -143,29 +144,42 @@ def _imports_first(nb) -> None:
     nb.cells.insert(0, first)
 
 
-def floor() -> tuple[float, float]:
-    """(cell seconds, render seconds): the notebooks' own work. Each notebook runs alone (one at a time, so
-    nothing competes with it) in a fresh kernel that has made the notebook's imports first, in a cell not
-    counted: starting a kernel and importing are the overhead a runner can avoid, not the notebook's work.
-    Cell seconds are papermill's recorded durations of the notebook's cells; render seconds the kit's
-    rendering of each executed notebook to its page, timed here (best of 3, after a warm-up)."""
+def _cells_of(notebook: str) -> tuple[float, str]:
+    """Run `notebook` in a fresh kernel that has made the notebook's imports first, in a cell not counted:
+    (seconds of its own cells, as papermill records them; the executed notebook without that cell, as JSON)."""
     import nbformat
     import papermill as pm
 
+    from helpers.pipeline.kernels import kernel_manager_class
+
+    nb = nbformat.read(str(ROOT / notebook), as_version=4)
+    _imports_first(nb)
+    nb = pm.execute_notebook(nb, None, kernel_name="python3", cwd=str(ROOT), progress_bar=False,
+                             kernel_manager_class=kernel_manager_class())  # the kit's: Unix sockets, quiet
+    own = [c for c in nb.cells if "bench-imports" not in c.metadata.get("tags", [])]
+    nb.cells = own
+    return sum(float((c.metadata.get("papermill") or {}).get("duration") or 0.0) for c in own), nbformat.writes(nb)
+
+
+def floor() -> tuple[float, float, float]:
+    """(cell seconds two at a time, cell seconds alone, render seconds): the notebooks' own work. Starting a
+    kernel and importing are the overhead a runner can avoid, not the notebook's work, so each notebook runs in
+    a fresh kernel that has made its imports first (:func:`_cells_of`). The floor's cell work is measured as
+    the builds run them, two at a time on the two workers (two notebooks computing at once on two cores each
+    run a little slower than alone); the same notebooks one at a time, with nothing competing, give the second
+    figure. Render seconds: the kit's rendering of each executed notebook to its page, timed here (best of 3,
+    after a warm-up)."""
+    import nbformat
+
     from helpers.pipeline.render import render_html
 
-    cells = 0.0
+    with ThreadPoolExecutor(2) as pool:
+        paired = list(pool.map(_cells_of, NOTEBOOKS))
+    alone = [_cells_of(notebook)[0] for notebook in NOTEBOOKS]
     render = 0.0
-    for notebook in NOTEBOOKS:
-        nb = nbformat.read(str(ROOT / notebook), as_version=4)
-        _imports_first(nb)
-        nb = pm.execute_notebook(nb, None, kernel_name="python3", cwd=str(ROOT), progress_bar=False)
-        cells += sum(float((c.metadata.get("papermill") or {}).get("duration") or 0.0) for c in nb.cells
-                     if "bench-imports" not in c.metadata.get("tags", []))
-        nb.cells = [c for c in nb.cells if "bench-imports" not in c.metadata.get("tags", [])]
+    for notebook, (_, text) in zip(NOTEBOOKS, paired, strict=True):
         meta = {"title": Path(notebook).stem, "as_of": None, "parameters": {}, "seed": None, "sources": [],
                 "built": "", "version": "", "commit": "", "notebook": Path(notebook).name, "inputs": []}
-        text = nbformat.writes(nb)
         render_html(nbformat.reads(text, as_version=4), meta)  # warm-up
         best = float("inf")
         for _ in range(3):
@@ -174,7 +188,7 @@ def floor() -> tuple[float, float]:
             render_html(copy, meta)
             best = min(best, time.perf_counter() - t)
         render += best
-    return cells, render
+    return sum(cells for cells, _ in paired), sum(alone), render
 
 
 def main() -> dict:
@@ -212,12 +226,13 @@ def main() -> dict:
                 runs[name].append((wall, cpu, load))
                 print(f"  round {r + 1}: {name}: {wall:.2f} s wall, {cpu:.2f} CPU s (load {load:.2f})", flush=True)
             floors.append(floor())
-            print(f"  round {r + 1}: floor: {floors[-1][0]:.2f} s of cells, {floors[-1][1]:.2f} s of rendering",
-                  flush=True)
+            print(f"  round {r + 1}: floor: {floors[-1][0]:.2f} s of cells two at a time ({floors[-1][1]:.2f} s "
+                  f"alone), {floors[-1][2]:.2f} s of rendering", flush=True)
     med = {name: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v))
            for name, v in runs.items()}
-    cells = statistics.median(c for c, _ in floors)
-    render = statistics.median(r for _, r in floors)
+    cells = statistics.median(c for c, _, _ in floors)
+    alone = statistics.median(a for _, a, _ in floors)
+    render = statistics.median(r for _, _, r in floors)
     floor_s = cells + render
     kit_wall, kit_cpu = med["ballotbook"]
     figures["reports"] = len(NOTEBOOKS)
@@ -230,10 +245,12 @@ def main() -> dict:
             figures[f"speed-up against {name} (its wall / ballotbook's)"] = wall / kit_wall
     pairs = [p / k for (k, _, _), (p, _, _) in zip(runs["ballotbook"], runs["in-process pool"], strict=True)]
     figures["speed-up against the in-process pool, per round"] = ", ".join(f"{x:.2f}" for x in pairs)
-    figures["floor: cell work, CPU s"] = cells
+    figures["floor: cell work two at a time, s"] = cells
     figures["floor: rendering, CPU s"] = render
     figures["floor, CPU s"] = floor_s
     figures["ballotbook CPU s / floor"] = kit_cpu / floor_s
+    figures["floor with the cells run alone, CPU s"] = alone + render
+    figures["ballotbook CPU s / floor with the cells run alone"] = kit_cpu / (alone + render)
     figures["ballotbook wall s / (floor / 2 workers)"] = kit_wall / (floor_s / 2)
     figures["load average before runs (min-max)"] = (f"{min(x for v in runs.values() for _, _, x in v):.2f}-"
                                                      f"{max(x for v in runs.values() for _, _, x in v):.2f}")

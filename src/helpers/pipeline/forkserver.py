@@ -40,7 +40,9 @@ IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "I
            # what a kernel imports as it starts (its debugger, history database, process tools): 0.1 s a kernel
            "ipykernel.debugger", "IPython.core.history", "sqlite3", "psutil", "faulthandler",
            "tornado.platform.asyncio",
-           "matplotlib_inline.backend_inline", "matplotlib.pyplot", "numpy", "pandas")
+           "matplotlib_inline.backend_inline", "matplotlib.pyplot", "numpy", "pandas",
+           # what reports import on first use (a rules or scenario file, an image's metadata)
+           "yaml", "xml.etree.ElementTree")
 #: Seconds the server may take to import and warm up before the worker starts kernels the usual way.
 READY_TIMEOUT = 120
 #: The backend a kernel started by jupyter_client has (ipykernel sets it in the kernel's environment).
