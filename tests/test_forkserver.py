@@ -21,8 +21,9 @@ from helpers.pipeline import kernels
 from helpers.pipeline.forkserver import ForkedKernel, ForkServer, kernel_argv
 
 PROBE = textwrap.dedent("""
-    import json, os, sys, random, matplotlib, pandas
-    _state = {"backend": matplotlib.get_backend(), "mplbackend": os.environ.get("MPLBACKEND"),
+    import gc, json, os, sys, random, matplotlib, pandas
+    _state = {"frozen": gc.get_freeze_count(),
+              "backend": matplotlib.get_backend(), "mplbackend": os.environ.get("MPLBACKEND"),
               "path": sys.path, "cwd": os.getcwd(), "leader": os.getpgid(0) == os.getpid(),
               "root": os.environ.get("BALLOTBOOK_ROOT"), "max_rows": pandas.get_option("display.max_rows"),
               "leak": getattr(pandas, "_ballotbook_leak", None), "random": random.random(),
@@ -80,6 +81,9 @@ def test_a_forked_kernel_is_what_jupyter_client_starts_and_each_is_fresh(server,
     assert server_command in first["parent"] and server_command not in usual["parent"]
     for key in ("backend", "mplbackend", "path", "cwd", "leader", "root", "max_rows", "leak"):
         assert first[key] == usual[key], key
+    # what the server imported is frozen (its collections skip it, and it stays shared): a kernel of its own has
+    # nothing frozen
+    assert first["frozen"] > 10_000 and usual["frozen"] == 0
     # nothing of the first report reaches the second, and each draws its own seeds, as fresh processes do
     assert second["max_rows"] == usual["max_rows"] != 3 and second["leak"] is None
     assert len({usual["random"], first["random"], second["random"]}) == 3

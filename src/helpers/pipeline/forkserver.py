@@ -247,6 +247,10 @@ def serve(listen: str | None = None) -> None:
 
     if threading.active_count() != 1:  # forking a process with threads could copy a held lock
         raise SystemExit("the fork server started a thread while importing; it cannot fork safely")
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what the imports made is never collected in a kernel: its collections skip it (and leave it shared)
     signal.signal(signal.SIGCHLD, _reap)
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     requests = os.fdopen(os.dup(0), "r")
