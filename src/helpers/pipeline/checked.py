@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from helpers.core import paths
@@ -86,8 +85,9 @@ def record(root: Path, passed: dict[str, list[str]]) -> None:
 
     if not passed:
         return
+    from helpers.pipeline.publish import atomic_write
+
     path = _path(root)
-    tmp = path.with_name(f".{RECORD}.tmp-{os.getpid()}")
     try:
         entries = _read(root)
         for check_key, files in passed.items():
@@ -98,13 +98,9 @@ def record(root: Path, passed: dict[str, list[str]]) -> None:
             entries[check_key] = digests
         entries = dict(list(entries.items())[-KEEP:])
         path.parent.mkdir(exist_ok=True)
-        tmp.write_text(json.dumps({"passed": entries}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, (json.dumps({"passed": entries}, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     except (OSError, ValueError, TypeError):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
 
 
 def check_jobs(jobs: list, kit: str, root: Path) -> None:

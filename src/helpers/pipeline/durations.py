@@ -14,7 +14,6 @@ fail a build: an unreadable or unwritable record is ignored (a read-only checkou
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from helpers.core.paths import CACHE
@@ -70,16 +69,13 @@ def write(root: Path, seconds: dict[str, float]) -> None:
     (a temporary file renamed into place), so a reader never sees half a record; never raises."""
     if not seconds:
         return
+    from helpers.pipeline.publish import atomic_write
+
     path = _record_path(root)
-    tmp = path.with_name(f".{RECORD}.tmp-{os.getpid()}")
     try:
         merged = {**read(root), **{k: round(float(v), 3) for k, v in seconds.items()}}
         path.parent.mkdir(exist_ok=True)
-        tmp.write_text(json.dumps({"seconds": merged}, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, (json.dumps({"seconds": merged}, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+                     .encode("utf-8"))
     except (OSError, ValueError, TypeError):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
