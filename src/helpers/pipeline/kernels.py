@@ -8,10 +8,8 @@ build's, imports the heavy libraries once per worker and starts the first kernel
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
-import uuid
 import weakref
 
 KERNEL_NAME = "python3"
@@ -42,6 +40,9 @@ def kernel_manager_class():
     goes with the folder."""
     global _KM_CLASS
     if _KM_CLASS is None:
+        import subprocess
+        import uuid
+
         from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
         from jupyter_client.manager import AsyncKernelManager
 
@@ -297,6 +298,8 @@ def shared_fork_server(root: str):
     forked. Its owner closes it when the workers are done; it dies with its owner in any case."""
     if not forking():
         return None
+    import uuid
+
     from helpers.pipeline.forkserver import ForkServer
     from helpers.pipeline.processes import kernel_folder
 
