@@ -176,6 +176,14 @@ def _warmed() -> list:
     return [server is not None, worker_kernels.worker_supply() is not None, getattr(server, "pid", None)]
 
 
+def _forked_from() -> list:
+    """In a dask worker: its parent's command line, and whether papermill was there before any report ran."""
+    import sys
+
+    with open(f"/proc/{os.getppid()}/cmdline") as f:
+        return [f.read().replace(chr(0), " "), "papermill" in sys.modules, os.getpid()]
+
+
 def _profiled() -> bool:
     import dask
 
@@ -198,8 +206,15 @@ def test_dask_workers_are_warmed_as_the_local_pools_are(monkeypatch):
         # the kit's local cluster: a report goes to a worker only when it is free, and nothing samples it
         assert executor._client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1.0
         assert set(executor._client.run(_profiled).values()) == {False}
+        # its workers are forked from one warm server that imported dask and what runs a report, as the local
+        # pool's are; the cluster stops that server with itself
+        forked = list(executor._client.run(_forked_from).values())
+        if kernels.forking():
+            assert all("multiprocessing.forkserver" in parent and preloaded for parent, preloaded, _ in forked)
+            assert kernels.worker_server_running()
     finally:
         executor.shutdown(wait=True)
+    assert not kernels.worker_server_running()
     bare = dask_executor(None, 1)  # without the project's root nothing is warmed
     try:
         assert bare.submit(_warmed).result(timeout=120) == [False, False, None]

@@ -193,7 +193,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
     finally:
         if server is not None:
             server.close()
-        if not had_worker_server:
+        if executor is None and not had_worker_server:  # (a dask cluster's is stopped with the cluster)
             from helpers.pipeline.kernels import stop_worker_server
 
             stop_worker_server()

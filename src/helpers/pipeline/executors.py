@@ -17,12 +17,13 @@ from helpers.core.errors import DataError
 class _OwnedDaskExecutor:
     """A dask executor that also closes the client (and the local cluster) it created."""
 
-    def __init__(self, client, cluster=None, server=None):
+    def __init__(self, client, cluster=None, server=None, worker_server: bool = False):
         # pure=False: two identical submissions (the same report twice) must both run, not share a result.
         self._executor = client.get_executor(pure=False)
         self._client = client
         self._cluster = cluster
         self._server = server  # the kernel fork server a local cluster's workers share
+        self._worker_server = worker_server  # the local cluster started the fork server its workers came from
         self._closed = False
 
     def submit(self, fn, /, *args, **kwargs):
@@ -39,6 +40,10 @@ class _OwnedDaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+        if self._worker_server:
+            from helpers.pipeline.kernels import stop_worker_server
+
+            stop_worker_server()
         if self._server is not None:
             self._server.close()
 
@@ -100,13 +105,45 @@ def _warm_plugin(root: str, server: tuple[str, int] | None = None):
 #: The local cluster the kit starts runs reports, a few long tasks: each worker takes a report only when it is
 #: free (the build hands them out longest first; a second one queued on a busy worker can leave the other idle
 #: at the end), and nothing samples a report's thread (the statistical profiler, every 10 ms) or polls the
-#: system ten times a second meanwhile.
+#: system ten times a second meanwhile. Where kernels are forked, so are its workers, from multiprocessing's
+#: fork server, which imports dask once for all of them (:func:`local_cluster_config`), as the local pool's are.
 LOCAL_CLUSTER_CONFIG = {
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "1s",
 }
+
+
+#: What the local cluster's fork server imports before it forks the workers: dask's own (what dask would preload,
+#: less NumPy and pandas, which it would also import into the build's process to find out that they are there)
+#: and what runs and renders a report.
+DASK_WORKER_IMPORTS = ("distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz")
+
+
+def local_cluster_config() -> dict:
+    """:data:`LOCAL_CLUSTER_CONFIG`, with its workers forked from a warm server where kernels are forked
+    (:func:`_preload_workers`)."""
+    from helpers.pipeline.kernels import forking
+
+    return {**LOCAL_CLUSTER_CONFIG, "distributed.worker.multiprocessing-method": "forkserver" if forking() else "spawn"}
+
+
+def _preload_workers() -> None:
+    """What the fork server of the local cluster's workers imports: :data:`DASK_WORKER_IMPORTS` and
+    :data:`~helpers.pipeline.kernels.WORKER_IMPORTS`, so that a worker's first report does not import papermill
+    and nbconvert. Dask sets its own list once per process, unless told it has (its ``_forkserver_preload_set``);
+    where that flag is not there, dask's list stands and workers import the rest themselves."""
+    import multiprocessing
+
+    import distributed.utils
+
+    from helpers.pipeline.kernels import WORKER_IMPORTS
+
+    if hasattr(distributed.utils, "_forkserver_preload_set"):
+        multiprocessing.get_context("forkserver").set_forkserver_preload(
+            [*DASK_WORKER_IMPORTS, *WORKER_IMPORTS])
+        distributed.utils._forkserver_preload_set = True
 
 
 def dask_executor(scheduler: str | None, workers: int | None = None, root: str | None = None):
@@ -136,11 +173,18 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
         except (OSError, TimeoutError) as exc:
             raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
         cluster = None
+    worker_server = False
     try:
         if not scheduler:
             import dask
 
-            with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read by the scheduler and handed to every worker
+            from helpers.pipeline.kernels import worker_server_running
+
+            worker_server = not worker_server_running()  # the cluster's, stopped with it (not one already there)
+            config = local_cluster_config()
+            if config["distributed.worker.multiprocessing-method"] == "forkserver":
+                _preload_workers()
+            with dask.config.set(config):  # read by the scheduler and handed to every worker
                 cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
                                        dashboard_address=None)
             client = Client(cluster)
@@ -150,4 +194,4 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
         if server is not None:
             server.close()
         raise
-    return _OwnedDaskExecutor(client, cluster, server)
+    return _OwnedDaskExecutor(client, cluster, server, worker_server and not scheduler)
