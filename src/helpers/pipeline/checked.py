@@ -68,11 +68,11 @@ def _read(root: Path) -> dict[str, dict[str, str]]:
         return {}
 
 
-def passed_before(root: Path, check_key: str) -> bool:
-    """Whether a check with this :func:`key` passed before and every file it read still has the same contents."""
+def passed_before(root: Path, files: dict[str, str] | None) -> bool:
+    """Whether a check that passed with `files` (its record: each file it read and that file's SHA-256, or None
+    for a check never recorded) would read the same contents now."""
     from helpers.pipeline.cache import sha256_file
 
-    files = _read(root).get(check_key)
     if not files:
         return False
     return all(sha256_file(paths.resolve(f, root)) == digest for f, digest in files.items())
@@ -81,10 +81,9 @@ def passed_before(root: Path, check_key: str) -> bool:
 def record(root: Path, passed: dict[str, list[str]]) -> None:
     """Add checks that passed (`passed`: :func:`key` to the files the check read) to the record, newest last,
     keeping :data:`KEEP`. Written whole (a temporary file renamed into place); never raises."""
-    from helpers.pipeline.cache import sha256_file
-
     if not passed:
         return
+    from helpers.pipeline.cache import sha256_file
     from helpers.pipeline.publish import atomic_write
 
     path = _path(root)
@@ -107,11 +106,12 @@ def check_jobs(jobs: list, kit: str, root: Path) -> None:
     """Check the data files of every report in `jobs` (:class:`~helpers.pipeline.config.Job`) that has not
     passed before with everything the same (:func:`passed_before`); record those that pass. A bad file raises
     DataError naming the report, as :func:`~helpers.pipeline.parameters.check_files` does."""
+    recorded = _read(root) if jobs else {}
     passed: dict[str, list[str]] = {}
     try:
         for job in jobs:
             check_key = key(job, kit)
-            if passed_before(root, check_key):
+            if passed_before(root, recorded.get(check_key)):
                 continue
             read = _reads_of(job)
             if read or not _names_files(job):
