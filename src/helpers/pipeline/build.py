@@ -307,10 +307,12 @@ def _run_round(tasks: list[ReportTask], executor, workers: int, progress: Progre
     from concurrent.futures.process import BrokenProcessPool
 
     from helpers.pipeline.execute import execute, record_failure
-    from helpers.pipeline.kernels import warm_worker, worker_context
+    from helpers.pipeline.kernels import start_worker_server, warm_worker, worker_context
 
     own = executor is None
     server = server if own and len(tasks) > workers else None  # worth it from a worker's second report on
+    if own:
+        start_worker_server()  # (running already, unless a no-op became a build or this is a retry's pool)
     # Workers forked from a warm server of their own, or spawned, never forked from the build: a worker shares
     # nothing of the build process it did not ask for (no open descriptor, no lock, no thread state), and it
     # exits by itself when the build process is gone.

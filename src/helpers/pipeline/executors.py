@@ -117,33 +117,15 @@ LOCAL_CLUSTER_CONFIG = {
 
 #: What the local cluster's fork server imports before it forks the workers: dask's own (what dask would preload,
 #: less NumPy and pandas, which it would also import into the build's process to find out that they are there)
-#: and what runs and renders a report.
+#: and what runs and renders a report, so that a worker's first report does not import papermill and nbconvert.
 DASK_WORKER_IMPORTS = ("distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz")
 
 
 def local_cluster_config() -> dict:
-    """:data:`LOCAL_CLUSTER_CONFIG`, with its workers forked from a warm server where kernels are forked
-    (:func:`_preload_workers`)."""
+    """:data:`LOCAL_CLUSTER_CONFIG`, with its workers forked from a warm server where kernels are forked."""
     from helpers.pipeline.kernels import forking
 
     return {**LOCAL_CLUSTER_CONFIG, "distributed.worker.multiprocessing-method": "forkserver" if forking() else "spawn"}
-
-
-def _preload_workers() -> None:
-    """What the fork server of the local cluster's workers imports: :data:`DASK_WORKER_IMPORTS` and
-    :data:`~helpers.pipeline.kernels.WORKER_IMPORTS`, so that a worker's first report does not import papermill
-    and nbconvert. Dask sets its own list once per process, unless told it has (its ``_forkserver_preload_set``);
-    where that flag is not there, dask's list stands and workers import the rest themselves."""
-    import multiprocessing
-
-    import distributed.utils
-
-    from helpers.pipeline.kernels import WORKER_IMPORTS
-
-    if hasattr(distributed.utils, "_forkserver_preload_set"):
-        multiprocessing.get_context("forkserver").set_forkserver_preload(
-            [*DASK_WORKER_IMPORTS, *WORKER_IMPORTS])
-        distributed.utils._forkserver_preload_set = True
 
 
 def dask_executor(scheduler: str | None, workers: int | None = None, root: str | None = None):
@@ -156,16 +138,29 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
 
     if importlib.util.find_spec("distributed") is None:
         raise DataError("--executor dask needs dask.distributed: pip install 'ballotbook[dask]'.")
-    server = None
-    if not scheduler and root is not None:  # this machine's workers: one fork server, importing meanwhile
-        from helpers.pipeline.kernels import shared_fork_server
+    from helpers.pipeline.kernels import (
+        WORKER_IMPORTS,
+        shared_fork_server,
+        start_worker_server,
+        stop_worker_server,
+        worker_server_running,
+    )
 
-        server = shared_fork_server(root)  # first: its imports run while dask's are made and the cluster starts
+    server = None
+    worker_server = False  # the local cluster's workers' fork server, stopped with the cluster
+    if not scheduler:  # this machine's workers: fork servers first, their imports made while dask's are
+        if root is not None:
+            server = shared_fork_server(root)
+        worker_server = not worker_server_running()  # (not one this process already had)
+        if worker_server:
+            start_worker_server((*DASK_WORKER_IMPORTS, *WORKER_IMPORTS))
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         if server is not None:
             server.close()
+        if worker_server:
+            stop_worker_server()
         raise DataError("--executor dask needs dask.distributed: pip install 'ballotbook[dask]'.") from None
     if scheduler:
         try:
@@ -173,18 +168,15 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
         except (OSError, TimeoutError) as exc:
             raise DataError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}).") from None
         cluster = None
-    worker_server = False
     try:
         if not scheduler:
             import dask
+            import distributed.utils
 
-            from helpers.pipeline.kernels import worker_server_running
-
-            worker_server = not worker_server_running()  # the cluster's, stopped with it (not one already there)
-            config = local_cluster_config()
-            if config["distributed.worker.multiprocessing-method"] == "forkserver":
-                _preload_workers()
-            with dask.config.set(config):  # read by the scheduler and handed to every worker
+            # The fork server runs, with its imports: dask need not import NumPy and pandas here to list its own.
+            if hasattr(distributed.utils, "_forkserver_preload_set"):
+                distributed.utils._forkserver_preload_set = True
+            with dask.config.set(local_cluster_config()):  # read by the scheduler and handed to every worker
                 cluster = LocalCluster(n_workers=workers or usable_cpus(), threads_per_worker=1, processes=True,
                                        dashboard_address=None)
             client = Client(cluster)
@@ -193,5 +185,7 @@ def dask_executor(scheduler: str | None, workers: int | None = None, root: str |
     except BaseException:
         if server is not None:
             server.close()
+        if worker_server:
+            stop_worker_server()
         raise
-    return _OwnedDaskExecutor(client, cluster, server, worker_server and not scheduler)
+    return _OwnedDaskExecutor(client, cluster, server, worker_server)

@@ -314,17 +314,14 @@ WORKER_IMPORTS = ("helpers.pipeline.execute", "helpers.pipeline.kernels", "helpe
 
 def worker_context():
     """The multiprocessing context of the build's local pool. Where kernels are forked (:func:`forking`), its
-    workers are forked too, from multiprocessing's fork server, which imports :data:`WORKER_IMPORTS` once
-    (about 0.5 s) instead of once per worker (a spawned worker also pays Python's start-up: 0.7 CPU s each).
-    As with spawn, a forked worker shares nothing of the build process (no open descriptor, no lock, no
-    thread): only those imports, made by a process of its own. Elsewhere workers are spawned."""
+    workers are forked too, from multiprocessing's fork server (:func:`start_worker_server`), which imports
+    :data:`WORKER_IMPORTS` once (about 0.5 s) instead of once per worker (a spawned worker also pays Python's
+    start-up: 0.7 CPU s each). As with spawn, a forked worker shares nothing of the build process (no open
+    descriptor, no lock, no thread): only those imports, made by a process of its own. Elsewhere workers are
+    spawned."""
     import multiprocessing
 
-    if not forking():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", *WORKER_IMPORTS])
-    return context
+    return multiprocessing.get_context("forkserver" if forking() else "spawn")
 
 
 def worker_server_running() -> bool:
@@ -333,19 +330,23 @@ def worker_server_running() -> bool:
     return forkserver is not None and getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
 
 
-def start_worker_server() -> None:
-    """Start the fork server of the pool's workers now (:func:`worker_context`; its imports then run beside
-    the kernels' fork server's), in this process's environment as it is now, which its workers inherit. A
-    no-op where workers are spawned, or when it is already running."""
+def start_worker_server(imports: tuple[str, ...] = ("__main__", *WORKER_IMPORTS)) -> None:
+    """Start the fork server that workers are forked from (the local pool's, :func:`worker_context`; a local
+    dask cluster's), preloaded with `imports`, now: its imports then run beside the kernels' fork server's, in
+    this process's environment as it is now, which its workers inherit. A no-op where workers are spawned, or
+    when it is already running."""
+    if not forking():
+        return
+    import multiprocessing
     from multiprocessing import forkserver, process
 
     from helpers.pipeline.processes import kernel_folder
 
-    if worker_context().get_start_method() == "forkserver":
-        # Its socket goes in this process's private folder (where multiprocessing has no folder of its own yet),
-        # which the next build removes if this one is killed; multiprocessing's own would stay.
-        process.current_process()._config.setdefault("tempdir", kernel_folder())
-        forkserver.ensure_running()
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(imports))
+    # Its socket goes in this process's private folder (where multiprocessing has no folder of its own yet), which
+    # the next build removes if this one is killed; multiprocessing's own would stay.
+    process.current_process()._config.setdefault("tempdir", kernel_folder())
+    forkserver.ensure_running()
 
 
 def stop_worker_server() -> None:
