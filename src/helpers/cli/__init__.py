@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import sys
 import textwrap
 
@@ -151,7 +150,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name)
             continue
         module = command_module(name)
-        summary, _, body = inspect.cleandoc(module.__doc__ or "").partition("\n")
+        summary, _, body = (module.__doc__ or "").strip().partition("\n")  # (inspect.cleandoc: 6 ms to import)
+        body = textwrap.dedent(body)
         p = sub.add_parser(name, help=summary.strip(), description=(summary + "\n" + body).strip(),
                            epilog=_examples(module.EXAMPLES), formatter_class=argparse.RawDescriptionHelpFormatter)
         module.configure(p)
