@@ -1,6 +1,7 @@
 """A no-op rebuild (every report up to date) checks each report's cache key and exits without importing the
-heavy libraries (pandas, numpy, matplotlib, papermill, nbformat, nbconvert, jupyter_client, jsonschema), while a
-changed data file, notebook or parameter is still seen and rebuilt."""
+heavy libraries (pandas, numpy, matplotlib, papermill, nbformat, nbconvert, jupyter_client, jsonschema), nor
+PyYAML (its reports.yml parsed before: test_batch_cache.py) or filelock (the lock is ``fcntl``'s: test_build_lock.py),
+while a changed data file, notebook or parameter is still seen and rebuilt."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 
 from conftest import ROOT, make_project, notebook_json, run_cli_process
 
-HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbformat", "nbconvert", "jupyter_client", "jsonschema")
+HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbformat", "nbconvert", "jupyter_client", "jsonschema",
+         "yaml", "filelock")
 
 #: Runs the real command line in a fresh interpreter and prints, as its last stdout line, the heavy top-level
 #: packages it imported.

@@ -521,11 +521,19 @@ def read_yaml(path: str | Path, what: str, *, tree: bool = False):
     file of at most :data:`MAX_YAML_BYTES`) and :func:`parse_yaml`. DataError for a missing, unreadable, non-UTF-8
     or invalid file."""
     p = paths.resolve(path)
-    name = paths.display(p)
+    text = read_yaml_text(p, what)
+    return parse_yaml(text, paths.display(p), tree=tree)
+
+
+def read_yaml_text(path: str | Path, what: str) -> str:
+    """The text of a YAML file (not yet parsed: :func:`parse_yaml`), read as :func:`read_yaml` reads it and noted
+    as read. DataError for a missing, unreadable or non-UTF-8 file."""
+    p = paths.resolve(path)
     raw = read_file(p, what, MAX_YAML_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{name} is not UTF-8 text (bad byte at position {exc.start}); expected {what}.") from None
+        raise DataError(f"{paths.display(p)} is not UTF-8 text (bad byte at position {exc.start}); expected "
+                        f"{what}.") from None
     paths.note_read(p)
-    return parse_yaml(text, name, tree=tree)
+    return text

@@ -12,7 +12,7 @@ from pathlib import Path
 from helpers.core import paths
 from helpers.core.errors import DataError
 from helpers.data import schema
-from helpers.data._table import excerpt, read_yaml
+from helpers.data._table import excerpt, parse_yaml, read_yaml_text
 from helpers.pipeline.parameters import Parameter, read_parameters, validate
 
 
@@ -44,9 +44,13 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
     the set's values (``thresholds-{as_of}``)."""
     p = paths.resolve(path)
     name = paths.display(p)
-    doc, root = read_yaml(p, "a report batch file (reports.yml)", tree=True)
-    if not shape_ok(doc):  # jsonschema (~0.1 s to import) only to word what is wrong
-        schema.check(doc, "reports", name, root)  # the shape: keys, types (schemas/reports.schema.json)
+    text = read_yaml_text(p, "a report batch file (reports.yml)")
+    doc = _remembered(text)
+    if doc is None or not shape_ok(doc):
+        doc, root = parse_yaml(text, name, tree=True)
+        if not shape_ok(doc):  # jsonschema (~0.1 s to import) only to word what is wrong
+            schema.check(doc, "reports", name, root)  # the shape: keys, types (schemas/reports.schema.json)
+        _remember(text, doc)
     jobs: list[Job] = []
     seen: dict[str, int] = {}
     parsed: dict[Path, dict[str, Parameter]] = {}  # a notebook behind several entries is read once
@@ -159,3 +163,95 @@ RESERVED_NAMES = frozenset({"index", "con", "prn", "aux", "nul", *(f"com{i}" for
 
 def _reserved(name: str) -> bool:
     return name.lower() in RESERVED_NAMES or name.split(".")[0].lower() in RESERVED_NAMES - {"index"}
+
+
+# ------------------------------------------------------------------------------------- the parsed batch file
+#: Parsed batch files, in the project's cache folder (git-ignored): {"yaml": PyYAML's identity, "documents":
+#: {SHA-256 of the text: document}}. A build whose reports.yml is unchanged does not import PyYAML (a tenth of a
+#: no-op rebuild); the entries are checked in full all the same. Only a document of plain JSON values (text,
+#: whole and finite numbers, true/false/null, lists, mappings with text keys) is kept, so that it reads back
+#: exactly as PyYAML gave it; a date, say, is parsed every time.
+PARSED = "reports-yml.json"
+#: How many parsed versions the record keeps (the newest).
+KEEP_PARSED = 4
+
+
+def _yaml_identity() -> str | None:
+    """Where PyYAML is installed and its file's size and time: another PyYAML may read a file differently."""
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec("yaml")
+        st = os.stat(spec.origin)
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        return None
+    return f"{spec.origin}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _plain(value, depth: int = 0) -> bool:
+    import math
+
+    if depth > 64:
+        return False
+    if value is None or type(value) in (str, bool, int):
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is list:
+        return all(_plain(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _parsed_record() -> tuple[Path | None, dict]:
+    import json
+
+    root = paths.find_root()
+    if root is None:
+        return None, {}
+    where = root / paths.CACHE / PARSED
+    try:
+        record = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return where, {}
+    return where, record if isinstance(record, dict) and isinstance(record.get("documents"), dict) else {}
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _remembered(text: str):
+    """The document of `text` as PyYAML gave it before (None when not recorded, or PyYAML changed since)."""
+    _, record = _parsed_record()
+    identity = _yaml_identity()
+    if not record or identity is None or record.get("yaml") != identity:
+        return None
+    doc = record["documents"].get(_digest(text))
+    return doc if _plain(doc) else None
+
+
+def _remember(text: str, doc) -> None:
+    """Record `doc` as `text`'s document, when it is plain JSON data. A folder that cannot be written is left
+    as it is: the record only saves time."""
+    import json
+
+    identity = _yaml_identity()
+    where, record = _parsed_record()
+    if where is None or identity is None or not _plain(doc):
+        return
+    documents = record.get("documents", {}) if record.get("yaml") == identity else {}
+    documents.pop(_digest(text), None)
+    documents[_digest(text)] = doc
+    kept = dict(list(documents.items())[-KEEP_PARSED:])
+    try:
+        from helpers.pipeline.publish import atomic_write
+
+        where.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(where, json.dumps({"yaml": identity, "documents": kept}, ensure_ascii=False).encode("utf-8"))
+    except (OSError, ValueError):  # (a lone surrogate written as an escape cannot be UTF-8)
+        pass
