@@ -125,14 +125,22 @@ def notebook_sources_digest(path: str | Path) -> str | None:
     return "sources:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def helpers_digest() -> str:
-    """One hash of the ``helpers`` package's source and templates: a change to the kit rebuilds every report."""
-    root = Path(__file__).resolve().parents[1]  # the whole helpers package
+def helpers_digest(package: Path | None = None) -> str:
+    """One hash of the ``helpers`` package's source and templates (or those of the folder `package`): a change
+    to the kit rebuilds every report."""
+    root = package or Path(__file__).resolve().parents[1]  # the whole helpers package
+    files = []  # (path inside the package as its parts, full path): sorted as the paths' parts
+    for folder, folders, names in os.walk(root):
+        folders[:] = [f for f in folders if f != "__pycache__"]
+        inside = os.path.relpath(folder, root)
+        parts = () if inside == os.curdir else tuple(inside.split(os.sep))
+        files += [((*parts, n), os.path.join(folder, n)) for n in names
+                  if os.path.splitext(n)[1] in {".py", ".j2", ".json", ".css"}]
     h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix in {".py", ".j2", ".json", ".css"} and "__pycache__" not in p.parts:
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
+    for parts, full in sorted(files):
+        h.update("/".join(parts).encode())
+        with open(full, "rb") as f:
+            h.update(f.read())
     return h.hexdigest()
 
 
