@@ -91,6 +91,27 @@ def test_a_noop_rebuild_imports_nothing_heavy(built):
     assert index.stat().st_mtime_ns == before  # nothing changed: the index is left as it is
 
 
+def test_a_build_that_runs_a_report_imports_nothing_heavy_in_its_own_process(tmp_path):
+    """The workers run and render the report; what they hand back to the build (the manifest, with the notebook's
+    recorded outputs) is plain data, so the build's process does not import nbformat (nor jsonschema with it) to
+    read it; pipeline/checked.py spares it pandas. (The notebook names no other subject's rules: the index would
+    read those, with pandas.)"""
+    notebook = notebook_json(
+        ("code", "from helpers import data, notebook\nnotebook.start()\nframe = data.load_events(events)\n"
+                 "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'rows': len(frame)})"),
+        parameters='events: "events file" = "data/events.csv"  # the events\n')
+    project = make_project(tmp_path, "reports:\n  - name: r\n    notebook: notebooks/r.ipynb\n",
+                           {"r.ipynb": notebook}, {"data/events.csv": ROOT / "data" / "events.csv"})
+    proc, _ = probe(project, "--dry-run")  # the check, recorded
+    assert proc.returncode == 0, proc.stderr
+    proc, heavy = probe(project)
+    assert proc.returncode == 0, proc.stderr
+    assert "[1/1] r ok" in proc.stderr
+    assert heavy == []
+    manifest = json.loads((project / "reports" / "r.json").read_text(encoding="utf-8"))
+    assert set(manifest["outputs"]) == {"rows"} and manifest["outputs"]["rows"] > 0
+
+
 @pytest.mark.parametrize("change", ["data", "notebook", "parameter"])
 def test_a_change_is_still_seen(built, tmp_path, change):
     project = tmp_path / "project"
