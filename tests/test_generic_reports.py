@@ -173,6 +173,20 @@ def test_the_index_groups_a_subjects_reports_under_its_body():
     assert default == none == "Coalition scenarios"
 
 
+@pytest.mark.parametrize(("text", "group"), [
+    ("name: '  Folketing  '\nseats: -1\n", "Folketing"),  # the name only: the build checked the file before it ran
+    ("seats: 179\n", None), ("name: 7\n", None), ("name: ' '\n", None), ("- a list\n", None),
+    ("name: [unclosed\n", None), (None, None)])
+def test_the_index_takes_a_subjects_name_from_its_rules_file_or_shows_the_file(tmp_path, text, group):
+    rules = tmp_path / "rules.yml"
+    if text is not None:
+        rules.write_text(text, encoding="utf-8")
+    with at_root():
+        shown = index.subject_of({"notebook": "notebooks/02_coalition_scenarios.ipynb",
+                                  "parameters": {"rules": str(rules)}})
+    assert shown == (group or str(rules))
+
+
 # ------------------------------------------------------------------------------------- the Dutch reports
 
 

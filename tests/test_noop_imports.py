@@ -94,22 +94,28 @@ def test_a_noop_rebuild_imports_nothing_heavy(built):
 def test_a_build_that_runs_a_report_imports_nothing_heavy_in_its_own_process(tmp_path):
     """The workers run and render the report; what they hand back to the build (the manifest, with the notebook's
     recorded outputs) is plain data, so the build's process does not import nbformat (nor jsonschema with it) to
-    read it; pipeline/checked.py spares it pandas. (The notebook names no other subject's rules: the index would
-    read those, with pandas.)"""
+    read it; pipeline/checked.py spares it pandas; and the index takes another subject's name from its rules file
+    without loading its party registry (pandas) or its schema (jsonschema)."""
     notebook = notebook_json(
         ("code", "from helpers import data, notebook\nnotebook.start()\nframe = data.load_events(events)\n"
                  "notebook.record(as_of='2022-11-01', sources=['test'], seed=1, outputs={'rows': len(frame)})"),
-        parameters='events: "events file" = "data/events.csv"  # the events\n')
+        parameters='events: "events file" = "data/events.csv"  # the events\n'
+                   'rules: "rules file" = "data/tweede-kamer/rules.yml"  # another subject\'s rules\n')
     project = make_project(tmp_path, "reports:\n  - name: r\n    notebook: notebooks/r.ipynb\n",
-                           {"r.ipynb": notebook}, {"data/events.csv": ROOT / "data" / "events.csv"})
+                           {"r.ipynb": notebook}, {"data/events.csv": ROOT / "data" / "events.csv",
+                                                   "data/tweede-kamer/rules.yml": ROOT / "data/tweede-kamer/rules.yml",
+                                                   "data/tweede-kamer/parties.csv":
+                                                       ROOT / "data/tweede-kamer/parties.csv"})
     proc, _ = probe(project, "--dry-run")  # the check, recorded
     assert proc.returncode == 0, proc.stderr
     proc, heavy = probe(project)
     assert proc.returncode == 0, proc.stderr
     assert "[1/1] r ok" in proc.stderr
-    assert heavy == []
+    assert [m for m in heavy if m != "yaml"] == []  # (the rules file is YAML: its name is read with PyYAML)
     manifest = json.loads((project / "reports" / "r.json").read_text(encoding="utf-8"))
     assert set(manifest["outputs"]) == {"rows"} and manifest["outputs"]["rows"] > 0
+    assert "<h2>Tweede Kamer (House of Representatives)</h2>" in (project / "reports" / "index.html").read_text(
+        encoding="utf-8")
 
 
 @pytest.mark.parametrize("change", ["data", "notebook", "parameter"])

@@ -88,6 +88,21 @@ def _fail(name: str, root, key: str, problem: str) -> DataError:
     return DataError(f"{name}, {key}{line}: {problem}")
 
 
+def rules_name(path: str | os.PathLike) -> str:
+    """The name a rules file gives its subject (its ``name``, as :func:`load_rules` takes it), read without the
+    rest of the check: the index page groups reports by it, in the build's process, which then needs neither
+    jsonschema nor the party registry (pandas). DataError when the file cannot be read as YAML or its name is
+    not text."""
+    from helpers.data._table import read_yaml
+
+    p = paths.resolve(path)
+    data = read_yaml(p, "a rules file (YAML)")
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise DataError(f"{paths.display(p)}: 'name' is not given as text; expected the subject's name.")
+    return name.strip()
+
+
 def load_rules(path: str | os.PathLike) -> Rules:
     """Read and check a rules file (see the module docstring): a :class:`Rules`. DataError naming the file, the
     key and its line for anything wrong, including a party registry that does not load."""

@@ -180,7 +180,7 @@ def build(config: str = "reports.yml", only: list[str] | None = None, jobs: int 
                     clean_temporaries(out_dir)  # what a killed worker left (temporaries of live processes stay)
                     names = [j.name for j in all_jobs]
                     if todo or not index_current(out_dir, names, config):
-                        from helpers.pipeline.index import write_index  # a subject's rules file may import pandas
+                        from helpers.pipeline.index import write_index
 
                         write_index(out_dir, names)
             except Cancelled:

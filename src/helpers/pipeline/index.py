@@ -29,10 +29,10 @@ def subject_of(manifest: dict) -> str:
 
     rules = (manifest.get("parameters") or {}).get("rules") if isinstance(manifest.get("parameters"), dict) else None
     if isinstance(rules, str) and rules.strip() and Path(rules).as_posix() != paths.RULES:
-        from helpers.data.rules import load_rules
+        from helpers.data.rules import rules_name  # its name only: the build checked the file before it ran
 
         try:
-            return load_rules(rules).name
+            return rules_name(rules)
         except (DataError, OSError):
             return rules
     return subject(manifest.get("notebook"))
