@@ -153,6 +153,22 @@ def cli():
     return run_cli
 
 
+def identical(a, b) -> bool:
+    """Equal and of the same types all the way down (1 == 1.0 == True in Python, not in data), -0.0 kept apart
+    from 0.0, mappings in the same order."""
+    import math
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(identical(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    return a == b
+
+
 def make_project(tmp: Path, reports: str, notebooks: dict[str, Path | dict] = (), data: dict = ()) -> Path:
     """A throwaway project: reports.yml, notebooks (copied from paths or written from nbformat dicts) and
     data files, so build tests never touch the real reports/ folder."""

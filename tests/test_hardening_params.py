@@ -7,7 +7,6 @@ import ast
 import base64
 import html
 import json
-import math
 import os
 import subprocess
 from pathlib import Path
@@ -17,7 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import BALLOTBOOK, ROOT, assert_clean_error, notebook_json, run_cli, run_cli_process
+from conftest import BALLOTBOOK, ROOT, assert_clean_error, identical, notebook_json, run_cli, run_cli_process
 from helpers.core.errors import DataError
 from helpers.pipeline.parameters import (
     MAX_ITEMS,
@@ -109,18 +108,6 @@ def _literal_only(node: ast.AST) -> bool:
     return all(isinstance(n, allowed) for n in ast.walk(node))
 
 
-def _identical(a, b) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_identical(a[k], b[k]) for k in a)
-    if isinstance(a, float):
-        return a == b and math.copysign(1, a) == math.copysign(1, b)
-    return a == b
-
-
 _TRICKY = st.sampled_from(['"', "'", "\\", "\n", "\r", '"""', "'''", "#", ")", "]", "}", ";", "\\x00", "\u2028",
                            "\u202e", "\ufeff", "{", "%s", "\\N{BULLET}", "\t", "\x0b", "\x0c", "é", "🗳️", "ש"])
 _CHAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")  # what plain() refuses
@@ -146,7 +133,7 @@ def test_any_plain_value_is_written_as_a_literal_that_reads_back_exactly(values)
     for stmt, (name, value) in zip(tree.body, values.items(), strict=True):
         assert isinstance(stmt, ast.Assign) and [t.id for t in stmt.targets] == [name]
         assert _literal_only(stmt.value), ast.dump(stmt.value)
-        assert _identical(ast.literal_eval(stmt.value), value)
+        assert identical(ast.literal_eval(stmt.value), value)
 
 
 def test_inject_parameters_puts_the_cell_after_the_parameters_cell_and_records_the_values():
