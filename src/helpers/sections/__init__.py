@@ -154,6 +154,28 @@ def pool_method(section: Section, average, result, poll_error: float, half_life_
     return section
 
 
+def polls_in_average(average, polls, path: str) -> Section:
+    """The polls a poll of polls pooled (`average`, from the table `polls` read from the file `path`), folded
+    away until a reader opens the list: every one, or past :data:`~helpers.views.polls.TABLE_POLLS` of them
+    those that weigh most in the average, with a sentence counting the others and naming the file that holds
+    them all."""
+    from helpers.views import polls as poll_views
+
+    frame = poll_views.polls_used_table(average, polls, limit=poll_views.TABLE_POLLS)
+    rest = frame.attrs["not_listed"]
+    total = len(frame) + rest
+    section = Section(values={"polls": total, "listed": len(frame)})
+    if rest:
+        section.say(
+            "This average pools **{n}** polls, too many to list one by one: the list below holds the {k} that "
+            "weigh most in it. The other **{rest}** together carry {weight} of its weight; the polls file, {path}, "
+            "holds every one.", n=f"{total:,}", k=len(frame), rest=f"{rest:,}",
+            weight=f"{100 * frame.attrs['weight_not_listed']:.0f}%", path=path)
+    listed = f"the {len(frame)} that weigh most" if rest else str(total)
+    return section.table(frame, formats={"Weight %": ".0f"}, links=["Source"],
+                         collapsed=f"Polls in this average ({listed}): pollster, date, sample size, weight")
+
+
 def error_words(average, result, poll_error: float) -> str:
     """The uncertainty of a run in a phrase: the pooled sample and the election-day error model."""
     extra = f", plus a fixed extra error of {poll_error:g} points" if poll_error > 0 else ""

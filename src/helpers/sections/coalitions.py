@@ -16,8 +16,7 @@ from helpers.data import polls as poll_data
 from helpers.data.scenarios import load_scenario
 from helpers.models import backtest, simulate, whatif
 from helpers.models import scenarios as coalition_model
-from helpers.sections import Section, since_last, subject
-from helpers.views import polls as poll_views
+from helpers.sections import Section, polls_in_average, since_last, subject
 from helpers.views import scenarios as scenario_views
 from helpers.views import words
 from helpers.views.charts import coalitions as coalition_charts
@@ -163,10 +162,7 @@ def polls_used(run) -> Section:
     count)."""
     if run.base.kind != "polls":
         return Section()
-    frame = poll_views.polls_used_table(run.base.poll_of_polls, run.poll_table)
-    return Section(values={"polls": len(frame)}).table(
-        frame, formats={"Weight %": ".0f"}, links=["Source"],
-        collapsed=f"Polls in this average ({len(frame)}): pollster, date, sample size, weight")
+    return polls_in_average(run.base.poll_of_polls, run.poll_table, run.base_file)
 
 
 def parliament(run) -> Section:

@@ -15,7 +15,15 @@ from helpers.data import load_pairs, load_votes
 from helpers.data import polls as poll_data
 from helpers.models import backtest, simulate
 from helpers.models import polls as poll_model
-from helpers.sections import Section, agreements_left_out, error_words, pool_method, since_last, subject
+from helpers.sections import (
+    Section,
+    agreements_left_out,
+    error_words,
+    polls_in_average,
+    pool_method,
+    since_last,
+    subject,
+)
 from helpers.views import polls as poll_views
 from helpers.views import words
 from helpers.views.charts import polls as poll_charts
@@ -178,11 +186,8 @@ def poll_of_polls(run) -> Section:
 
 
 def polls_used(run) -> Section:
-    """The polls in the average, folded away until a reader opens the list."""
-    frame = poll_views.polls_used_table(run.average, run.chosen)
-    return Section(values={"polls": len(frame)}).table(
-        frame, formats={"Weight %": ".0f"}, links=["Source"],
-        collapsed=f"Polls in this average ({len(frame)}): pollster, date, sample size, weight")
+    """The polls in the average, folded away until a reader opens the list (:func:`polls_in_average`)."""
+    return polls_in_average(run.average, run.chosen, run.polls)
 
 
 def near_line(run) -> Section:
@@ -246,12 +251,17 @@ def numbers(run) -> Section:
 
 def house_effects(run) -> Section:
     """Each pollster's house effect per party, when at least two pollsters have three polls or more."""
-    table = poll_views.house_effects_table(run.house, run.average.parties, min_polls=3)
+    table = poll_views.house_effects_table(run.house, run.average.parties, min_polls=3,
+                                           limit=poll_views.TABLE_POLLSTERS)
     if len(table) <= 1:
         return Section().say("Too few pollsters with three polls or more to compare their house effects.")
+    rest = table.attrs["not_listed"]
     table = table.rename(columns={k: run.names.get(k, k) for k in table.columns})
-    return Section().table(table, formats={c: "+.1f" for c in table.columns if c not in ("pollster", "polls")},
-                           caption="House effects, points of vote share (+ = above the other pollsters)")
+    return Section(values={"pollsters": len(table) + rest, "listed": len(table)}).table(
+        table, formats={c: "+.1f" for c in table.columns if c not in ("pollster", "polls")},
+        caption="House effects, points of vote share (+ = above the other pollsters)" + (
+            f"; the {len(table)} pollsters with the most polls, {rest:,} others with three or more not listed"
+            if rest else ""))
 
 
 def method(run) -> Section:
