@@ -5,8 +5,8 @@ Run ``python benchmarks/bench_scale_polls.py``. It writes a polls file holding 1
 "Camil Fuchs 17", dated 0-3 days earlier within the file's range) and measures:
 
 - the whole ``ballotbook run notebooks/01_poll_thresholds.ipynb -p polls FILE`` (kernel start included) at 1x
-  and 100x: median wall seconds of 3 runs each, run alternately, the ratio, and the peak resident memory of the
-  command and every process it started;
+  and 100x: median wall seconds of 3 runs each, run alternately, the ratio, the peak resident memory of the
+  command and every process it started, and the size of the page;
 - ``helpers.models.polls.poll_of_polls`` in-process on the first 50 and the first 5,000 polls of repeated
   copies of the 2022 polls (best of 5), and the ratio.
 """
@@ -106,6 +106,7 @@ def main() -> dict:
         big = tmp / f"knesset-2022-x{COPIES}.csv"
         n_big = write_copies(POLLS, big, COPIES)
         runs = report_runs({"1x": POLLS, f"{COPIES}x": big}, tmp)
+        page_kb = {name: (tmp / f"{name}-0.html").stat().st_size / 1000 for name in ("1x", f"{COPIES}x")}
     one, many = runs["1x"], runs[f"{COPIES}x"]
     figures[f"polls at 1x / {COPIES}x"] = f"{n_big // COPIES:,} / {n_big:,}"
     figures["thresholds report at 1x, s (ballotbook run, median of 3)"] = one[0]
@@ -113,6 +114,7 @@ def main() -> dict:
     figures[f"report time ratio, {COPIES}x / 1x (target: under 2)"] = many[0] / one[0]
     figures["peak memory at 1x, MiB (ballotbook run and its kernel)"] = one[1] / 1024
     figures[f"peak memory at {COPIES}x, MiB (ballotbook run and its kernel)"] = many[1] / 1024
+    figures[f"page at 1x / {COPIES}x, KB (limit: 250)"] = f"{page_kb['1x']:.1f} / {page_kb[f'{COPIES}x']:.1f}"
     pop = poll_of_polls_times()
     figures["poll_of_polls, 50 polls, ms (best of 5)"] = pop[50] * 1000
     figures["poll_of_polls, 5,000 polls, ms (best of 5)"] = pop[5000] * 1000
