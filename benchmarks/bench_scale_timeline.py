@@ -10,7 +10,8 @@ report's default parameters (its closer look at 2007-2008 included), and prints:
   (:func:`bench_pipeline.timed`);
 - the HTML page's size in bytes, and how many charts it holds.
 
-The issue's budget: under 30 s, under 1.5 MB of HTML, peak memory under 1 GB.
+The budget: under 30 s and peak memory under 1 GB (the issue's), and a page under 250 KB (every report's; the
+issue asked for 1.5 MB).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bench_pipeline import BIN, ROOT, timed  # noqa: E402
 from test_timeline_scale import generate_events  # noqa: E402 - the tests' seeded generator, one copy
 
 EVENTS = 10_000
-BUDGET = {"wall_s": 30.0, "peak_mb": 1024.0, "html_bytes": 1_500_000}
+BUDGET = {"wall_s": 30.0, "peak_mb": 1024.0, "html_bytes": 250_000}
 
 
 def main(events: int = EVENTS) -> dict:

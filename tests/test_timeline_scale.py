@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -24,8 +26,9 @@ from helpers.sections import timeline  # noqa: E402
 N = 10_000
 ACTORS = [f"Actor {i:02d}" for i in range(30)]
 KINDS = ["election", "primary", "cabinet", "party", "court", "poll", "scandal"]
-#: The page budget of the issue, and a figure height a desktop or a phone can still scroll (inches).
-MAX_HTML = 1_500_000
+#: The page budget of every report (the issue's own was 1.5 MB), and a figure height a desktop or a phone can
+#: still scroll (inches).
+MAX_HTML = 250_000
 MAX_FIGURE_INCHES = 16.0
 
 
@@ -226,11 +229,18 @@ def test_the_period_is_the_shortest_that_fits(first, span, most):
 
 @pytest.mark.slow
 def test_a_10000_event_page_is_small(tmp_path):
-    events = generate_events(tmp_path / "events.csv")
-    out = tmp_path / "timeline.html"
-    proc = run_cli_process("run", ROOT / "notebooks/04_timeline.ipynb", "-p", "events", events, "-o", out)
+    # a short path, as a project's own file has: the charts' source line then fits a phone, which gets its own
+    # rendering of each chart (with pytest's long folder names the narrow count charts were given up: 68 KB less)
+    short = Path(tempfile.mkdtemp(prefix="bbtl-", dir="/tmp"))
+    try:
+        events = generate_events(short / "events.csv")
+        out = tmp_path / "timeline.html"
+        proc = run_cli_process("run", ROOT / "notebooks/04_timeline.ipynb", "-p", "events", events, "-o", out)
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     page = out.read_text(encoding="utf-8")
-    assert len(page.encode("utf-8")) < MAX_HTML
+    assert page.count("<source ") == 2  # both count charts have their phone rendering
+    assert len(page.encode("utf-8")) < MAX_HTML, len(page.encode("utf-8"))
     assert "10,000" in page and f"{N - model.RECENT_EVENTS:,}" in page and f"{N - 2 * model.TABLE_EDGE:,}" in page
     assert page.count("<figure") == 4

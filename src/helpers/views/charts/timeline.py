@@ -223,8 +223,10 @@ def count_chart(counts, *, title: str, source: str, width: float = 12.0, colours
     # otherwise leave every named actor pale; its darker cells all take the darkest shade, and the number says.
     named = [i for i, n in enumerate(lane_names) if n != pooled]
     peak = max(int(values[:, named].max()) if named else int(values.max()), 1)
+    # the grid of cells is one picture in the page (a few KB of flat colour), not a path per cell; its numbers,
+    # names and periods stay text
     ax.pcolormesh(np.arange(len(lane_names) + 1), np.arange(rows + 1), values, cmap="Blues", vmin=0,
-                  vmax=peak * 1.15, edgecolors="white", linewidth=0.8)
+                  vmax=peak * 1.15, edgecolors="white", linewidth=0.8, rasterized=True)
     ax.set_ylim(rows, 0)
     ax.set_xlim(0, len(lane_names))
     ax.grid(False)
