@@ -120,7 +120,8 @@ def main() -> dict:
         for name, size in sorted(sizes.items()):
             figures[f"HTML bytes: {name}"] = size
     for key, value in figures.items():
-        print(f"  {key}: {value:,.3f}" if isinstance(value, float) else f"  {key}: {value:,}")
+        print(f"  {key}: {value:,.3f}" if isinstance(value, float) else
+              f"  {key}: {value:,}" if isinstance(value, int) else f"  {key}: {value}")
     return figures
 
 
