@@ -13,8 +13,6 @@ Run ``python benchmarks/bench_scale_polls.py``. It writes a polls file holding 1
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import importlib.util
 import statistics
 import sys
@@ -24,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests"))
+from test_many_polls_page import write_copies  # noqa: E402 - the tests' copier, one copy
+
 POLLS = ROOT / "data" / "polls" / "knesset-2022.csv"
 NOTEBOOK = ROOT / "notebooks" / "01_poll_thresholds.ipynb"
 COPIES = 100
@@ -36,25 +37,6 @@ def _timed():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.timed
-
-
-def write_copies(src: Path, dst: Path, copies: int) -> int:
-    """`copies` copies of every poll of `src` into `dst` (copy 0 is the file itself); the number of polls."""
-    with open(src, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    first = min(dt.date.fromisoformat(r["date"]) for r in rows)
-    with open(dst, "w", encoding="utf-8", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=list(rows[0]))
-        out.writeheader()
-        for c in range(copies):
-            for r in rows:
-                r = dict(r)
-                if c:
-                    r["date"] = max(dt.date.fromisoformat(r["date"]) - dt.timedelta(days=c % 4), first).isoformat()
-                    r["poll_id"] = f"{r['poll_id']}-x{c}"
-                    r["pollster"] = f"{r['pollster']} {c}"
-                out.writerow(r)
-    return copies * len({r["poll_id"] for r in rows})
 
 
 def report_runs(files: dict[str, Path], out: Path) -> dict[str, tuple[float, int]]:

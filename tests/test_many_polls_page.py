@@ -151,10 +151,11 @@ def test_a_picture_that_cannot_be_read_is_left_as_it_is(uri):
 # ------------------------------------------------------------------------------------ the whole page
 
 
-def write_copies(dst, copies: int) -> int:
-    """`copies` copies of every 2022 poll, each copy a pollster of its own a few days earlier (as the
-    bench does: benchmarks/bench_scale_polls.py)."""
-    with open(ROOT / "data/polls/knesset-2022.csv", encoding="utf-8", newline="") as f:
+def write_copies(src, dst, copies: int) -> int:
+    """`copies` copies of every poll of `src` into `dst` (copy 0 is the file itself), each further copy a
+    pollster of its own, 0-3 days earlier within the file's range, with its own poll ids; the number of polls.
+    (benchmarks/bench_scale_polls.py uses this one too.)"""
+    with open(src, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     first = min(dt.date.fromisoformat(r["date"]) for r in rows)
     with open(dst, "w", encoding="utf-8", newline="") as f:
@@ -174,7 +175,7 @@ def write_copies(dst, copies: int) -> int:
 @pytest.mark.slow
 def test_the_thresholds_report_on_100x_the_polls_is_a_page_under_250_kb(tmp_path):
     polls = tmp_path / "polls.csv"
-    assert write_copies(polls, 100) == 4900
+    assert write_copies(ROOT / "data/polls/knesset-2022.csv", polls, 100) == 4900
     page = tmp_path / "many.html"
     proc = run_cli_process("run", "notebooks/01_poll_thresholds.ipynb", "-p", "polls", polls, "-o", page,
                            timeout=600)
