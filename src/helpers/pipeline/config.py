@@ -45,12 +45,13 @@ def load_config(path: str | Path = "reports.yml") -> list[Job]:
     p = paths.resolve(path)
     name = paths.display(p)
     text = read_yaml_text(p, "a report batch file (reports.yml)")
-    doc = _remembered(text)
+    key = _digest(text)
+    doc = _remembered(key)
     if doc is None or not shape_ok(doc):
         doc, root = parse_yaml(text, name, tree=True)
         if not shape_ok(doc):  # jsonschema (~0.1 s to import) only to word what is wrong
             schema.check(doc, "reports", name, root)  # the shape: keys, types (schemas/reports.schema.json)
-        _remember(text, doc)
+        _remember(key, doc)
     jobs: list[Job] = []
     seen: dict[str, int] = {}
     parsed: dict[Path, dict[str, Parameter]] = {}  # a notebook behind several entries is read once
@@ -225,19 +226,20 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _remembered(text: str):
-    """The document of `text` as PyYAML gave it before (None when not recorded, or PyYAML changed since)."""
+def _remembered(key: str):
+    """The document of the text whose :func:`_digest` is `key`, as PyYAML gave it before (None when not
+    recorded, or PyYAML changed since)."""
     _, record = _parsed_record()
     identity = _yaml_identity()
     if not record or identity is None or record.get("yaml") != identity:
         return None
-    doc = record["documents"].get(_digest(text))
+    doc = record["documents"].get(key)
     return doc if _plain(doc) else None
 
 
-def _remember(text: str, doc) -> None:
-    """Record `doc` as `text`'s document, when it is plain JSON data. A folder that cannot be written is left
-    as it is: the record only saves time."""
+def _remember(key: str, doc) -> None:
+    """Record `doc` as the document of the text whose :func:`_digest` is `key`, when it is plain JSON data. A
+    folder that cannot be written is left as it is: the record only saves time."""
     import json
 
     identity = _yaml_identity()
@@ -245,8 +247,8 @@ def _remember(text: str, doc) -> None:
     if where is None or identity is None or not _plain(doc):
         return
     documents = record.get("documents", {}) if record.get("yaml") == identity else {}
-    documents.pop(_digest(text), None)
-    documents[_digest(text)] = doc
+    documents.pop(key, None)  # the newest last
+    documents[key] = doc
     kept = dict(list(documents.items())[-KEEP_PARSED:])
     try:
         from helpers.pipeline.publish import atomic_write

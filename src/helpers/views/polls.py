@@ -47,7 +47,9 @@ def house_effects_table(effects: pd.DataFrame, parties=None, min_polls: int = 1,
     keep = counts[counts >= min_polls].index
     effects = effects[effects["pollster"].isin(keep)]
     if effects.empty:
-        return pd.DataFrame(columns=["pollster", "polls"])
+        out = pd.DataFrame(columns=["pollster", "polls"])
+        out.attrs["not_listed"] = 0
+        return out
     not_listed = 0
     if limit is not None and len(keep) > limit:
         most = sorted(keep, key=lambda p: (-int(counts[p]), str(p)))[:limit]
